@@ -1,0 +1,41 @@
+import { Args } from '@oclif/core';
+import { PostfleetCommand } from '../cli/base.js';
+import { configDirFlag, defaultParallelism, parallelFlag, reverseFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
+import { runWithProgress } from '../cli/progress.js';
+import { planUnixCommand } from '../instances/command-class.js';
+import { PostfleetError } from '../instances/errors.js';
+import { loadFleet } from '../instances/registry.js';
+import type { RunResult } from '../instances/runner.js';
+import { nothingMatchedMessage } from '../instances/selection.js';
+
+export default class Exec extends PostfleetCommand {
+  static override summary = 'Run a command once per selected instance, with that instance’s settings in the environment.';
+  static override description =
+    'Exports MAIL_CONFIG, command_directory, daemon_directory, config_directory, queue_directory, data_directory, multi_instance_name, multi_instance_group and multi_instance_enable, and puts $command_directory first in PATH, as postmulti -x does.';
+  static override examples = ['<%= config.bin %> exec -g mta -- postqueue -p', '<%= config.bin %> exec -- sh -c \'echo $multi_instance_name $queue_directory\''];
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override args = { command: Args.string({ required: true, description: 'command, then its arguments (put -- before them)' }) };
+  static override flags = { ...selectionFlags, ...reverseFlag, ...parallelFlag, ...configDirFlag };
+
+  async run(): Promise<RunResult[]> {
+    const { argv, flags } = await this.parse(Exec);
+    const selection = selectionFromFlags(flags);
+    const fleet = loadFleet({ configDirectory: flags['config-dir'] });
+    const plan = planUnixCommand(fleet.entries, fleet.shared, selection, argv as string[], {
+      reverse: flags.reverse,
+      path: process.env['PATH'],
+    });
+    if (!plan.matched) throw new PostfleetError(nothingMatchedMessage(selection));
+    const broken = this.reportBroken(plan.broken);
+    const results = await runWithProgress(plan.runs, {
+      parallel: flags.parallel ?? defaultParallelism(),
+      mode: 'pipe',
+      json: this.jsonEnabled(),
+      verb: (argv as string[]).join(' '),
+      log: (l) => this.log(l),
+    });
+    if (broken > 0 || results.some((r) => r.exitCode !== 0)) process.exitCode = 1;
+    return results;
+  }
+}

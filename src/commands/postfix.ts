@@ -1,0 +1,48 @@
+import { Args, Flags } from '@oclif/core';
+import { PostfleetCommand } from '../cli/base.js';
+import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
+import { runWithProgress } from '../cli/progress.js';
+import { planPostfixCommand } from '../instances/command-class.js';
+import { PostfleetError } from '../instances/errors.js';
+import { loadFleet } from '../instances/registry.js';
+import type { RunResult } from '../instances/runner.js';
+import { nothingMatchedMessage } from '../instances/selection.js';
+
+export default class Postfix extends PostfleetCommand {
+  static override summary = 'Run a postfix(1) command (start, stop, reload, status, check, …) on the selected instances.';
+  static override description = `Start-like commands (postmulti_start_commands, default "start") run "check" on disabled instances; stop-like commands (postmulti_stop_commands) run in reverse order and skip disabled instances; control commands (postmulti_control_commands) skip disabled instances; any other command runs on every selected instance. Instances run concurrently (--parallel), launched in list order; each instance's messages are shown together.`;
+  static override examples = [
+    '<%= config.bin %> postfix start',
+    '<%= config.bin %> postfix reload -g mta',
+    '<%= config.bin %> postfix status -i out --json',
+    '<%= config.bin %> postfix stop -P 1',
+  ];
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override args = { command: Args.string({ required: true, description: 'postfix(1) command, then its arguments' }) };
+  static override flags = {
+    ...selectionFlags,
+    ...parallelFlag,
+    ...configDirFlag,
+    verbose: Flags.boolean({ char: 'v', description: 'export MAIL_VERBOSE to postfix(1)' }),
+  };
+
+  async run(): Promise<RunResult[]> {
+    const { argv, flags } = await this.parse(Postfix);
+    const command = argv as string[];
+    const selection = selectionFromFlags(flags);
+    const fleet = loadFleet({ configDirectory: flags['config-dir'] });
+    const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, { verbose: flags.verbose });
+    if (!plan.matched) throw new PostfleetError(nothingMatchedMessage(selection));
+    const broken = this.reportBroken(plan.broken);
+    const results = await runWithProgress(plan.runs, {
+      parallel: flags.parallel ?? defaultParallelism(),
+      mode: 'pty',
+      json: this.jsonEnabled(),
+      verb: command.join(' '),
+      log: (l) => this.log(l),
+    });
+    if (broken > 0 || results.some((r) => r.exitCode !== 0)) process.exitCode = 1;
+    return results;
+  }
+}

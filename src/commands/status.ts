@@ -1,0 +1,45 @@
+import { PostfleetCommand } from '../cli/base.js';
+import { configDirFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
+import { PostfleetError } from '../instances/errors.js';
+import { loadFleet } from '../instances/registry.js';
+import { nothingMatchedMessage, selectEntries } from '../instances/selection.js';
+import { QUEUE_NAMES, readInstanceStatus, type InstanceStatus } from '../instances/status.js';
+
+type Row = InstanceStatus | { instance: string; configDirectory: string; error: string };
+
+export default class Status extends PostfleetCommand {
+  static override summary = 'Show each instance: enabled, running, master PID, and queue counts.';
+  static override description =
+    'Read natively from $queue_directory/pid/master.pid and the queue directories (incoming, active, deferred, hold, maildrop, corrupt); no postfix(1) process is run.';
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status -g mta --json'];
+  static override enableJsonFlag = true;
+  static override flags = { ...selectionFlags, ...configDirFlag };
+
+  async run(): Promise<Row[]> {
+    const { flags } = await this.parse(Status);
+    const selection = selectionFromFlags(flags);
+    const fleet = loadFleet({ configDirectory: flags['config-dir'] });
+    const selected = selectEntries(fleet.entries, selection);
+    if (selected.length === 0) throw new PostfleetError(nothingMatchedMessage(selection));
+    if (this.reportBroken(fleet.entries) > 0) process.exitCode = 1;
+    const rows: Row[] = selected.map((e) =>
+      e.kind === 'ok'
+        ? readInstanceStatus(e.instance)
+        : { instance: e.broken.configDirectory, configDirectory: e.broken.configDirectory, error: e.broken.reason },
+    );
+    if (!this.jsonEnabled()) this.log(formatTable(rows));
+    return rows;
+  }
+}
+
+function formatTable(rows: readonly Row[]): string {
+  const header = ['INSTANCE', 'ENABLED', 'RUNNING', 'PID', ...QUEUE_NAMES.map((q) => q.toUpperCase())];
+  const cells = rows.map((r) =>
+    'error' in r
+      ? [r.instance, '?', 'broken', '-', ...QUEUE_NAMES.map(() => '-')]
+      : [r.instance, r.enabled ? 'yes' : 'no', r.running ? 'yes' : 'no', r.pid === null ? '-' : String(r.pid), ...QUEUE_NAMES.map((q) => (r.queues[q] === null ? '-' : String(r.queues[q])))],
+  );
+  const widths = header.map((h, k) => Math.max(h.length, ...cells.map((c) => c[k]!.length)));
+  const line = (c: readonly string[]): string => c.map((v, k) => (k === 0 ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  ');
+  return [line(header), ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,112 @@
+/**
+ * postmulti-compatible mode: `postfleet -l`, `postfleet -g mta -p reload`,
+ * and the multi_instance_wrapper role (`postfix start` runs `postfleet -p --
+ * start`). Loaded by bin/run.js before (and instead of) oclif, so it imports
+ * only the domain: this path runs at boot.
+ */
+import { planPostfixCommand, planUnixCommand, type Plan } from '../instances/command-class.js';
+import { isPostfleetError } from '../instances/errors.js';
+import type { FleetEntry } from '../instances/instance.js';
+import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
+import { loadDefaults } from '../instances/maincf/defaults.js';
+import { loadFleet, type Fleet } from '../instances/registry.js';
+import { runPlan, type RunResult } from '../instances/runner.js';
+import { selectEntries, type Selection } from '../instances/selection.js';
+import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';
+
+const PROG = 'postfleet';
+
+export async function runCompat(args: readonly string[]): Promise<number> {
+  try {
+    return await compat(args);
+  } catch (e) {
+    if (isPostfleetError(e)) {
+      process.stderr.write(`${PROG}: fatal: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+async function compat(args: readonly string[]): Promise<number> {
+  const defaults = loadDefaults();
+  const defaultConfigDir = defaults.get('config_directory') ?? '/etc/postfix';
+  const mailConfig = process.env['MAIL_CONFIG'];
+  if (mailConfig !== undefined && mailConfig !== defaultConfigDir) {
+    return fatal(`Non-default configuration directory: MAIL_CONFIG=${mailConfig}`);
+  }
+  const request = parseCompatArgs(args, PROG);
+  if (isParseError(request)) {
+    for (const line of request.lines) process.stderr.write(`${line}\n`);
+    return 1;
+  }
+  if (request.mode !== 'list' && request.mode !== 'postfix' && request.mode !== 'unix') {
+    const { runCompatLifecycle } = await import('./lifecycle.js');
+    return runCompatLifecycle(request, defaults, PROG);
+  }
+
+  const fleet = loadFleet({ defaults });
+  const selection: Selection = request.selection ?? { type: 'all' };
+  const brokenCount = reportBroken(fleet.entries);
+  let status: number;
+  if (request.mode === 'list') status = list(fleet, selection, request);
+  else status = await iterate(fleet, selection, request);
+  return brokenCount > 0 ? 1 : status;
+}
+
+function fatal(message: string): number {
+  process.stderr.write(`${PROG}: fatal: ${message}\n`);
+  return 1;
+}
+
+/** Fault isolation: a broken instance is named on stderr and skipped. */
+function reportBroken(entries: readonly FleetEntry[]): number {
+  let n = 0;
+  for (const e of entries) {
+    if (e.kind !== 'broken') continue;
+    n++;
+    process.stderr.write(`${PROG}: warning: skipping instance ${e.broken.configDirectory}: ${e.broken.reason}\n`);
+  }
+  return n;
+}
+
+function list(fleet: Fleet, selection: Selection, request: CompatRequest): number {
+  let out = '';
+  for (const e of selectEntries(fleet.entries, selection, request.reverse)) {
+    if (e.kind !== 'ok') continue;
+    out += request.json ? formatPostmultiJson(e.instance) : formatPostmultiRow(e.instance);
+  }
+  process.stdout.write(out);
+  return 0;
+}
+
+async function iterate(fleet: Fleet, selection: Selection, request: CompatRequest): Promise<number> {
+  const plan: Plan =
+    request.mode === 'postfix'
+      ? planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, request.operands, { verbose: request.verbose })
+      : planUnixCommand(fleet.entries, fleet.shared, selection, request.operands, {
+          reverse: request.reverse,
+          verbose: request.verbose,
+          path: process.env['PATH'],
+        });
+  if (!plan.matched) return fatal('No matching instances');
+
+  // Without -P this is postmulti: one at a time, children on our own stdio.
+  const parallel = request.parallel ?? 1;
+  const mode = request.parallel === undefined ? 'inherit' : request.mode === 'postfix' ? 'pty' : 'pipe';
+  const sink = request.mode === 'postfix' ? process.stderr : process.stdout;
+  const results: Array<RunResult | undefined> = [];
+  let next = 0;
+  const flushInOrder = (): void => {
+    while (results[next] !== undefined) sink.write(results[next++]!.output);
+  };
+  const finished = await runPlan(plan.runs, {
+    parallel,
+    mode,
+    onFinish: (index, result) => {
+      results[index] = result;
+      flushInOrder();
+    },
+  });
+  return finished.some((r) => r.exitCode !== 0) ? 1 : 0;
+}

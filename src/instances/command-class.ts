@@ -1,0 +1,136 @@
+/**
+ * postfix(1) command classes and the iteration plan they imply, as postmulti's
+ * iterate_postfix_command(): start-like commands run `check` on disabled
+ * instances; stop-like ones go in reverse order and skip disabled instances;
+ * control commands skip disabled instances; anything else runs everywhere.
+ * Pure: the plan is data, the runner executes it.
+ */
+import type { CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
+import { instanceLabel } from './instance.js';
+import { entryMatches, type Selection } from './selection.js';
+
+export type CommandClass = 'start' | 'stop' | 'control' | 'other';
+
+export function classifyCommand(command: string, lists: CommandLists): CommandClass {
+  if (lists.start.includes(command)) return 'start';
+  if (lists.stop.includes(command)) return 'stop';
+  if (lists.control.includes(command)) return 'control';
+  return 'other';
+}
+
+export interface PlannedRun {
+  readonly instance: Instance;
+  /** What the user asked for, and what is actually run (start -> check). */
+  readonly label: string;
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface Plan {
+  readonly runs: readonly PlannedRun[];
+  /** Selected entries that are broken: reported, never run. */
+  readonly broken: readonly FleetEntry[];
+  /** Whether anything at all was selected (runs or broken ones). */
+  readonly matched: boolean;
+}
+
+export interface PlanOptions {
+  readonly reverse?: boolean;
+  readonly verbose?: boolean;
+}
+
+/** `postfix -- CMD ARGS` once per selected instance, per the command's class. */
+export function planPostfixCommand(
+  entries: readonly FleetEntry[],
+  shared: SharedSettings,
+  lists: CommandLists,
+  selection: Selection,
+  command: readonly string[],
+  options: PlanOptions = {},
+): Plan {
+  const [verb = '', ...rest] = command;
+  const cls = classifyCommand(verb, lists);
+  const reverse = cls === 'stop' ? !options.reverse : Boolean(options.reverse);
+  const skipDisabled = cls === 'stop' || cls === 'control';
+  const ordered = reverse ? [...entries].reverse() : [...entries];
+  const runs: PlannedRun[] = [];
+  const broken: FleetEntry[] = [];
+  for (const e of ordered) {
+    if (e.kind === 'broken') {
+      if (entryMatches(e, selection)) broken.push(e);
+      continue;
+    }
+    const i = e.instance;
+    if (skipDisabled && !i.enabled) continue;
+    if (!entryMatches(e, selection)) continue;
+    const actual = cls === 'start' && !i.enabled ? 'check' : verb;
+    runs.push({
+      instance: i,
+      label: instanceLabel(i),
+      file: `${shared.commandDirectory}/postfix`,
+      args: ['--', actual, ...rest],
+      env: postfixEnvironment(i, options.verbose),
+    });
+  }
+  return { runs, broken, matched: runs.length + broken.length > 0 };
+}
+
+/** An arbitrary command once per selected instance (postmulti -x). */
+export function planUnixCommand(
+  entries: readonly FleetEntry[],
+  shared: SharedSettings,
+  selection: Selection,
+  command: readonly string[],
+  options: PlanOptions & { path?: string | undefined } = {},
+): Plan {
+  const [file = '', ...args] = command;
+  const ordered = options.reverse ? [...entries].reverse() : [...entries];
+  const runs: PlannedRun[] = [];
+  const broken: FleetEntry[] = [];
+  for (const e of ordered) {
+    if (!entryMatches(e, selection)) continue;
+    if (e.kind === 'broken') {
+      broken.push(e);
+      continue;
+    }
+    const i = e.instance;
+    runs.push({
+      instance: i,
+      label: instanceLabel(i),
+      file,
+      args,
+      env: unixEnvironment(i, shared, options.path, options.verbose),
+    });
+  }
+  return { runs, broken, matched: runs.length + broken.length > 0 };
+}
+
+/** Postfix's ROOT_PATH, used when PATH is unset or empty. */
+const ROOT_PATH = '/bin:/usr/bin:/sbin:/usr/sbin';
+
+export function postfixEnvironment(i: Instance, verbose?: boolean): Record<string, string> {
+  const env: Record<string, string> = { MAIL_CONFIG: i.configDirectory };
+  if (verbose) env['MAIL_VERBOSE'] = '';
+  return env;
+}
+
+export function unixEnvironment(
+  i: Instance,
+  shared: SharedSettings,
+  path: string | undefined,
+  verbose?: boolean,
+): Record<string, string> {
+  return {
+    ...postfixEnvironment(i, verbose),
+    daemon_directory: shared.daemonDirectory,
+    command_directory: shared.commandDirectory,
+    config_directory: i.configDirectory,
+    queue_directory: i.queueDirectory,
+    data_directory: i.dataDirectory,
+    multi_instance_name: i.name ?? '',
+    multi_instance_group: i.group ?? '',
+    multi_instance_enable: i.enabled ? 'yes' : 'no',
+    PATH: `${shared.commandDirectory}:${path ? path : ROOT_PATH}`,
+  };
+}

@@ -1,0 +1,42 @@
+/** What postfleet knows of one Postfix instance, as postmulti knows it. */
+export interface Instance {
+  readonly configDirectory: string;
+  readonly queueDirectory: string;
+  readonly dataDirectory: string;
+  /** undefined when the instance has no multi_instance_name */
+  readonly name: string | undefined;
+  /** undefined when the instance has no multi_instance_group */
+  readonly group: string | undefined;
+  readonly enabled: boolean;
+  readonly primary: boolean;
+}
+
+/** An entry of the instance list that could not be loaded; reported and skipped. */
+export interface BrokenInstance {
+  readonly configDirectory: string;
+  readonly primary: boolean;
+  readonly reason: string;
+}
+
+export type FleetEntry =
+  | { readonly kind: 'ok'; readonly instance: Instance }
+  | { readonly kind: 'broken'; readonly broken: BrokenInstance };
+
+/** The label postmulti uses in its own messages: the name, else the directory. */
+export function instanceLabel(i: { name?: string | undefined; configDirectory: string }): string {
+  return i.name ?? i.configDirectory;
+}
+
+/** The settings every instance shares with the primary (postmulti's shared_dir_table). */
+export interface SharedSettings {
+  readonly commandDirectory: string;
+  readonly daemonDirectory: string;
+  readonly metaDirectory: string;
+  readonly shlibDirectory: string;
+}
+
+export interface CommandLists {
+  readonly start: readonly string[];
+  readonly stop: readonly string[];
+  readonly control: readonly string[];
+}

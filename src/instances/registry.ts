@@ -1,0 +1,159 @@
+/**
+ * The instance registry: the primary plus its multi_instance_directories, read
+ * natively (one `postconf -d` per run for the compiled-in defaults, never one
+ * process per instance). A secondary that cannot be loaded is kept in the list
+ * as broken, so that the others can still be listed and operated on.
+ */
+import { statSync } from 'node:fs';
+import { ClaimTable, instanceClaims } from './claims.js';
+import { PostfleetError } from './errors.js';
+import type { BrokenInstance, CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
+import { loadDefaults, readMainCf } from './maincf/defaults.js';
+import { ParameterSet } from './maincf/expand.js';
+
+export interface Fleet {
+  readonly primaryConfigDirectory: string;
+  /** The primary's parameters, for planning and editing. */
+  readonly primaryParameters: ParameterSet;
+  readonly shared: SharedSettings;
+  readonly commands: CommandLists;
+  /** Primary first, then the secondaries in list order. */
+  readonly entries: readonly FleetEntry[];
+  readonly defaults: ReadonlyMap<string, string>;
+}
+
+export interface LoadOptions {
+  /** -c/--config-dir; else MAIL_CONFIG handling is the caller's, else the default. */
+  readonly configDirectory?: string | undefined;
+  /** Already-loaded `postconf -d` output, to keep to one postconf per run. */
+  readonly defaults?: ReadonlyMap<string, string> | undefined;
+  readonly postconf?: string | undefined;
+}
+
+/** Splits a list parameter the way Postfix does (CHARS_COMMA_SP). */
+export function splitList(value: string): string[] {
+  return value.split(/[,\s]+/).filter((s) => s.length > 0);
+}
+
+/** mail_conf_bool(): yes/no in any case; anything else is no boolean. */
+export function parseBoolean(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  if (v === 'yes') return true;
+  if (v === 'no') return false;
+  return undefined;
+}
+
+const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
+
+export function loadFleet(options: LoadOptions = {}): Fleet {
+  const defaults = options.defaults ?? loadDefaults(options.postconf);
+  const primaryDir = options.configDirectory ?? defaults.get('config_directory') ?? '/etc/postfix';
+  const primaryParameters = new ParameterSet(readMainCf(primaryDir), defaults);
+
+  const shared: SharedSettings = {
+    commandDirectory: primaryParameters.get('command_directory'),
+    daemonDirectory: primaryParameters.get('daemon_directory'),
+    metaDirectory: primaryParameters.get('meta_directory'),
+    shlibDirectory: primaryParameters.get('shlib_directory'),
+  };
+  const commands: CommandLists = {
+    start: splitList(primaryParameters.get('postmulti_start_commands')),
+    stop: splitList(primaryParameters.get('postmulti_stop_commands')),
+    control: splitList(primaryParameters.get('postmulti_control_commands')),
+  };
+
+  const claims = new ClaimTable();
+  claimSharedDirectories(claims, primaryDir, shared);
+
+  const secondaryDirs = splitList(primaryParameters.get('multi_instance_directories'));
+  const entries: FleetEntry[] = [];
+  entries.push(loadPrimary(primaryDir, primaryParameters, secondaryDirs.length === 0, claims));
+  for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims));
+
+  return { primaryConfigDirectory: primaryDir, primaryParameters, shared, commands, entries, defaults };
+}
+
+/**
+ * postmulti's check_shared_dir_status(): each shared directory that is a path
+ * must exist and be a directory, and no instance may use it as a private one.
+ * These are fatal: without them no instance can be run at all.
+ */
+function claimSharedDirectories(claims: ClaimTable, primaryDir: string, shared: SharedSettings): void {
+  const table: Array<[string, string]> = [
+    ['command_directory', shared.commandDirectory],
+    ['daemon_directory', shared.daemonDirectory],
+    ['meta_directory', shared.metaDirectory],
+    ['shlib_directory', shared.shlibDirectory],
+  ];
+  for (const [param, value] of table) {
+    if (!value.startsWith('/')) continue; // "no" or another special value
+    let isDir: boolean;
+    try {
+      isDir = statSync(value).isDirectory();
+    } catch (e) {
+      throw new PostfleetError(`${param} = '${value}': directory not found: ${(e as NodeJS.ErrnoException).code ?? e}`, { value });
+    }
+    if (!isDir) throw new PostfleetError(`${param} = '${value}' is not a directory`, { value });
+    // meta_directory usually overlaps config_directory or others: not claimed.
+    if (param !== 'meta_directory') claims.claimAll(primaryDir, [{ param, value }]);
+  }
+}
+
+function loadPrimary(dir: string, params: ParameterSet, singleInstance: boolean, claims: ClaimTable): FleetEntry {
+  const enable = parseBoolean(params.get('multi_instance_enable'));
+  if (enable === undefined) {
+    return broken(dir, true, `bad boolean configuration: multi_instance_enable = ${params.get('multi_instance_enable')}`);
+  }
+  const instance: Instance = {
+    configDirectory: dir,
+    queueDirectory: params.get('queue_directory'),
+    dataDirectory: params.get('data_directory'),
+    name: nonEmpty(params.get('multi_instance_name')),
+    group: nonEmpty(params.get('multi_instance_group')),
+    enabled: singleInstance || enable,
+    primary: true,
+  };
+  const conflict = claims.claimAll(dir, instanceClaims(instance));
+  return conflict ? broken(dir, true, conflict) : { kind: 'ok', instance };
+}
+
+/** Reads one secondary; every failure makes it broken rather than fatal. */
+export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable): FleetEntry {
+  let params: ParameterSet;
+  let queueDirectory: string;
+  let dataDirectory: string;
+  let enableValue: string;
+  let name: string | undefined;
+  let group: string | undefined;
+  try {
+    params = new ParameterSet(readMainCf(dir), defaults);
+    queueDirectory = params.get('queue_directory');
+    dataDirectory = params.get('data_directory');
+    enableValue = params.get('multi_instance_enable');
+    name = nonEmpty(params.get('multi_instance_name'));
+    group = nonEmpty(params.get('multi_instance_group'));
+  } catch (e) {
+    if (e instanceof PostfleetError) return broken(dir, false, e.message);
+    throw e;
+  }
+  const enabled = parseBoolean(enableValue);
+  if (enabled === undefined) {
+    return broken(dir, false, `Unexpected ${dir}/main.cf entry: multi_instance_enable = ${enableValue}`);
+  }
+  const instance: Instance = { configDirectory: dir, queueDirectory, dataDirectory, name, group, enabled, primary: false };
+  const conflict = claims.claimAll(dir, instanceClaims(instance));
+  return conflict ? broken(dir, false, conflict) : { kind: 'ok', instance };
+}
+
+function broken(configDirectory: string, primary: boolean, reason: string): FleetEntry {
+  const b: BrokenInstance = { configDirectory, primary, reason };
+  return { kind: 'broken', broken: b };
+}
+
+export function okInstances(entries: readonly FleetEntry[]): Instance[] {
+  return entries.flatMap((e) => (e.kind === 'ok' ? [e.instance] : []));
+}
+
+export function brokenInstances(entries: readonly FleetEntry[]): BrokenInstance[] {
+  return entries.flatMap((e) => (e.kind === 'broken' ? [e.broken] : []));
+}

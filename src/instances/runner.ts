@@ -1,0 +1,121 @@
+/**
+ * Runs a plan: one child per instance, at most `parallel` at a time, launched
+ * in plan order, results returned in plan order (p-map keeps both).
+ *
+ * How a child's output is handled is the caller's choice:
+ *  - inherit: the child writes straight to our stdio, as under postmulti; only
+ *    sensible one at a time (compat mode without -P).
+ *  - pty: the child runs under a pseudo-terminal, because postfix(1) and its
+ *    scripts print their messages only to a terminal; the output is captured
+ *    whole, so it can be shown grouped by instance, never interleaved.
+ *  - pipe: stdout and stderr captured (interleaved as written), for commands
+ *    that do not care about terminals.
+ */
+import pMap from 'p-map';
+import type { PlannedRun } from './command-class.js';
+
+export type OutputMode = 'inherit' | 'pty' | 'pipe';
+
+export interface RunResult {
+  readonly instance: string;
+  readonly configDirectory: string;
+  readonly command: readonly string[];
+  readonly exitCode: number;
+  readonly durationMs: number;
+  /** Captured output (empty with inherit); lines end in \n. */
+  readonly output: string;
+}
+
+export interface RunOptions {
+  readonly parallel: number;
+  readonly mode: OutputMode;
+  readonly onStart?: (index: number, run: PlannedRun) => void;
+  readonly onFinish?: (index: number, result: RunResult) => void;
+  /** Base environment; defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function runPlan(runs: readonly PlannedRun[], options: RunOptions): Promise<RunResult[]> {
+  const spawnOne = options.mode === 'pty' ? await ptySpawner() : execaSpawner(options.mode);
+  const baseEnv = options.env ?? process.env;
+  return pMap(
+    runs.map((run, index) => ({ run, index })),
+    async ({ run, index }) => {
+      options.onStart?.(index, run);
+      const started = performance.now();
+      const env = { ...baseEnv, ...run.env };
+      const { exitCode, output } = await spawnOne(run.file, run.args, env);
+      const result: RunResult = {
+        instance: run.label,
+        configDirectory: run.instance.configDirectory,
+        command: [run.file, ...run.args],
+        exitCode,
+        durationMs: Math.round(performance.now() - started),
+        output,
+      };
+      options.onFinish?.(index, result);
+      return result;
+    },
+    { concurrency: Math.max(1, options.parallel) },
+  );
+}
+
+type Spawner = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<{ exitCode: number; output: string }>;
+
+function execaSpawner(mode: 'inherit' | 'pipe'): Spawner {
+  return async (file, args, env) => {
+    const { execa } = await import('execa');
+    const result = await execa(file, args, {
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: mode === 'inherit' ? 'inherit' : 'ignore',
+      stdout: mode === 'inherit' ? 'inherit' : 'pipe',
+      stderr: mode === 'inherit' ? 'inherit' : 'pipe',
+      all: mode === 'pipe',
+      stripFinalNewline: false,
+    });
+    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+      // The program could not be started at all: say so as postmulti's child does.
+      const reason = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'No such file or directory' : result.shortMessage;
+      const message = `execvp ${file}: ${reason}\n`;
+      if (mode === 'inherit') process.stderr.write(message);
+      return { exitCode: 1, output: mode === 'pipe' ? message : '' };
+    }
+    const output = mode === 'pipe' ? String(result.all ?? '') : '';
+    return { exitCode: result.exitCode ?? 1, output };
+  };
+}
+
+async function ptySpawner(): Promise<Spawner> {
+  const pty = await import('@lydell/node-pty');
+  return (file, args, env) =>
+    new Promise((resolve) => {
+      let output = '';
+      let child: ReturnType<typeof pty.spawn>;
+      try {
+        child = pty.spawn(file, [...args], {
+          env: Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined)),
+          cols: 400,
+          rows: 50,
+          cwd: process.cwd(),
+          name: process.env['TERM'] ?? 'dumb',
+        });
+      } catch (e) {
+        resolve({ exitCode: 1, output: `execvp ${file}: ${(e as Error).message}\n` });
+        return;
+      }
+      child.onData((d) => {
+        output += d;
+      });
+      child.onExit(({ exitCode, signal }) => {
+        resolve({ exitCode: signal ? 1 : exitCode, output: normaliseTerminalOutput(output) });
+      });
+    });
+}
+
+/** A terminal turns \n into \r\n; give back plain lines. */
+export function normaliseTerminalOutput(text: string): string {
+  const plain = text.replace(/\r\n/g, '\n').replace(/\r/g, '');
+  return plain === '' || plain.endsWith('\n') ? plain : plain + '\n';
+}
