@@ -20,6 +20,8 @@ export interface Fleet {
   /** Primary first, then the secondaries in list order. */
   readonly entries: readonly FleetEntry[];
   readonly defaults: ReadonlyMap<string, string>;
+  /** Every name and directory claimed by the loaded instances, for adding more. */
+  readonly claims: ClaimTable;
 }
 
 export interface LoadOptions {
@@ -70,7 +72,7 @@ export function loadFleet(options: LoadOptions = {}): Fleet {
   entries.push(loadPrimary(primaryDir, primaryParameters, secondaryDirs.length === 0, claims));
   for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims));
 
-  return { primaryConfigDirectory: primaryDir, primaryParameters, shared, commands, entries, defaults };
+  return { primaryConfigDirectory: primaryDir, primaryParameters, shared, commands, entries, defaults, claims };
 }
 
 /**

@@ -1,0 +1,44 @@
+/**
+ * postmulti -e ACTION in compat mode: postmulti's arguments mapped onto the
+ * life-cycle operations. Silent on success, as postmulti is.
+ */
+import { PostfleetError } from '../instances/errors.js';
+import { parsePathAssignment, type PrivatePathParam } from '../instances/lifecycle/names.js';
+import * as lifecycle from '../instances/lifecycle/operations.js';
+import { wrapperCommand } from '../instances/lifecycle/wrapper.js';
+import type { CompatRequest, EditAction } from './parse.js';
+
+export async function runCompatLifecycle(request: CompatRequest, defaults: ReadonlyMap<string, string>, prog: string): Promise<number> {
+  const ctx: lifecycle.LifecycleContext = { defaults };
+  const action = request.mode as EditAction;
+  const result = await run(action, request, ctx);
+  for (const w of result.warnings) process.stderr.write(`${prog}: warning: ${w}\n`);
+  return 0;
+}
+
+function run(action: EditAction, r: CompatRequest, ctx: lifecycle.LifecycleContext): Promise<lifecycle.ActionResult> {
+  switch (action) {
+    case 'init':
+      return lifecycle.init(ctx, wrapperCommand());
+    case 'create':
+    case 'import': {
+      const paths: Partial<Record<PrivatePathParam, string>> = {};
+      for (const arg of r.operands) {
+        const { param, value } = parsePathAssignment(arg, action);
+        paths[param] = value;
+      }
+      const req: lifecycle.AddRequest = { name: r.assignName, group: r.assignGroup, paths, placement: r.selection };
+      return action === 'create' ? lifecycle.create(ctx, req) : lifecycle.importInstance(ctx, req);
+    }
+    case 'deport':
+      return lifecycle.deport(ctx, r.selection);
+    case 'destroy':
+      return lifecycle.destroy(ctx, r.selection);
+    case 'enable':
+    case 'disable':
+      return lifecycle.setEnabled(ctx, r.selection, action === 'enable');
+    case 'assign':
+      return lifecycle.assign(ctx, r.selection, r.assignName, r.assignGroup);
+  }
+  throw new PostfleetError(`unknown action ${String(action)}`);
+}

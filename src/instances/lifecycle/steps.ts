@@ -1,0 +1,196 @@
+/**
+ * The file work of a life-cycle action, as data: planned without touching
+ * anything (so --dry-run can print it), then applied in order; if a step
+ * fails, the steps already done are undone in reverse and nothing is left
+ * half-made.
+ */
+import { chmodSync, chownSync, lchownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PostfleetError } from '../errors.js';
+import { editMainCfFile } from '../maincf/write.js';
+import type { MainCfEdit } from '../maincf/edit.js';
+
+export type Step =
+  /** mkdir -p; `mode` for the last component (parents get 0755, as under umask 022) */
+  | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }
+  /** a new file, written whole under a temporary name and renamed into place */
+  | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number }
+  /** postconf -e/-X/-# on an existing instance's main.cf, under its lock */
+  | { readonly kind: 'edit'; readonly configDirectory: string; readonly edits: readonly MainCfEdit[] }
+  /** a directory of postfix-files: made if missing, then owned and moded */
+  | { readonly kind: 'own'; readonly path: string; readonly uid: number | undefined; readonly gid: number | undefined; readonly mode: number; readonly recursive: boolean }
+  /** remove if empty; otherwise warn and leave it */
+  | { readonly kind: 'rmdir'; readonly path: string }
+  | { readonly kind: 'unlink'; readonly path: string };
+
+export function describeStep(s: Step): string {
+  const octal = (m: number): string => m.toString(8).padStart(4, '0');
+  switch (s.kind) {
+    case 'mkdir':
+      return `mkdir ${s.path} (mode ${octal(s.mode)})`;
+    case 'write':
+      return `write ${s.path} (mode ${octal(s.mode)}, ${s.content.split('\n').length - 1} lines)`;
+    case 'edit':
+      return s.edits.map((e) => `edit ${s.configDirectory}/main.cf: ${describeEdit(e)}`).join('\n');
+    case 'own':
+      return `set-permissions ${s.path} (mode ${octal(s.mode)}${s.uid === undefined ? '' : `, uid ${s.uid}`}${s.gid === undefined ? '' : `, gid ${s.gid}`})`;
+    case 'rmdir':
+      return `rmdir ${s.path}`;
+    case 'unlink':
+      return `remove ${s.path}`;
+  }
+}
+
+export function describeEdit(e: MainCfEdit): string {
+  switch (e.op) {
+    case 'set':
+      return `${e.name} = ${e.value}`.trimEnd();
+    case 'remove':
+      return `remove ${e.name}`;
+    case 'comment':
+      return `comment out ${e.name}`;
+  }
+}
+
+export interface ApplyReport {
+  readonly warnings: string[];
+}
+
+type Undo = () => void | Promise<void>;
+
+/** Applies steps in order; on failure undoes what was done, in reverse, and rethrows. */
+export async function applySteps(steps: readonly Step[]): Promise<ApplyReport> {
+  const undo: Undo[] = [];
+  const warnings: string[] = [];
+  try {
+    for (const s of steps) await applyStep(s, undo, warnings);
+  } catch (e) {
+    for (const u of undo.reverse()) {
+      try {
+        await u();
+      } catch {
+        // best effort: the original error is what the operator must see
+      }
+    }
+    throw e;
+  }
+  return { warnings };
+}
+
+async function applyStep(s: Step, undo: Undo[], warnings: string[]): Promise<void> {
+  switch (s.kind) {
+    case 'mkdir':
+      for (const made of mkdirp(s.path, s.mode)) undo.push(() => rmdirSync(made));
+      return;
+    case 'write':
+      writeNewFile(s.path, s.content, s.mode);
+      undo.push(() => unlinkSync(s.path));
+      return;
+    case 'edit': {
+      const { before, changed } = await editMainCfFile(s.configDirectory, s.edits);
+      if (changed) undo.push(async () => void (await restoreMainCf(s.configDirectory, before)));
+      return;
+    }
+    case 'own':
+      own(s, undo);
+      return;
+    case 'rmdir':
+      try {
+        rmdirSync(s.path);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') warnings.push(`${s.path}: please verify contents and remove by hand`);
+      }
+      return;
+    case 'unlink':
+      try {
+        unlinkSync(s.path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError('remove', s.path, e);
+      }
+      return;
+  }
+}
+
+async function restoreMainCf(configDirectory: string, text: string): Promise<void> {
+  const { withMainCfLock } = await import('../maincf/write.js');
+  await withMainCfLock(configDirectory, () => ({ next: text, result: undefined }));
+}
+
+function fsError(what: string, path: string, e: unknown): PostfleetError {
+  const err = e as NodeJS.ErrnoException;
+  return new PostfleetError(`cannot ${what} ${path}: ${err.code ?? err.message}`, { value: path });
+}
+
+/** mkdir -p that reports which directories it made (deepest last). */
+function mkdirp(path: string, mode: number): string[] {
+  const missing: string[] = [];
+  for (let p = path; p !== '/' && !exists(p); p = dirname(p)) missing.unshift(p);
+  for (const p of missing) {
+    try {
+      mkdirSync(p);
+      chmodSync(p, p === path ? mode : 0o755);
+    } catch (e) {
+      throw fsError('create directory', p, e);
+    }
+  }
+  if (missing.length === 0 && !statSync(path).isDirectory()) {
+    throw new PostfleetError(`${path} exists and is not a directory`, { value: path });
+  }
+  return missing;
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Temporary name in the same directory, fsync, rename: never a partial file under the real name. */
+function writeNewFile(path: string, content: string, mode: number): void {
+  const tmp = `${dirname(path)}/.postfleet-${process.pid}-${Date.now()}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    writeSync(fd, content);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already renamed or never made
+    }
+    throw fsError('write', path, e);
+  }
+}
+
+function own(s: Extract<Step, { kind: 'own' }>, undo: Undo[]): void {
+  for (const made of mkdirp(s.path, s.mode)) undo.push(() => rmdirSync(made));
+  try {
+    if (s.uid !== undefined || s.gid !== undefined) {
+      const st = statSync(s.path);
+      chownSync(s.path, s.uid ?? st.uid, s.gid ?? st.gid);
+      if (s.recursive) chownTree(s.path, s.uid, s.gid);
+    }
+    chmodSync(s.path, s.mode);
+  } catch (e) {
+    throw fsError('set permissions of', s.path, e);
+  }
+}
+
+function chownTree(dir: string, uid: number | undefined, gid: number | undefined): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    const st = lstatSync(p);
+    lchownSync(p, uid ?? st.uid, gid ?? st.gid);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Instance templates: a directory per template with
+ *   template.ini  description, and [variables] name = what to give
+ *   main.cf       settings laid over the stock main.cf.proto; {{variable}} placeholders
+ *   master.cf     optional; replaces master.cf.proto when present
+ * Built-in templates ship in the package's templates/ directory; an operator
+ * may name more directories, searched first.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { decode as decodeIni } from 'ini';
+import { PostfleetError } from './errors.js';
+import { parseMainCf } from './maincf/parse.js';
+
+export const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+export interface Template {
+  readonly name: string;
+  readonly directory: string;
+  readonly description: string;
+  /** variable name -> what it is for */
+  readonly variables: ReadonlyMap<string, string>;
+  readonly mainCf: string;
+  readonly masterCf: string | undefined;
+}
+
+export interface RenderedTemplate {
+  readonly settings: ReadonlyArray<readonly [string, string]>;
+  readonly masterCf: string | undefined;
+}
+
+const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function templateSearchPath(extraDirs: readonly string[] = []): string[] {
+  return [...extraDirs, BUILTIN_TEMPLATE_DIR];
+}
+
+export function listTemplates(searchPath: readonly string[]): Template[] {
+  const seen = new Map<string, Template>();
+  for (const dir of searchPath) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      throw new PostfleetError(`cannot read template directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`, { value: dir });
+    }
+    for (const name of names) {
+      if (!seen.has(name) && existsSync(`${dir}/${name}/main.cf`)) seen.set(name, readTemplate(name, `${dir}/${name}`));
+    }
+  }
+  return [...seen.values()];
+}
+
+export function loadTemplate(name: string, searchPath: readonly string[]): Template {
+  if (!TEMPLATE_NAME.test(name)) throw new PostfleetError(`invalid template name '${name}'`, { value: name });
+  for (const dir of searchPath) {
+    if (existsSync(`${dir}/${name}/main.cf`)) return readTemplate(name, `${dir}/${name}`);
+  }
+  const known = listTemplates(searchPath).map((t) => t.name);
+  throw new PostfleetError(`unknown template '${name}' (available: ${known.join(', ') || 'none'})`, { value: name });
+}
+
+function readTemplate(name: string, directory: string): Template {
+  const ini = existsSync(`${directory}/template.ini`) ? decodeIni(readFileSync(`${directory}/template.ini`, 'utf8')) : {};
+  const vars = (ini['variables'] ?? {}) as Record<string, unknown>;
+  return {
+    name,
+    directory,
+    description: typeof ini['description'] === 'string' ? ini['description'] : '',
+    variables: new Map(Object.entries(vars).map(([k, v]) => [k, String(v)])),
+    mainCf: readFileSync(`${directory}/main.cf`, 'utf8'),
+    masterCf: existsSync(`${directory}/master.cf`) ? readFileSync(`${directory}/master.cf`, 'utf8') : undefined,
+  };
+}
+
+/**
+ * Fills the template's variables from `set`; the `set` entries that are not
+ * variables are main.cf parameters of their own, appended after the
+ * template's. Pure.
+ */
+export function renderTemplate(t: Template | undefined, set: ReadonlyArray<readonly [string, string]>): RenderedTemplate {
+  const values = new Map(set);
+  const fill = (text: string): string =>
+    text.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_m, v: string) => {
+      const value = values.get(v);
+      if (value === undefined) {
+        const what = t?.variables.get(v);
+        throw new PostfleetError(`template '${t?.name}' needs --set ${v}=VALUE${what ? ` (${what})` : ''}`, { value: v });
+      }
+      return value;
+    });
+  const settings: Array<[string, string]> = [];
+  if (t) {
+    for (const v of t.variables.keys()) {
+      if (!values.has(v)) throw new PostfleetError(`template '${t.name}' needs --set ${v}=VALUE (${t.variables.get(v)})`, { value: v });
+    }
+    for (const [name, value] of parseMainCf(fill(t.mainCf))) settings.push([name, value]);
+  }
+  for (const [name, value] of set) {
+    if (t?.variables.has(name)) continue;
+    settings.push([name, value]);
+  }
+  return { settings, masterCf: t?.masterCf === undefined ? undefined : fill(t.masterCf) };
+}
+
+/** `--set name=value` arguments. */
+export function parseSetArguments(args: readonly string[]): Array<[string, string]> {
+  return args.map((a) => {
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? '' : a.slice(0, eq).trim();
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(name)) throw new PostfleetError(`malformed --set '${a}': expected name=value`, { value: a });
+    const value = a.slice(eq + 1).trim();
+    if (/[\r\n]/.test(value)) throw new PostfleetError(`--set ${name}: the value may not contain a line break`, { value: a });
+    return [name, value];
+  });
+}
