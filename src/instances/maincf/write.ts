@@ -1,0 +1,307 @@
+/**
+ * The only code that writes a main.cf.
+ *
+ * It follows Postfix's own cooperative update protocol (edit_file_open() and
+ * edit_file_close() in postfix/src/util/edit_file.c), so a postfleet write is
+ * serialised with every other postfleet process and with an administrator's
+ * concurrent `postconf -e`, and a crash at any moment leaves either the old
+ * or the new main.cf, never a truncated one:
+ *
+ *   1. open (create if needed, mode 0600) DIR/main.cf.tmp;
+ *   2. flock(LOCK_EX) that open file;
+ *   3. if DIR/main.cf.tmp is no longer the inode that was locked (the previous
+ *      holder renamed it over main.cf or removed it), close and start again;
+ *      if it is not a plain 0600 file with one link (debris of a crash at an
+ *      awkward moment), remove it and start again;
+ *   4. truncate it, write the new text, fsync, rename it over main.cf;
+ *   5. close it, which releases the lock.
+ *
+ * Node has no flock(). The descriptor of the open file is handed to
+ * util-linux flock(1) as its fd 3 (`flock --exclusive 3`): a flock() lock
+ * belongs to the open file description, which our descriptor shares, so the
+ * lock stays held after flock(1) exits and goes away when we close the file
+ * or when the kernel closes it for us because we died. No helper process
+ * outlives the lock step and no lock can leak.
+ *
+ * The temporary name is Postfix's own, so it is renamed away by a completed
+ * write (ours or postconf's) and removed when nothing is written: no lock or
+ * temporary file of ours stays in Postfix's directories.
+ */
+import { constants as fsc } from 'node:fs';
+import type { Stats } from 'node:fs';
+import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+
+import { PostfleetError } from '../errors.js';
+import { checkMainCfEdits, editMainCf } from './edit.js';
+import type { MainCfEdit } from './edit.js';
+
+/** Postfix's EDIT_FILE_SUFFIX. */
+const TMP_SUFFIX = '.tmp';
+/** Postfix's EDIT_FILE_MODE: anything else under the temporary name is crash debris. */
+const TMP_MODE = 0o600;
+const PERM_MASK = 0o7777;
+
+export type MainCfUpdate<T> = { next?: string; result: T };
+
+/**
+ * Run `fn` on the current main.cf of `configDir` while holding Postfix's
+ * main.cf edit lock; if it returns `next`, that text atomically replaces
+ * main.cf (same mode and owner as before) before the lock is released.
+ */
+export async function withMainCfLock<T>(
+  configDir: string,
+  fn: (current: string) => Promise<MainCfUpdate<T>> | MainCfUpdate<T>,
+): Promise<T> {
+  const mainCf = path.join(configDir, 'main.cf');
+  const tmpPath = mainCf + TMP_SUFFIX;
+  await requireMainCf(configDir, mainCf);
+  // A temporary file we cannot lock is one we may not remove, so make sure
+  // flock(1) is there before creating it.
+  const flock = await requireFlock(tmpPath);
+
+  const tmp = await openLocked(flock, tmpPath);
+  let renamed = false;
+  try {
+    const original = await statOrFail(mainCf);
+    const bytes = await readOrFail(mainCf);
+    const { text, encoding } = decode(bytes);
+    const update = await fn(text);
+    if (update.next !== undefined) {
+      await writeInPlace(tmp, tmpPath, encode(update.next, encoding, mainCf), original);
+      await renameOrFail(tmpPath, mainCf);
+      renamed = true;
+      await syncDirectory(configDir);
+    }
+    return update.result;
+  } finally {
+    // We still hold the lock here, so the temporary name is ours to remove
+    // (edit_file_cleanup() does the same).
+    if (!renamed) await fs.unlink(tmpPath).catch(() => undefined);
+    await tmp.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Apply `edits` to the main.cf of `configDir` as `postconf -e/-X/-#` would,
+ * under the lock. With `dryRun` the file is only read: no lock, no write.
+ */
+export async function editMainCfFile(
+  configDir: string,
+  edits: readonly MainCfEdit[],
+  opts: { dryRun?: boolean } = {},
+): Promise<{ before: string; after: string; changed: boolean }> {
+  // Bad input must leave Postfix's directory exactly as it was, temporary
+  // file included, so it is refused before the lock is taken.
+  checkMainCfEdits(edits);
+  if (opts.dryRun) {
+    const mainCf = path.join(configDir, 'main.cf');
+    await requireMainCf(configDir, mainCf);
+    const before = decode(await readOrFail(mainCf)).text;
+    const after = editMainCf(before, edits);
+    return { before, after, changed: after !== before };
+  }
+  return withMainCfLock(configDir, (before) => {
+    const after = editMainCf(before, edits);
+    const changed = after !== before;
+    return { next: changed ? after : undefined, result: { before, after, changed } };
+  });
+}
+
+/** Fail early, naming the path, before anything is created next to main.cf. */
+async function requireMainCf(configDir: string, mainCf: string): Promise<void> {
+  const dir = await fs.stat(configDir).catch((e: unknown) => {
+    throw failure(`config directory ${configDir}`, configDir, e);
+  });
+  if (!dir.isDirectory()) {
+    throw new PostfleetError(`config directory ${configDir}: not a directory`, { value: configDir });
+  }
+  const file = await statOrFail(mainCf);
+  if (!file.isFile()) {
+    throw new PostfleetError(`${mainCf}: not a regular file`, { value: mainCf });
+  }
+}
+
+/** edit_file_open(): returns the temporary file, truncated, with the lock held. */
+async function openLocked(flock: string, tmpPath: string): Promise<FileHandle> {
+  for (;;) {
+    const tmp = await openTmp(tmpPath);
+    try {
+      await flockExclusive(flock, tmp, tmpPath);
+      const locked = await tmp.stat();
+      const current = await fs.lstat(tmpPath).catch(() => undefined);
+      if (current === undefined || current.dev !== locked.dev || current.ino !== locked.ino) {
+        await tmp.close();
+        continue;
+      }
+      if (!current.isFile() || current.nlink > 1 || (current.mode & PERM_MASK) !== TMP_MODE) {
+        await fs.unlink(tmpPath).catch((e: unknown) => {
+          if (errnoCode(e) !== 'ENOENT') throw failure(`cannot remove stale ${tmpPath}`, tmpPath, e);
+        });
+        await tmp.close();
+        continue;
+      }
+      // A crash may have left content behind; the lock makes it ours to reuse.
+      await tmp.truncate(0);
+      return tmp;
+    } catch (e) {
+      await tmp.close().catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+/**
+ * Create the temporary file 0600 whatever the umask (a umask that dropped
+ * owner bits would otherwise make every opener, postconf included, treat our
+ * fresh file as debris forever), or open the one another process made.
+ */
+async function openTmp(tmpPath: string): Promise<FileHandle> {
+  const flags = fsc.O_WRONLY | fsc.O_NOFOLLOW;
+  for (;;) {
+    try {
+      const created = await fs.open(tmpPath, flags | fsc.O_CREAT | fsc.O_EXCL, TMP_MODE);
+      await created.chmod(TMP_MODE).catch(() => undefined);
+      return created;
+    } catch (e) {
+      if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, tmpPath, e);
+    }
+    try {
+      return await fs.open(tmpPath, flags);
+    } catch (e) {
+      // Renamed away between our two opens: try creating it again.
+      if (errnoCode(e) !== 'ENOENT') throw failure(`cannot open ${tmpPath}`, tmpPath, e);
+    }
+  }
+}
+
+/** The flock(1) that $PATH names, looked up on every call: cheap, and never stale. */
+async function requireFlock(tmpPath: string): Promise<string> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, 'flock');
+    const found = await fs.access(candidate, fsc.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (found) return candidate;
+  }
+  throw new PostfleetError(`cannot lock ${tmpPath}: flock(1) not found in PATH (install util-linux)`, {
+    value: tmpPath,
+  });
+}
+
+async function flockExclusive(flock: string, file: FileHandle, tmpPath: string): Promise<void> {
+  try {
+    // execa passes any parent descriptor number through as is; its types
+    // only list the literals 3-9.
+    const stdio = ['ignore', 'ignore', 'pipe', file.fd] as unknown as ['ignore', 'ignore', 'pipe', 3];
+    await execa(flock, ['--exclusive', '3'], { stdio });
+  } catch (e) {
+    const stderr = (e as { stderr?: unknown }).stderr;
+    const why = typeof stderr === 'string' && stderr !== '' ? firstLine(stderr) : firstLine(String(e));
+    throw new PostfleetError(`cannot lock ${tmpPath}: ${why}`, { value: tmpPath });
+  }
+}
+
+/** Truncated temporary file → complete new main.cf on disk, still under its temporary name. */
+async function writeInPlace(tmp: FileHandle, tmpPath: string, data: Buffer, original: Stats): Promise<void> {
+  try {
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await tmp.write(data, offset, data.length - offset, offset);
+      offset += bytesWritten;
+    }
+  } catch (e) {
+    throw failure(`cannot write ${tmpPath}`, tmpPath, e);
+  }
+  // postconf always leaves its invoker's ownership and 0644; we keep what
+  // the administrator chose. chown before chmod: chown clears set-id bits.
+  try {
+    if (original.uid !== process.getuid?.() || original.gid !== process.getgid?.()) {
+      await tmp.chown(original.uid, original.gid);
+    }
+    await tmp.chmod(original.mode & PERM_MASK);
+  } catch (e) {
+    const mode = (original.mode & PERM_MASK).toString(8);
+    throw failure(`cannot give ${tmpPath} main.cf's owner ${original.uid}:${original.gid} and mode ${mode}`, tmpPath, e);
+  }
+  await tmp.sync().catch((e: unknown) => {
+    throw failure(`cannot sync ${tmpPath}`, tmpPath, e);
+  });
+}
+
+async function renameOrFail(from: string, to: string): Promise<void> {
+  await fs.rename(from, to).catch((e: unknown) => {
+    throw failure(`cannot rename ${from} to ${to}`, to, e);
+  });
+}
+
+/** Make the rename itself durable, not just the file's content. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY).catch((e: unknown) => {
+    throw failure(`cannot open directory ${dir}`, dir, e);
+  });
+  try {
+    await handle.sync();
+  } catch (e) {
+    throw failure(`cannot sync directory ${dir}`, dir, e);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+async function statOrFail(file: string): Promise<Stats> {
+  return fs.stat(file).catch((e: unknown) => {
+    throw failure(`cannot read ${file}`, file, e);
+  });
+}
+
+async function readOrFail(file: string): Promise<Buffer> {
+  return fs.readFile(file).catch((e: unknown) => {
+    throw failure(`cannot read ${file}`, file, e);
+  });
+}
+
+type Encoding = 'utf8' | 'latin1';
+
+/*
+ * main.cf is bytes; edits are strings. A file that is valid UTF-8 (every
+ * modern one) is edited as UTF-8. Anything else (an old Latin-1 comment, say)
+ * is decoded byte for byte as Latin-1 so that untouched lines are written
+ * back unchanged instead of being "repaired" with U+FFFD.
+ */
+function decode(bytes: Buffer): { text: string; encoding: Encoding } {
+  const text = bytes.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(bytes)) return { text, encoding: 'utf8' };
+  return { text: bytes.toString('latin1'), encoding: 'latin1' };
+}
+
+function encode(text: string, encoding: Encoding, mainCf: string): Buffer {
+  if (encoding === 'latin1' && /[^\0-\xff]/.test(text)) {
+    throw new PostfleetError(
+      `${mainCf} is not UTF-8, and the new text has characters that cannot be written to it byte for byte`,
+      { value: mainCf },
+    );
+  }
+  return Buffer.from(text, encoding);
+}
+
+function errnoCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** "ENOENT: no such file or directory, open '/x'" → "no such file or directory". */
+function failure(what: string, file: string, e: unknown): PostfleetError {
+  if (e instanceof PostfleetError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const reason = /^[A-Z0-9_]+: ([^,]+)/.exec(message)?.[1] ?? message;
+  return new PostfleetError(firstLine(`${what}: ${reason}`), { value: file });
+}
+
+function firstLine(s: string): string {
+  return s.split('\n', 1)[0] ?? s;
+}
