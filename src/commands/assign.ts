@@ -1,0 +1,30 @@
+import { Args, Flags } from '@oclif/core';
+import { PostfleetCommand } from '../cli/base.js';
+import { configDirFlag } from '../cli/flags.js';
+import { dryRunFlag, lifecycleContext, renderResult } from '../cli/lifecycle.js';
+import { PostfleetError } from '../instances/errors.js';
+import * as lifecycle from '../instances/lifecycle/operations.js';
+
+export default class Assign extends PostfleetCommand {
+  static override summary = 'Give an instance a new name and/or group ("-" removes it).';
+  static override examples = ['<%= config.bin %> assign postfix-out --group relay', '<%= config.bin %> assign /etc/postfix-x --name postfix-x --group -'];
+  static override enableJsonFlag = true;
+  static override args = {
+    instance: Args.string({ required: true, description: "the instance: its name, its name without 'postfix-', or its config directory" }),
+  };
+  static override flags = {
+    name: Flags.string({ char: 'I', description: "new instance name (must start with 'postfix-'; '-' for none)", helpValue: 'NAME' }),
+    group: Flags.string({ char: 'G', description: "new group ('-' for none)", helpValue: 'GROUP' }),
+    ...dryRunFlag,
+    ...configDirFlag,
+  };
+
+  async run(): Promise<lifecycle.ActionResult> {
+    const { args, flags } = await this.parse(Assign);
+    if (flags.name === undefined && flags.group === undefined) throw new PostfleetError('give a new --name and/or --group');
+    const clear = (v: string | undefined): string | undefined => (v === '-' ? '' : v);
+    const result = await lifecycle.assign(lifecycleContext(flags), { type: 'name', name: args.instance }, clear(flags.name), clear(flags.group));
+    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
+    return result;
+  }
+}

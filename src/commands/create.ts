@@ -1,0 +1,69 @@
+import { Args, Flags } from '@oclif/core';
+import { PostfleetCommand } from '../cli/base.js';
+import { configDirFlag } from '../cli/flags.js';
+import { dryRunFlag, lifecycleContext, placementFlags, renderResult } from '../cli/lifecycle.js';
+import { checkPrivatePath, type PrivatePathParam } from '../instances/lifecycle/names.js';
+import * as lifecycle from '../instances/lifecycle/operations.js';
+import type { Selection } from '../instances/selection.js';
+import { loadTemplate, parseSetArguments, templateSearchPath } from '../instances/templates.js';
+
+export const pathFlags = {
+  'config-directory': Flags.string({ description: 'config directory (default: the primary’s with its last component replaced by NAME)', helpValue: 'PATH' }),
+  'queue-directory': Flags.string({ description: 'queue directory (default: derived from NAME likewise)', helpValue: 'PATH' }),
+  'data-directory': Flags.string({ description: 'data directory (default: derived from NAME likewise)', helpValue: 'PATH' }),
+};
+
+export function placementFromFlags(flags: { before?: string | undefined; 'before-group'?: string | undefined; first?: boolean }): Selection | undefined {
+  if (flags.before !== undefined) return { type: 'name', name: flags.before };
+  if (flags['before-group'] !== undefined) return { type: 'group', group: flags['before-group'] };
+  if (flags.first) return { type: 'all' };
+  return undefined;
+}
+
+export function pathsFromFlags(flags: Record<string, unknown>, names: readonly PrivatePathParam[]): Partial<Record<PrivatePathParam, string>> {
+  const paths: Partial<Record<PrivatePathParam, string>> = {};
+  for (const p of names) {
+    const v = flags[p.replace('_', '-')];
+    if (typeof v === 'string') paths[p] = checkPrivatePath(p, v);
+  }
+  return paths;
+}
+
+export default class Create extends PostfleetCommand {
+  static override summary = 'Create a new secondary instance (disabled), optionally from a template.';
+  static override description =
+    'Makes the config, queue and data directories, builds main.cf from $meta_directory/main.cf.proto (plus the template and --set values) and master.cf from master.cf.proto, sets permissions as postfix set-permissions does, and registers the instance in the primary main.cf — under the same lock as postconf -e, so concurrent creates never lose each other. If the config directory already holds main.cf and master.cf, the instance is imported instead.';
+  static override examples = [
+    '<%= config.bin %> create postfix-out --group mta',
+    '<%= config.bin %> create postfix-relay --template outbound-relay --set relayhost=[smtp.example.com]:587',
+    '<%= config.bin %> create postfix-in --first --dry-run',
+  ];
+  static override enableJsonFlag = true;
+  static override args = { name: Args.string({ required: true, description: "instance name, starting with 'postfix-'" }) };
+  static override flags = {
+    group: Flags.string({ char: 'G', description: 'instance group', helpValue: 'GROUP' }),
+    template: Flags.string({ char: 't', description: 'lay this template over the stock prototype', helpValue: 'NAME' }),
+    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true }),
+    set: Flags.string({ char: 's', description: 'template variable or main.cf parameter', helpValue: 'NAME=VALUE', multiple: true }),
+    ...placementFlags,
+    ...pathFlags,
+    ...dryRunFlag,
+    ...configDirFlag,
+  };
+
+  async run(): Promise<lifecycle.ActionResult> {
+    const { args, flags } = await this.parse(Create);
+    const settings = parseSetArguments(flags.set ?? []);
+    const template = flags.template === undefined ? undefined : loadTemplate(flags.template, templateSearchPath(flags['template-dir']));
+    const result = await lifecycle.create(lifecycleContext(flags), {
+      name: args.name,
+      group: flags.group,
+      paths: pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']),
+      placement: placementFromFlags(flags),
+      template,
+      settings,
+    });
+    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
+    return result;
+  }
+}
