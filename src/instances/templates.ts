@@ -12,7 +12,7 @@ import { decode as decodeIni } from 'ini';
 import { PostfleetError } from './errors.js';
 import { parseMainCf } from './maincf/parse.js';
 
-export const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+export const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 
 export interface Template {
   readonly name: string;
