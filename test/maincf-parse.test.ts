@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { PostfleetError } from '../src/instances/errors.js';
+import { loadDefaults, parsePostconfOutput, readMainCf } from '../src/instances/maincf/defaults.js';
+import { parseMainCf, readLogicalLines, splitNameValue } from '../src/instances/maincf/parse.js';
+
+const entries = (text: string): Array<[string, string]> => [...parseMainCf(text)];
+
+describe('readLogicalLines (readllines)', () => {
+  it('joins continuation pieces as they are, dropping only the newline', () => {
+    expect(readLogicalLines('a = b\n\tc\n  d\n')).toEqual([{ text: 'a = b\tc  d', line: 1 }]);
+  });
+
+  it('drops comment and blank lines, also inside a continuation', () => {
+    const text = '# top\na = 1\n# flush-left\n   # indented\n\n \t \n  2\nb = 3\n';
+    expect(readLogicalLines(text)).toEqual([
+      { text: 'a = 1  2', line: 2 },
+      { text: 'b = 3', line: 8 },
+    ]);
+  });
+
+  it('drops a white-space-led logical line at the top, continuations included', () => {
+    expect(readLogicalLines('# c\n  a = 1\n\tmore\nb = 2\n')).toEqual([{ text: 'b = 2', line: 4 }]);
+  });
+
+  it('reads a last line without newline', () => {
+    expect(readLogicalLines('a = 1\nb = 2')).toEqual([
+      { text: 'a = 1', line: 1 },
+      { text: 'b = 2', line: 2 },
+    ]);
+  });
+
+  it('has nothing for empty or comment-only text', () => {
+    expect(readLogicalLines('')).toEqual([]);
+    expect(readLogicalLines('# only\n\n   \n#x')).toEqual([]);
+  });
+});
+
+describe('splitNameValue (split_nameval)', () => {
+  it.each([
+    ['a = b', 'a', 'b'],
+    ['a=b', 'a', 'b'],
+    ['a =b', 'a', 'b'],
+    ['a= b', 'a', 'b'],
+    ['a \t=\t b \t', 'a', 'b'],
+    ['a =', 'a', ''],
+    ['a=', 'a', ''],
+    ['a = b = c', 'a', 'b = c'],
+    ['a=b=c', 'a', 'b=c'],
+    ['foo.bar-x = 1', 'foo.bar-x', '1'],
+    ['a = x # not a comment', 'a', 'x # not a comment'],
+  ])('%j', (line, name, value) => {
+    expect(splitNameValue(line)).toEqual({ name, value });
+  });
+
+  it.each([
+    ['= b', 'missing attribute name'],
+    ['=', 'missing attribute name'],
+    ['a b = c', "missing '=' after attribute name"],
+    ['just-a-name', "missing '=' after attribute name"],
+  ])('rejects %j', (line, error) => {
+    expect(splitNameValue(line)).toEqual({ error });
+  });
+
+  it('stops at a NUL byte, as C string handling does', () => {
+    expect(splitNameValue('a = b\0c = d')).toEqual({ name: 'a', value: 'b' });
+    expect(splitNameValue('a\0 = b')).toEqual({ error: "missing '=' after attribute name" });
+  });
+});
+
+describe('parseMainCf', () => {
+  it('lets later settings win', () => {
+    expect(parseMainCf('a = 1\nb = 2\na = 3\n').get('a')).toBe('3');
+    expect(parseMainCf('a = 1\na =\n').get('a')).toBe('');
+  });
+
+  it('keeps values raw: no $ expansion, no white-space squeezing inside', () => {
+    expect(entries('a = $b ${c} \t x\n')).toEqual([['a', '$b ${c} \t x']]);
+  });
+
+  it('treats CR as white space: trimmed at the end, kept inside a continuation', () => {
+    expect(entries('a = 1\r\nb = x\r\n  y\r\n\r\n')).toEqual([
+      ['a', '1'],
+      ['b', 'x\r  y'],
+    ]);
+  });
+
+  it('lets the = and the value sit on continuation lines', () => {
+    expect(entries('a\n  = 1\nb =\n\t2\n')).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
+  });
+
+  it('does not treat form feed and vertical tab specially inside a value', () => {
+    expect(parseMainCf('a = \f1\v2 \f\n').get('a')).toBe('1\v2');
+  });
+
+  it('fails, like every Postfix program, on a line that is not name = value', () => {
+    const bad = (): unknown => parseMainCf('# c\na = 1\nnot a setting\n', '/etc/postfix/main.cf');
+    expect(bad).toThrow(PostfleetError);
+    expect(bad).toThrow(`/etc/postfix/main.cf, line 3: missing '=' after attribute name: "not a setting"`);
+    expect(() => parseMainCf('= 1\n')).toThrow(`main.cf, line 1: missing attribute name: "= 1"`);
+  });
+
+  it('reports the first physical line of a broken continued setting', () => {
+    expect(() => parseMainCf('a = 1\nbro\n ken = 2\n')).toThrow('line 2:');
+  });
+});
+
+describe('parsePostconfOutput', () => {
+  it('reads name = value and name = lines', () => {
+    const text = 'a = 1\nb =\nc = x = y  z\n\n';
+    expect([...parsePostconfOutput(text)]).toEqual([
+      ['a', '1'],
+      ['b', ''],
+      ['c', 'x = y  z'],
+    ]);
+  });
+
+  it('passes over lines that cannot be parameters', () => {
+    expect([...parsePostconfOutput('garbage\n = x\na = 1')]).toEqual([['a', '1']]);
+  });
+});
+
+const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'postfleet-maincf-parse-'));
+afterAll(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
+
+describe('readMainCf', () => {
+  it('reads DIR/main.cf', () => {
+    const dir = fs.mkdtempSync(path.join(tempRoot, 'ok-'));
+    fs.writeFileSync(path.join(dir, 'main.cf'), 'queue_directory = /q\n');
+    expect(readMainCf(dir).get('queue_directory')).toBe('/q');
+  });
+
+  it('names the path and the reason when main.cf is missing', () => {
+    const dir = path.join(tempRoot, 'missing');
+    expect(() => readMainCf(dir)).toThrow(PostfleetError);
+    expect(() => readMainCf(dir)).toThrow(`cannot read ${dir}/main.cf: No such file or directory`);
+  });
+
+  it('names the path when main.cf is not a file', () => {
+    const dir = fs.mkdtempSync(path.join(tempRoot, 'dir-'));
+    fs.mkdirSync(path.join(dir, 'main.cf'));
+    expect(() => readMainCf(dir)).toThrow(`cannot read ${dir}/main.cf: Is a directory`);
+  });
+
+  it('names the path in syntax errors', () => {
+    const dir = fs.mkdtempSync(path.join(tempRoot, 'bad-'));
+    fs.writeFileSync(path.join(dir, 'main.cf'), 'oops\n');
+    expect(() => readMainCf(dir)).toThrow(`${dir}/main.cf, line 1: missing '=' after attribute name: "oops"`);
+  });
+});
+
+describe('loadDefaults', () => {
+  it('fails with one line when postconf cannot be run', () => {
+    const missing = path.join(tempRoot, 'no-such-postconf');
+    expect(() => loadDefaults(missing)).toThrow(PostfleetError);
+    expect(() => loadDefaults(missing)).toThrow(/^cannot run .*no-such-postconf -d: .* not found/);
+  });
+
+  it('fails with postconf’s own first error line when it exits non-zero', () => {
+    const fake = path.join(tempRoot, 'failing-postconf');
+    fs.writeFileSync(fake, '#!/bin/sh\necho "postconf: fatal: something broke" >&2\necho "more" >&2\nexit 1\n', { mode: 0o755 });
+    expect(() => loadDefaults(fake)).toThrow(`${fake} -d failed: postconf: fatal: something broke`);
+  });
+
+  it('reads the parameters postconf -d prints', () => {
+    const fake = path.join(tempRoot, 'fake-postconf');
+    fs.writeFileSync(fake, '#!/bin/sh\n[ "$1" = -d ] || exit 2\nprintf "queue_directory = /var/spool/postfix\\nmulti_instance_name =\\n"\n', { mode: 0o755 });
+    expect([...loadDefaults(fake)]).toEqual([
+      ['queue_directory', '/var/spool/postfix'],
+      ['multi_instance_name', ''],
+    ]);
+  });
+});
