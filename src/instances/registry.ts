@@ -50,7 +50,7 @@ const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 export function loadFleet(options: LoadOptions = {}): Fleet {
   const defaults = options.defaults ?? loadDefaults(options.postconf);
   const primaryDir = options.configDirectory ?? defaults.get('config_directory') ?? '/etc/postfix';
-  const primaryParameters = new ParameterSet(readMainCf(primaryDir), defaults);
+  const primaryParameters = new ParameterSet(readMainCf(primaryDir), defaults, { configDirectory: primaryDir });
 
   const shared: SharedSettings = {
     commandDirectory: primaryParameters.get('command_directory'),
@@ -128,7 +128,7 @@ export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>
   let name: string | undefined;
   let group: string | undefined;
   try {
-    params = new ParameterSet(readMainCf(dir), defaults);
+    params = new ParameterSet(readMainCf(dir), defaults, { configDirectory: dir });
     queueDirectory = params.get('queue_directory');
     dataDirectory = params.get('data_directory');
     enableValue = params.get('multi_instance_enable');

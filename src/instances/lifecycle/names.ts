@@ -24,7 +24,7 @@ export function checkInstanceName(name: string): void {
   if (name === '') return;
   if (!isSafeName(name)) throw new PostfleetError(`Unsafe characters in new instance name: '${name}'`, { value: name });
   if (name.includes('/')) throw new PostfleetError(`Illegal '/' character in new instance name: '${name}'`, { value: name });
-  if (!name.startsWith(NAME_PREFIX)) throw new PostfleetError(`New instance name must start with '${NAME_PREFIX}'`, { value: name });
+  if (!name.startsWith(NAME_PREFIX)) throw new PostfleetError(`New instance name must start with '${NAME_PREFIX}': '${name}'`, { value: name });
 }
 
 export function checkGroupName(group: string): void {

@@ -217,7 +217,7 @@ function planAdd(action: 'create' | 'import', fleet: Fleet, req: AddRequest): Pl
 }
 
 function readExisting(configDirectory: string, defaults: ReadonlyMap<string, string>): Instance {
-  const p = new ParameterSet(readMainCf(configDirectory), defaults);
+  const p = new ParameterSet(readMainCf(configDirectory), defaults, { configDirectory });
   const enable = parseBoolean(p.get('multi_instance_enable'));
   if (enable === undefined) {
     throw new PostfleetError(`Unexpected ${configDirectory}/main.cf entry: multi_instance_enable = ${p.get('multi_instance_enable')}`, { value: configDirectory });
@@ -278,7 +278,7 @@ function newMainCf(
 function permissionSteps(fleet: Fleet, configDirectory: string, queueDirectory: string, dataDirectory: string, existing: boolean): Step[] {
   // mail_owner and setgid_group as the instance will have them: copied from
   // the primary when set there explicitly, else the defaults.
-  const instanceParams = existing ? new ParameterSet(readMainCf(configDirectory), fleet.defaults) : fleet.primaryParameters;
+  const instanceParams = existing ? new ParameterSet(readMainCf(configDirectory), fleet.defaults, { configDirectory }) : fleet.primaryParameters;
   const specs = instanceDirectorySpecs(readPostfixFiles(fleet.shared.metaDirectory), {
     queue_directory: queueDirectory,
     data_directory: dataDirectory,
