@@ -1,0 +1,280 @@
+/**
+ * Tests of the integration-test harness itself, with the real Postfix.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  hostPidsInNamespace,
+  hostProcessesNamed,
+  PRISTINE_MAIN_CF,
+  REPO_ROOT,
+  requireIntegration,
+  Sandbox,
+} from './helpers/sandbox.js';
+
+/** What the host has that a sandbox must never change. */
+function hostSnapshot(): Record<string, string> {
+  const snap: Record<string, string> = {};
+  for (const [dir, prefix] of [
+    ['/etc', 'postfix'],
+    ['/var/spool', 'postfix'],
+    ['/var/lib', 'postfix'],
+    ['/var/log', 'postfix'],
+  ] as const) {
+    snap[`${dir}/${prefix}*`] = readdirSync(dir)
+      .filter((n) => n.startsWith(prefix))
+      .sort()
+      .join(',');
+  }
+  for (const f of ['/etc/postfix/main.cf', '/etc/postfix/master.cf']) {
+    snap[f] = existsSync(f) ? `${statSync(f).mtimeMs} ${readFileSync(f, 'utf8')}` : '<absent>';
+  }
+  snap['/etc/postfix/'] = readdirSync('/etc/postfix').sort().join(',');
+  snap['/var/spool/postfix/pid/'] = existsSync('/var/spool/postfix/pid') ? readdirSync('/var/spool/postfix/pid').sort().join(',') : '<absent>';
+  return snap;
+}
+
+function comm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+describe.runIf(requireIntegration())('integration sandbox (real Postfix in a private namespace)', () => {
+  const sandboxes: Sandbox[] = [];
+  async function sandbox(): Promise<Sandbox> {
+    const sb = await Sandbox.create();
+    sandboxes.push(sb);
+    return sb;
+  }
+  afterEach(async () => {
+    await Promise.all(sandboxes.splice(0).map((sb) => sb.dispose()));
+  });
+
+  it('captures stdout, stderr and the exit status exactly', async () => {
+    const sb = await sandbox();
+    const r = await sb.run(`printf 'one\\ntwo'; printf 'é\\n\\nerr' >&2; exit 7`);
+    expect(r).toEqual({ stdout: 'one\ntwo', stderr: 'é\n\nerr', exitCode: 7 });
+
+    const empty = await sb.run('true');
+    expect(empty).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+
+    const env = await sb.run('printf "%s|%s|%s|%s" "$FOO" "$PWD" "$POSTFLEET_REPO" "${MAIL_CONFIG-unset}"', {
+      env: { FOO: "it's a $value" },
+    });
+    expect(env.stdout).toBe(`it's a $value|${REPO_ROOT}|${REPO_ROOT}|unset`);
+
+    const input = await sb.run('cat; echo "[$(id -u)]"', { input: 'line1\nline2' });
+    expect(input.stdout).toBe('line1\nline2[0]\n');
+
+    const cwd = await sb.run('pwd', { cwd: '/etc/postfix' });
+    expect(cwd.stdout).toBe('/etc/postfix\n');
+
+    const argv = await sb.exec(['printf', '%s|', "a'b", 'c d', '$HOME', '*']);
+    expect(argv.stdout).toBe("a'b|c d|$HOME|*|");
+
+    const killed = await sb.run('sleep 30', { timeoutMs: 300 });
+    expect(killed.exitCode).toBe(124);
+
+    const signalled = await sb.run('kill -9 $$');
+    expect(signalled.exitCode).toBe(137);
+  });
+
+  it('runs overlapping commands of one sandbox concurrently, in one shared world', async () => {
+    const sb = await sandbox();
+    const started = Date.now();
+    const [slow, fast] = await Promise.all([
+      sb.run('sleep 1; cat /etc/postfix/shared-marker'),
+      sb.run('echo from-fast > /etc/postfix/shared-marker; echo fast'),
+    ]);
+    expect(fast).toEqual({ stdout: 'fast\n', stderr: '', exitCode: 0 });
+    expect(slow).toEqual({ stdout: 'from-fast\n', stderr: '', exitCode: 0 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    // State persists between run() calls; each run() gets a fresh shell (no leaked variables).
+    await sb.run('export LEAK=1; cd /tmp');
+    expect((await sb.run('echo "${LEAK-none} $(cat /etc/postfix/shared-marker)"; pwd')).stdout).toBe(`none from-fast\n${REPO_ROOT}\n`);
+  });
+
+  it('starts with a pristine primary instance', async () => {
+    const sb = await sandbox();
+    expect(await sb.readFile('/etc/postfix/main.cf')).toBe(PRISTINE_MAIN_CF);
+    expect(await sb.readFile('/etc/postfix/master.cf')).toBe(readFileSync('/usr/share/postfix/master.cf.dist', 'utf8'));
+    const r = await sb.run('shopt -s nullglob; echo /etc/postfix-* /var/spool/postfix-* /var/lib/postfix-*; ls -A /var/spool/postfix/pid /var/spool/postfix/maildrop /var/lib/postfix');
+    expect(r).toEqual({ stdout: '\n/var/lib/postfix:\n\n/var/spool/postfix/maildrop:\n\n/var/spool/postfix/pid:\n', stderr: '', exitCode: 0 });
+    // main.cf is back-dated, so Postfix programs do not pause.
+    const st = await sb.stat('/etc/postfix/main.cf');
+    expect(st?.type).toBe('regular file');
+    expect(Date.now() / 1000 - (st?.mtime ?? 0)).toBeGreaterThan(30);
+    const t0 = Date.now();
+    const conf = await sb.run('postconf -h config_directory queue_directory data_directory master_service_disable');
+    expect(conf).toEqual({ stdout: '/etc/postfix\n/var/spool/postfix\n/var/lib/postfix\ninet\n', stderr: '', exitCode: 0 });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect((await sb.run('postfix check')).exitCode).toBe(0);
+    expect(await sb.run('postmulti -l')).toEqual({
+      stdout: `${'-'.padEnd(15)} ${'-'.padEnd(15)} ${'y'.padEnd(9)} /etc/postfix\n`,
+      stderr: '',
+      exitCode: 0,
+    });
+    expect(await sb.stat('/etc/postfix-none')).toBeUndefined();
+  });
+
+  it('postfix start runs a master that lives until dispose(), and nothing leaks to the host', async () => {
+    const hostBefore = hostSnapshot();
+    const hostMastersBefore = hostProcessesNamed('master');
+    const sb = await sandbox();
+    const hostMountsBefore = readFileSync('/proc/self/mountinfo', 'utf8');
+
+    // Without a terminal, postfix prints nothing; with tty it does.
+    const quiet = await sb.run('postfix status');
+    expect(quiet).toEqual({ stdout: '', stderr: '', exitCode: 1 });
+    const start = await sb.run('postfix start', { tty: true });
+    expect(start.exitCode).toBe(0);
+    expect(start.stdout).toContain('starting the Postfix mail system');
+    expect(start.stdout).not.toContain('\r');
+
+    // A later run() still sees the master.
+    const status = await sb.run('postfix status', { tty: true });
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toMatch(/the Postfix mail system is running: PID: \d+/);
+    const pidText = await sb.readFile('/var/spool/postfix/pid/master.pid');
+    const pid = Number(pidText.trim());
+    expect(pid).toBeGreaterThan(1);
+    const alive = await sb.run(`kill -0 ${pid} && cat /proc/${pid}/comm`);
+    expect(alive).toEqual({ stdout: 'master\n', stderr: '', exitCode: 0 });
+    expect(await sb.readFile('/var/log/postfix.log')).toMatch(/postfix\/master\[\d+\]: daemon started/);
+
+    // Changes inside, none of them visible outside.
+    await sb.runOk(
+      'set -e; mkdir -p /etc/postfix-leak /var/spool/postfix-leak /var/lib/postfix-leak; echo x > /etc/postfix-leak/main.cf; echo "# changed" >> /etc/postfix/main.cf',
+    );
+    expect(existsSync('/etc/postfix-leak')).toBe(false);
+    expect(existsSync('/var/spool/postfix-leak')).toBe(false);
+    expect(existsSync('/var/lib/postfix-leak')).toBe(false);
+    expect(hostSnapshot()).toEqual(hostBefore);
+    // The sandbox's mounts are not in the host's mount table.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toBe(hostMountsBefore);
+    expect(hostMountsBefore).not.toContain(sb.dir);
+
+    // From the host, the master is in the sandbox's own PID namespace, not the host's.
+    const inside = await sb.hostPids();
+    const hostMasters = inside.filter((p) => comm(p) === 'master');
+    expect(hostMasters).toHaveLength(1);
+    expect(hostProcessesNamed('master')).toEqual(hostMastersBefore);
+
+    const ns = sb.pidNamespace;
+    const dir = sb.dir;
+    await sb.dispose();
+    expect(await hostPidsInNamespace(ns)).toEqual([]);
+    for (const p of inside) expect(await hostPidsInNamespace(ns)).not.toContain(p);
+    expect(hostProcessesNamed('master')).toEqual(hostMastersBefore);
+    expect(existsSync(dir)).toBe(false);
+    expect(hostSnapshot()).toEqual(hostBefore);
+    await expect(sb.run('true')).rejects.toThrow(/disposed/);
+  });
+
+  it('dispose() kills commands still running', async () => {
+    const sb = await sandbox();
+    const pending = sb.run('sleep 60; echo finished').then(
+      (r) => `resolved: ${JSON.stringify(r)}`,
+      (err: Error) => `rejected: ${err.message}`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await sb.dispose();
+    expect(await pending).toMatch(/^rejected: .*disposed while a command was running/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('keeps two sandboxes running in parallel independent', async () => {
+    const [a, b] = await Promise.all([sandbox(), sandbox()]);
+    expect(a.pidNamespace).not.toBe(b.pidNamespace);
+    const starts = await Promise.all([a.run('postfix start', { tty: true }), b.run('postfix start', { tty: true })]);
+    expect(starts.map((s) => s.exitCode)).toEqual([0, 0]);
+
+    await a.runOk('mkdir /etc/postfix-only-a && echo a > /etc/postfix-only-a/main.cf && echo "# a" >> /etc/postfix/main.cf');
+    expect(await a.exists('/etc/postfix-only-a/main.cf')).toBe(true);
+    expect(await b.exists('/etc/postfix-only-a')).toBe(false);
+    expect(await b.readFile('/etc/postfix/main.cf')).toBe(PRISTINE_MAIN_CF);
+    expect(await a.readFile('/etc/postfix/main.cf')).toBe(`${PRISTINE_MAIN_CF}# a\n`);
+
+    // Stopping A's Postfix leaves B's running.
+    const stop = await a.run('postfix stop', { tty: true });
+    expect(stop.exitCode).toBe(0);
+    expect(stop.stdout).toContain('stopping the Postfix mail system');
+    expect((await a.run('postfix status')).exitCode).toBe(1);
+    expect((await b.run('postfix status')).exitCode).toBe(0);
+
+    const bPids = await b.hostPids();
+    expect(bPids.some((p) => comm(p) === 'master')).toBe(true);
+    await a.dispose();
+    expect((await b.run('postfix status')).exitCode).toBe(0);
+    expect(await b.hostPids()).toEqual(expect.arrayContaining(bPids));
+  });
+
+  it('runs the real postmulti: init, create, list, enable, start', async () => {
+    const sb = await sandbox();
+    await sb.runOk('postmulti -e init');
+    await sb.backdate('/etc/postfix/main.cf');
+    expect(await sb.run('postconf -h multi_instance_enable multi_instance_wrapper')).toEqual({
+      stdout: 'yes\n${command_directory}/postmulti -p --\n',
+      stderr: '',
+      exitCode: 0,
+    });
+
+    await sb.runOk('postmulti -I postfix-out -G mta -e create');
+    await sb.backdate('/etc/postfix/main.cf', '/etc/postfix-out/main.cf');
+    expect(await sb.exists('/etc/postfix-out/main.cf')).toBe(true);
+    expect(await sb.exists('/etc/postfix-out/master.cf')).toBe(true);
+    expect(await sb.run('postconf -c /etc/postfix-out -h multi_instance_name multi_instance_group multi_instance_enable queue_directory data_directory')).toEqual({
+      stdout: 'postfix-out\nmta\nno\n/var/spool/postfix-out\n/var/lib/postfix-out\n',
+      stderr: '',
+      exitCode: 0,
+    });
+    expect((await sb.stat('/var/lib/postfix-out'))?.mode).toBe(0o700);
+    const queue = (await sb.listTree('/var/spool/postfix-out')).filter((e) => !e.path.includes('/'));
+    expect(queue.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'maildrop', 'pid', 'private', 'public', 'saved', 'trace']),
+    );
+    expect(queue.find((e) => e.path === 'maildrop')).toMatchObject({ kind: 'd', user: 'postfix', group: 'postdrop' });
+
+    expect(await sb.run('postmulti -l')).toEqual({
+      stdout:
+        `${'-'.padEnd(15)} ${'-'.padEnd(15)} ${'y'.padEnd(9)} /etc/postfix\n` +
+        `${'postfix-out'.padEnd(15)} ${'mta'.padEnd(15)} ${'n'.padEnd(9)} /etc/postfix-out\n`,
+      stderr: '',
+      exitCode: 0,
+    });
+
+    await sb.runOk('postmulti -i postfix-out -e enable');
+    await sb.backdate('/etc/postfix-out/main.cf');
+    const start = await sb.run('postmulti -i postfix-out -p start', { tty: true });
+    expect(start.exitCode).toBe(0);
+    expect(start.stdout).toContain('postfix-out/postfix-script: starting the Postfix mail system');
+    expect((await sb.run('postmulti -i postfix-out -p status')).exitCode).toBe(0);
+    expect((await sb.run('postfix status')).exitCode).toBe(1);
+    const pid = Number((await sb.readFile('/var/spool/postfix-out/pid/master.pid')).trim());
+    expect((await sb.run(`cat /proc/${pid}/comm`)).stdout).toBe('master\n');
+  });
+
+  it('reads and writes files inside: writeFile, readFile, exists, stat, listTree', async () => {
+    const sb = await sandbox();
+    await sb.writeFile('/etc/postfix-t/sub/file.cf', 'no newline at end', { mode: 0o640 });
+    expect(await sb.readFile('/etc/postfix-t/sub/file.cf')).toBe('no newline at end');
+    const st = await sb.stat('/etc/postfix-t/sub/file.cf');
+    expect(st).toMatchObject({ mode: 0o640, type: 'regular file', uid: 0, user: 'root', size: 17 });
+    expect(Date.now() / 1000 - (st?.mtime ?? 0)).toBeGreaterThan(30);
+    await sb.writeFile('/etc/postfix-t/fresh.cf', 'x\n', { backdate: false });
+    expect(Date.now() / 1000 - ((await sb.stat('/etc/postfix-t/fresh.cf'))?.mtime ?? 0)).toBeLessThan(30);
+    expect(await sb.listTree('/etc/postfix-t')).toEqual([
+      { path: 'fresh.cf', kind: 'f', mode: 0o644, user: 'root', group: 'root', size: 2 },
+      { path: 'sub', kind: 'd', mode: 0o755, user: 'root', group: 'root', size: expect.any(Number) as number },
+      { path: 'sub/file.cf', kind: 'f', mode: 0o640, user: 'root', group: 'root', size: 17 },
+    ]);
+    expect(await sb.exists('/etc/postfix-t/none')).toBe(false);
+    expect(await sb.stat('/etc/postfix-t/none')).toBeUndefined();
+    await expect(sb.readFile('/etc/postfix-t/none')).rejects.toThrow(/exit 1/);
+    expect(existsSync('/etc/postfix-t')).toBe(false);
+  });
+});

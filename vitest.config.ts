@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration tests run the real Postfix inside private namespaces (test/helpers/sandbox.ts):
+// slow-ish (Postfix start/stop, postmulti) and mostly waiting, so generous timeouts and a
+// modest number of parallel test files. POSTFLEET_TEST_WORKERS overrides the file parallelism.
+const workers = Number(process.env.POSTFLEET_TEST_WORKERS) > 0 ? Number(process.env.POSTFLEET_TEST_WORKERS) : 2;
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: workers,
+    minWorkers: 1,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+    restoreMocks: true,
+  },
+});
