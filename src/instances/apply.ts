@@ -1,0 +1,70 @@
+/**
+ * Declarative provisioning: make the machine match a manifest. Missing
+ * instances are created (from their template, with their settings, enabled
+ * or not); existing ones get their group, enabled state and parameters
+ * brought in line. Instances the manifest does not name are left alone.
+ * Idempotent: a second run finds nothing to change and says so.
+ */
+import type { ActionResult, LifecycleContext } from './lifecycle/operations.js';
+import * as lifecycle from './lifecycle/operations.js';
+import type { Instance } from './instance.js';
+import type { ManifestInstance } from './manifest.js';
+import { readMainCf } from './maincf/defaults.js';
+import type { MainCfEdit } from './maincf/edit.js';
+import { ParameterSet } from './maincf/expand.js';
+import { editMainCfFile } from './maincf/write.js';
+import { loadFleet } from './registry.js';
+import { loadTemplate, renderTemplate } from './templates.js';
+
+export interface InstanceOutcome {
+  readonly instance: string;
+  readonly created: boolean;
+  readonly changed: boolean;
+  readonly changes: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+export async function applyManifest(ctx: LifecycleContext, manifest: readonly ManifestInstance[], templatePath: readonly string[]): Promise<InstanceOutcome[]> {
+  // Resolve every template and variable first: a bad manifest changes nothing.
+  const rendered = manifest.map((m) => renderTemplate(m.template === undefined ? undefined : loadTemplate(m.template, templatePath), m.settings));
+  const outcomes: InstanceOutcome[] = [];
+  for (const [k, m] of manifest.entries()) {
+    const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+    const existing = fleet.entries.find((e) => e.kind === 'ok' && e.instance.name === m.name);
+    if (existing?.kind !== 'ok') {
+      const template = m.template === undefined ? undefined : loadTemplate(m.template, templatePath);
+      const settings = m.enabled ? [...m.settings, ['multi_instance_enable', 'yes'] as const] : m.settings;
+      const r = await lifecycle.create(ctx, { name: m.name, group: m.group, paths: m.paths, placement: undefined, template, settings });
+      outcomes.push(outcome(m.name, true, [r]));
+      continue;
+    }
+    const results: ActionResult[] = [];
+    if (m.group !== undefined && m.group !== (existing.instance.group ?? '')) {
+      results.push(await lifecycle.assign(ctx, { type: 'name', name: m.name }, undefined, m.group));
+    }
+    const edits = parameterEdits(existing.instance, ctx.defaults, rendered[k]!.settings, m.enabled);
+    const changes: string[] = [];
+    if (edits.length > 0) {
+      const { changed } = await editMainCfFile(existing.instance.configDirectory, edits, { dryRun: ctx.dryRun });
+      if (changed) for (const e of edits) changes.push(`edit ${existing.instance.configDirectory}/main.cf: ${e.op === 'set' ? `${e.name} = ${e.value}`.trimEnd() : e.name}`);
+    }
+    outcomes.push(outcome(m.name, false, results, changes));
+  }
+  return outcomes;
+}
+
+/** The settings whose value in the instance's main.cf differs from the manifest's. */
+function parameterEdits(i: Instance, defaults: ReadonlyMap<string, string>, settings: ReadonlyArray<readonly [string, string]>, enabled: boolean | undefined): MainCfEdit[] {
+  const params = new ParameterSet(readMainCf(i.configDirectory), defaults, { configDirectory: i.configDirectory });
+  const edits: MainCfEdit[] = [];
+  for (const [name, value] of settings) {
+    if (!params.isExplicit(name) || (params.raw(name) ?? '').trim() !== value.trim()) edits.push({ op: 'set', name, value });
+  }
+  if (enabled !== undefined && enabled !== i.enabled) edits.push({ op: 'set', name: 'multi_instance_enable', value: enabled ? 'yes' : 'no' });
+  return edits;
+}
+
+function outcome(instance: string, created: boolean, results: readonly ActionResult[], extra: readonly string[] = []): InstanceOutcome {
+  const changes = [...results.flatMap((r) => r.changes), ...extra];
+  return { instance, created, changed: changes.length > 0, changes, warnings: results.flatMap((r) => r.warnings) };
+}

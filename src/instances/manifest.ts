@@ -1,0 +1,91 @@
+/**
+ * The apply manifest: an INI file with one section per instance.
+ *
+ *   [postfix-out]
+ *   group = mta
+ *   enabled = yes
+ *   template = outbound-relay
+ *   set.listen_address = 127.0.0.1     ; a template variable, or else a main.cf parameter
+ *   set.relayhost = [smtp.example.com]:587
+ *   config_directory = /etc/postfix-out  ; optional, as create's path arguments
+ *
+ * Pure: parsing and validation only. Section names are split off here rather
+ * than by ini, because instance names may contain dots (ini nests on them)
+ * and duplicate sections must be refused (ini merges them).
+ */
+import { decode } from 'ini';
+import { PostfleetError } from './errors.js';
+import { checkGroupName, checkInstanceName, checkPrivatePath, type PrivatePathParam } from './lifecycle/names.js';
+import { parseBoolean } from './registry.js';
+
+export interface ManifestInstance {
+  readonly name: string;
+  readonly group: string | undefined;
+  /** undefined: leave as it is */
+  readonly enabled: boolean | undefined;
+  readonly template: string | undefined;
+  readonly settings: ReadonlyArray<readonly [string, string]>;
+  readonly paths: Partial<Record<PrivatePathParam, string>>;
+}
+
+const PATH_KEYS: readonly PrivatePathParam[] = ['config_directory', 'queue_directory', 'data_directory'];
+const KEYS = new Set(['group', 'enabled', 'template', ...PATH_KEYS]);
+
+export function parseManifest(text: string, source: string): ManifestInstance[] {
+  const sections: Array<{ name: string; line: number; body: string[] }> = [];
+  let current: { name: string; line: number; body: string[] } | undefined;
+  text.split(/\r?\n/).forEach((raw, k) => {
+    const line = raw.trim();
+    const header = /^\[(.*)\]$/.exec(line);
+    if (header) {
+      const name = header[1]!.trim();
+      if (sections.some((s) => s.name === name)) {
+        throw new PostfleetError(`${source}, line ${k + 1}: duplicate instance [${name}]`, { value: name });
+      }
+      current = { name, line: k + 1, body: [] };
+      sections.push(current);
+      return;
+    }
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
+    if (!current) throw new PostfleetError(`${source}, line ${k + 1}: setting outside an [instance] section: '${line}'`, { value: line });
+    if (!line.includes('=')) throw new PostfleetError(`${source}, line ${k + 1}: expected key = value: '${line}'`, { value: line });
+    const key = line.slice(0, line.indexOf('=')).trim();
+    if (current.body.some((b) => b.slice(0, b.indexOf('=')).trim() === key)) {
+      throw new PostfleetError(`${source}, line ${k + 1}: duplicate key '${key}' in [${current.name}]`, { value: key });
+    }
+    current.body.push(line);
+  });
+  return sections.map((s) => toInstance(s.name, decode(s.body.join('\n')) as Record<string, unknown>, `${source} [${s.name}]`));
+}
+
+function toInstance(name: string, values: Record<string, unknown>, where: string): ManifestInstance {
+  checkInstanceName(name);
+  if (name === '') throw new PostfleetError(`${where}: an instance needs a name`);
+  const str = (k: string): string | undefined => {
+    const v = values[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw new PostfleetError(`${where}: '${k}' must be a single value`, { value: k });
+    return v;
+  };
+  const settings: Array<[string, string]> = [];
+  for (const key of Object.keys(values)) {
+    if (key.startsWith('set.')) {
+      const param = key.slice(4);
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(param)) throw new PostfleetError(`${where}: bad parameter name in '${key}'`, { value: key });
+      settings.push([param, str(key) ?? '']);
+    } else if (!KEYS.has(key)) {
+      throw new PostfleetError(`${where}: unknown key '${key}' (known: ${[...KEYS].join(', ')}, set.NAME)`, { value: key });
+    }
+  }
+  const group = str('group');
+  if (group !== undefined) checkGroupName(group);
+  const enabledText = str('enabled');
+  const enabled = enabledText === undefined ? undefined : parseBoolean(enabledText);
+  if (enabledText !== undefined && enabled === undefined) throw new PostfleetError(`${where}: enabled must be yes or no, not '${enabledText}'`, { value: enabledText });
+  const paths: Partial<Record<PrivatePathParam, string>> = {};
+  for (const p of PATH_KEYS) {
+    const v = str(p);
+    if (v !== undefined) paths[p] = checkPrivatePath(p, v);
+  }
+  return { name, group, enabled, template: str('template'), settings, paths };
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../src/instances/manifest.js';
+
+describe('parseManifest', () => {
+  it('reads one section per instance, dots in names included', () => {
+    const m = parseManifest(
+      '; fleet\n[postfix-a.b]\ngroup = mta\nenabled = YES\ntemplate = null-client\nset.relayhost = [r.example]:587 ; note\nqueue_directory = /var/spool/pa/\n\n[postfix-c]\nenabled = no\n',
+      'fleet.ini',
+    );
+    expect(m).toEqual([
+      {
+        name: 'postfix-a.b',
+        group: 'mta',
+        enabled: true,
+        template: 'null-client',
+        settings: [['relayhost', '[r.example]:587']],
+        paths: { queue_directory: '/var/spool/pa' },
+      },
+      { name: 'postfix-c', group: undefined, enabled: false, template: undefined, settings: [], paths: {} },
+    ]);
+  });
+  const bad: Array<[string, RegExp]> = [
+    ['[postfix-a]\nbogus = 1\n', /fleet.ini \[postfix-a\]: unknown key 'bogus'/],
+    ['[postfix-a]\n[postfix-a]\n', /fleet.ini, line 2: duplicate instance \[postfix-a\]/],
+    ['[postfix-a]\ngroup = x\ngroup = y\n', /line 3: duplicate key 'group' in \[postfix-a\]/],
+    ['group = x\n', /line 1: setting outside an \[instance\] section: 'group = x'/],
+    ['[a]\n', /New instance name must start with 'postfix-': 'a'/],
+    ['[postfix-a]\nenabled = maybe\n', /enabled must be yes or no, not 'maybe'/],
+    ['[postfix-a]\nconfig_directory = etc/x\n', /not an absolute path: 'etc\/x'/],
+    ['[postfix-a]\nset.bad$name = 1\n', /bad parameter name in 'set.bad\$name'/],
+    ['[postfix-a]\njunk\n', /line 2: expected key = value: 'junk'/],
+  ];
+  for (const [text, message] of bad) {
+    it(`refuses ${JSON.stringify(text)}`, () => {
+      expect(() => parseManifest(text, 'fleet.ini')).toThrow(message);
+    });
+  }
+});
