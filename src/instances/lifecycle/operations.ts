@@ -22,7 +22,7 @@ import { countQueueFiles, readInstanceStatus, QUEUE_NAMES } from '../status.js';
 import { renderTemplate, type Template } from '../templates.js';
 import { checkGroupName, checkInstanceName, makePrivatePath, type PrivatePathParam } from './names.js';
 import { instanceDirectorySpecs, lookupIds, readPostfixFiles } from './permissions.js';
-import { applySteps, describeEdit, describeStep, type Step } from './steps.js';
+import { applySteps, describeEdit, describeStep, leftoverTemporaries, type Step } from './steps.js';
 
 export type Action = 'init' | 'create' | 'import' | 'deport' | 'destroy' | 'enable' | 'disable' | 'assign';
 
@@ -49,6 +49,13 @@ interface Planned {
   readonly configDirectory: string;
   readonly steps: readonly Step[];
   readonly primaryEdits: readonly MainCfEdit[];
+  /**
+   * Files of an instance the primary main.cf no longer lists (destroy), removed only
+   * after that main.cf is written: a crash in between leaves an unlisted instance, as
+   * postmulti-script's order does, never a listed half-removed one. `dirs` are the
+   * instance's directories: if another instance claims one by then, nothing is removed.
+   */
+  readonly removal?: { readonly dirs: readonly string[]; readonly steps: readonly Step[] };
 }
 
 /** Nothing to do (postmulti's assign without changes exits 0 doing nothing). */
@@ -56,27 +63,47 @@ const nothing = (configDirectory: string, instance: string | null): Planned => (
 
 async function transact(action: Action, ctx: LifecycleContext, plan: (fleet: Fleet) => Planned): Promise<ActionResult> {
   const load = (): Fleet => loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+  // Planned first on the files as they are, without the lock: bad input is refused
+  // before anything is touched, Postfix's main.cf.tmp lock file included.
+  const preview = load();
+  const previewPlan = plan(preview);
+  const primaryDir = preview.primaryConfigDirectory;
   if (ctx.dryRun) {
-    const fleet = load();
-    const planned = plan(fleet);
-    const current = readFileSync(`${fleet.primaryConfigDirectory}/main.cf`, 'utf8');
-    const primaryChanged = planned.primaryEdits.length > 0 && editMainCf(current, planned.primaryEdits) !== current;
-    return result(action, planned, fleet.primaryConfigDirectory, primaryChanged, [], true);
+    const current = readFileSync(`${primaryDir}/main.cf`, 'utf8');
+    const primaryChanged = previewPlan.primaryEdits.length > 0 && editMainCf(current, previewPlan.primaryEdits) !== current;
+    return result(action, previewPlan, primaryDir, primaryChanged, [], true);
   }
-  const primaryDir = ctx.primaryConfigDirectory ?? ctx.defaults.get('config_directory') ?? '/etc/postfix';
-  return withMainCfLock(primaryDir, async (current) => {
-    const fleet = load();
-    const planned = plan(fleet);
+  // Planned again under the lock, on the fleet as it is now: concurrent actions
+  // never lose each other's changes.
+  const done = await withMainCfLock(primaryDir, async (current) => {
+    const planned = plan(load());
     const { warnings } = await applySteps(planned.steps);
     const next = planned.primaryEdits.length > 0 ? editMainCf(current, planned.primaryEdits) : current;
     const primaryChanged = next !== current;
-    return { next: primaryChanged ? next : undefined, result: result(action, planned, primaryDir, primaryChanged, warnings, false) };
+    return { next: primaryChanged ? next : undefined, result: { planned, warnings, primaryChanged } };
+  });
+  const warnings = [...done.warnings];
+  if (done.planned.removal) warnings.push(...(await removeReleased(primaryDir, load, done.planned.removal)));
+  return result(action, done.planned, primaryDir, done.primaryChanged, warnings, false);
+}
+
+/** The removal steps of Planned.removal, under the lock again; returns warnings. */
+async function removeReleased(primaryDir: string, load: () => Fleet, removal: NonNullable<Planned['removal']>): Promise<string[]> {
+  return withMainCfLock(primaryDir, async () => {
+    const fleet = load();
+    // A concurrent create or import took the directories over since: they are its now.
+    for (const d of removal.dirs) {
+      const owner = fleet.claims.ownerOf(d);
+      if (owner !== undefined) return { result: [`${d} is in use again by instance ${owner}: its files were left in place`] };
+    }
+    return { result: (await applySteps(removal.steps)).warnings };
   });
 }
 
 function result(action: Action, p: Planned, primaryDir: string, primaryChanged: boolean, warnings: string[], dryRun: boolean): ActionResult {
   const changes = p.steps.flatMap((s) => describeStep(s).split('\n'));
   if (primaryChanged) for (const e of p.primaryEdits) changes.push(`edit ${primaryDir}/main.cf: ${describeEdit(e)}`);
+  for (const s of p.removal?.steps ?? []) changes.push(...describeStep(s).split('\n'));
   return { action, instance: p.instance, configDirectory: p.configDirectory, changed: changes.length > 0, changes, warnings, dryRun };
 }
 
@@ -134,6 +161,20 @@ const SHARED_PARAMETERS = [
   'readme_directory',
   'shlib_directory',
 ] as const;
+
+/**
+ * Settings a template or --set may not make: they would bypass the checks and
+ * claims of the name, group and private directories (an instance sharing the
+ * primary's queue, say), or the rule that a new instance starts disabled.
+ */
+const RESERVED_SETTINGS: ReadonlyMap<string, string> = new Map([
+  ['config_directory', 'use --config-directory'],
+  ['queue_directory', 'use --queue-directory'],
+  ['data_directory', 'use --data-directory'],
+  ['multi_instance_name', 'the name is the argument of create'],
+  ['multi_instance_group', 'use --group'],
+  ['multi_instance_enable', "new instances start disabled; use 'postfleet enable' afterwards"],
+]);
 
 export function create(ctx: LifecycleContext, req: AddRequest): Promise<ActionResult> {
   return transact('create', ctx, (fleet) => planAdd('create', fleet, req));
@@ -194,6 +235,12 @@ function planAdd(action: 'create' | 'import', fleet: Fleet, req: AddRequest): Pl
     const mainProto = readProto(`${meta}/main.cf.proto`, 'main.cf');
     const masterProto = readProto(`${meta}/master.cf.proto`, 'master.cf');
     const rendered = renderTemplate(req.template, req.settings ?? []);
+    for (const [param, value] of rendered.settings) {
+      const instead = RESERVED_SETTINGS.get(param);
+      if (instead !== undefined) throw new PostfleetError(`${param} = ${value}: not settable by a template or --set; ${instead}`, { value: param });
+    }
+    // A create killed while writing left its temporary files; we hold the lock, so they are debris.
+    for (const tmp of leftoverTemporaries(configDirectory)) steps.push({ kind: 'unlink', path: tmp });
     const mainCf = newMainCf(mainProto.text, fleet, { queueDirectory, dataDirectory }, rendered.settings, nameGroupEdits);
     steps.push(
       { kind: 'mkdir', path: configDirectory, mode: 0o755 },
@@ -331,7 +378,7 @@ function selectExisting(fleet: Fleet, selection: Selection | undefined): FleetEn
 function removable(fleet: Fleet, selection: Selection | undefined): FleetEntry {
   const e = selectExisting(fleet, selection);
   const primary = e.kind === 'ok' ? e.instance.primary : e.broken.primary;
-  if (primary) throw new PostfleetError('Cannot remove the primary instance');
+  if (primary) throw new PostfleetError(`Cannot remove the primary instance: ${entryDir(e)}`, { value: entryDir(e) });
   if (e.kind === 'ok' && e.instance.enabled) throw new PostfleetError(`Cannot remove enabled instances: ${label(e)} is enabled`, { value: label(e) });
   return e;
 }
@@ -377,7 +424,7 @@ export function destroy(ctx: LifecycleContext, selection: Selection | undefined)
     requireStopped(i);
     const queued = QUEUE_NAMES.reduce((n, q) => n + (countQueueFiles(`${i.queueDirectory}/${q}`) ?? 0), 0);
     if (queued > 0) throw new PostfleetError(`Instance '${dir}' has ${queued} message(s) in its queue ${i.queueDirectory}`, { value: dir });
-    const steps: Step[] = [
+    const removal: Step[] = [
       ...QUEUE_SUBDIRS.map((q): Step => ({ kind: 'rmdir', path: `${i.queueDirectory}/${q}` })),
       { kind: 'rmdir', path: i.dataDirectory },
       { kind: 'rmdir', path: i.queueDirectory },
@@ -385,7 +432,13 @@ export function destroy(ctx: LifecycleContext, selection: Selection | undefined)
       { kind: 'unlink', path: `${dir}/main.cf` },
       { kind: 'rmdir', path: dir },
     ];
-    return { instance: i.name ?? null, configDirectory: dir, steps, primaryEdits: [listWithout(fleet, dir), ...alternateEdits(fleet, dir, 'del')] };
+    return {
+      instance: i.name ?? null,
+      configDirectory: dir,
+      steps: [],
+      primaryEdits: [listWithout(fleet, dir), ...alternateEdits(fleet, dir, 'del')],
+      removal: { dirs: [dir, i.queueDirectory, i.dataDirectory], steps: removal },
+    };
   });
 }
 
@@ -393,7 +446,19 @@ export function destroy(ctx: LifecycleContext, selection: Selection | undefined)
 
 /** An edit of the selected instance's main.cf; the primary's goes through the lock we hold. */
 function editOf(i: Instance, edits: MainCfEdit[]): Pick<Planned, 'steps' | 'primaryEdits'> {
-  return i.primary ? { steps: [], primaryEdits: edits } : { steps: [{ kind: 'edit', configDirectory: i.configDirectory, edits }], primaryEdits: [] };
+  if (i.primary) return { steps: [], primaryEdits: edits };
+  // An edit that leaves the file as it is (disable of a disabled instance) is no change to report.
+  const text = readMainCfText(i.configDirectory);
+  if (editMainCf(text, edits) === text) return { steps: [], primaryEdits: [] };
+  return { steps: [{ kind: 'edit', configDirectory: i.configDirectory, edits }], primaryEdits: [] };
+}
+
+function readMainCfText(configDirectory: string): string {
+  try {
+    return readFileSync(`${configDirectory}/main.cf`, 'utf8');
+  } catch (e) {
+    throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${(e as NodeJS.ErrnoException).code ?? e}`, { value: configDirectory });
+  }
 }
 
 function selectOk(fleet: Fleet, selection: Selection | undefined): Instance {

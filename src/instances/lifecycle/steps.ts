@@ -99,14 +99,18 @@ async function applyStep(s: Step, undo: Undo[], warnings: string[]): Promise<voi
         rmdirSync(s.path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT') warnings.push(`${s.path}: please verify contents and remove by hand`);
+        if (code !== 'ENOENT') warnings.push(`${s.path}: please verify contents and remove by hand${leftovers(s.path)}`);
       }
       return;
     case 'unlink':
+      // Removal is what destroy does once the instance is no longer listed: a file
+      // that cannot go is left with a warning, as postmulti-script leaves it, and
+      // the rest of the removal goes on.
       try {
         unlinkSync(s.path);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError('remove', s.path, e);
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') warnings.push(`${s.path}: cannot remove it (${code ?? String(e)}): please verify and remove by hand`);
       }
       return;
   }
@@ -146,6 +150,37 @@ function exists(p: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** What a directory that could not be removed still holds, for the warning: the operator must see what was kept. */
+function leftovers(dir: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return '';
+  }
+  if (names.length === 0) return '';
+  const shown = names.slice(0, 5).join(', ');
+  return ` (it holds ${shown}${names.length > 5 ? `, and ${names.length - 5} more` : ''})`;
+}
+
+const TEMPORARY = /^\.postfleet-\d+-\d+\.tmp$/;
+
+/**
+ * The temporary files writeNewFile() left in a directory when its process was
+ * killed before the rename. Only create writes them, holding the primary
+ * main.cf lock; so when the caller holds it, whatever is found is debris.
+ */
+export function leftoverTemporaries(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((n) => TEMPORARY.test(n))
+      .sort()
+      .map((n) => `${dir}/${n}`);
+  } catch {
+    return [];
   }
 }
 
