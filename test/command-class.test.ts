@@ -31,6 +31,8 @@ describe('planPostfixCommand', () => {
     const p = planPostfixCommand(entries, shared, lists, { type: 'all' }, ['start']);
     expect(dirs(p)).toEqual(['/etc/postfix', '/etc/postfix-a', '/etc/postfix-b', '/etc/postfix-c']);
     expect(p.runs.map((r) => r.args[1])).toEqual(['start', 'start', 'check', 'start']);
+    // Progress lines say what was run: check, not start, on the disabled one.
+    expect(p.runs.map((r) => r.verb)).toEqual(['start', 'start', 'check', 'start']);
     expect(p.runs[0]!.file).toBe('/usr/sbin/postfix');
     expect(p.runs[0]!.args[0]).toBe('--');
     expect(p.runs[1]!.env).toEqual({ MAIL_CONFIG: '/etc/postfix-a' });

@@ -14,8 +14,7 @@ export abstract class PostfleetCommand extends Command {
     }
     // oclif's own exits (this.exit, --help) pass through untouched.
     if (err.oclif?.exit !== undefined && err.message.startsWith('EEXIT')) throw err;
-    const first = (err.message ?? String(err)).split('\n')[0]?.trim() ?? '';
-    process.stderr.write(`postfleet: ${first}\n`);
+    process.stderr.write(`postfleet: ${oneLineMessage(err.message ?? String(err))}\n`);
     this.exit(err.oclif?.exit ?? 2);
   }
 
@@ -29,4 +28,18 @@ export abstract class PostfleetCommand extends Command {
     }
     return n;
   }
+}
+
+/**
+ * oclif's parse errors span lines, the offending flag or value on the second
+ * ("Parsing --parallel\n\tExpected an integer … but received: 0\nSee more
+ * help with --help"): folded into one line that keeps it.
+ */
+export function oneLineMessage(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim().replace(/\s+/g, ' '))
+    .filter((l) => l !== '' && !l.startsWith('See more help with'));
+  if (lines.length > 1 && /^The following errors occurred:?$/.test(lines[0]!)) return lines.slice(1).join('; ');
+  return lines.reduce((line, next) => (line === '' ? next : `${line}${line.endsWith(':') ? '' : ':'} ${next}`), '');
 }

@@ -11,13 +11,15 @@ export interface ProgressOptions {
   readonly parallel: number;
   readonly mode: OutputMode;
   readonly json: boolean;
-  readonly verb: string;
   readonly log: (line: string) => void;
 }
 
 export async function runWithProgress(runs: readonly PlannedRun[], options: ProgressOptions): Promise<RunResult[]> {
   if (options.json) return runPlan(runs, { parallel: options.parallel, mode: options.mode });
-  if (process.stdout.isTTY && !process.env['CI']) return runWithTaskList(runs, options);
+  // A terminal that does not say how wide it is (columns 0, e.g. under
+  // script(1) without a terminal of its own) gets plain lines: listr2 would
+  // wrap its task list after every character.
+  if (process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 && !process.env['CI']) return runWithTaskList(runs, options);
   return runWithPlainLines(runs, options);
 }
 
@@ -45,7 +47,7 @@ async function runWithPlainLines(runs: readonly PlannedRun[], options: ProgressO
       done[index] = result;
       for (; done[next] !== undefined; next++) {
         const r = done[next]!;
-        options.log(describeResult(r, options.verb));
+        options.log(describeResult(r, runs[next]!.verb));
         if (r.output !== '') options.log(indent(r.output));
       }
     },
@@ -61,10 +63,10 @@ async function runWithTaskList(runs: readonly PlannedRun[], options: ProgressOpt
       title: `${run.label}: waiting`,
       task: async (_ctx: unknown, task: { title: string }) => {
         await started[k]!.promise;
-        task.title = `${run.label}: ${options.verb} …`;
+        task.title = `${run.label}: ${run.verb} …`;
         const r = await finished[k]!.promise;
-        task.title = describeResult(r, options.verb);
-        if (r.exitCode !== 0) throw new Error(describeResult(r, options.verb));
+        task.title = describeResult(r, run.verb);
+        if (r.exitCode !== 0) throw new Error(describeResult(r, run.verb));
       },
     })),
     { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },

@@ -27,12 +27,11 @@ export default class Exec extends PostfleetCommand {
       path: process.env['PATH'],
     });
     if (!plan.matched) throw new PostfleetError(nothingMatchedMessage(selection));
-    const broken = this.reportBroken(plan.broken);
+    const broken = this.reportBroken(fleet.entries);
     const results = await runWithProgress(plan.runs, {
       parallel: flags.parallel ?? defaultParallelism(),
       mode: 'pipe',
       json: this.jsonEnabled(),
-      verb: (argv as string[]).join(' '),
       log: (l) => this.log(l),
     });
     if (broken > 0 || results.some((r) => r.exitCode !== 0)) process.exitCode = 1;

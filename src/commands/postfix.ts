@@ -34,12 +34,11 @@ export default class Postfix extends PostfleetCommand {
     const fleet = loadFleet({ configDirectory: flags['config-dir'] });
     const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, { verbose: flags.verbose });
     if (!plan.matched) throw new PostfleetError(nothingMatchedMessage(selection));
-    const broken = this.reportBroken(plan.broken);
+    const broken = this.reportBroken(fleet.entries);
     const results = await runWithProgress(plan.runs, {
       parallel: flags.parallel ?? defaultParallelism(),
       mode: 'pty',
       json: this.jsonEnabled(),
-      verb: command.join(' '),
       log: (l) => this.log(l),
     });
     if (broken > 0 || results.some((r) => r.exitCode !== 0)) process.exitCode = 1;

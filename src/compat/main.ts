@@ -92,13 +92,20 @@ async function iterate(fleet: Fleet, selection: Selection, request: CompatReques
   if (!plan.matched) return fatal('No matching instances');
 
   // Without -P this is postmulti: one at a time, children on our own stdio.
+  // With -P, each child's output is held and shown whole, in list order:
+  // postfix(1)'s terminal messages on stderr, a Unix command's stdout and
+  // stderr each where the child would have written them.
   const parallel = request.parallel ?? 1;
-  const mode = request.parallel === undefined ? 'inherit' : request.mode === 'postfix' ? 'pty' : 'pipe';
+  const mode = request.parallel === undefined ? 'inherit' : request.mode === 'postfix' ? 'pty' : 'split';
   const sink = request.mode === 'postfix' ? process.stderr : process.stdout;
   const results: Array<RunResult | undefined> = [];
   let next = 0;
   const flushInOrder = (): void => {
-    while (results[next] !== undefined) sink.write(results[next++]!.output);
+    for (; results[next] !== undefined; next++) {
+      const r = results[next]!;
+      sink.write(r.output);
+      if (r.stderr) process.stderr.write(r.stderr);
+    }
   };
   const finished = await runPlan(plan.runs, {
     parallel,

@@ -20,8 +20,10 @@ export function classifyCommand(command: string, lists: CommandLists): CommandCl
 
 export interface PlannedRun {
   readonly instance: Instance;
-  /** What the user asked for, and what is actually run (start -> check). */
+  /** The instance as postmulti names it in messages. */
   readonly label: string;
+  /** What is actually run, for progress lines: `check` where `start` was asked for a disabled instance. */
+  readonly verb: string;
   readonly file: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
@@ -68,6 +70,7 @@ export function planPostfixCommand(
     runs.push({
       instance: i,
       label: instanceLabel(i),
+      verb: [actual, ...rest].join(' '),
       file: `${shared.commandDirectory}/postfix`,
       args: ['--', actual, ...rest],
       env: postfixEnvironment(i, options.verbose),
@@ -98,6 +101,7 @@ export function planUnixCommand(
     runs.push({
       instance: i,
       label: instanceLabel(i),
+      verb: command.join(' '),
       file,
       args,
       env: unixEnvironment(i, shared, options.path, options.verbose),

@@ -10,11 +10,14 @@
  *    whole, so it can be shown grouped by instance, never interleaved.
  *  - pipe: stdout and stderr captured (interleaved as written), for commands
  *    that do not care about terminals.
+ *  - split: stdout and stderr captured apart (output and stderr), so that
+ *    `postfleet -P N -x` can pass each on to where postmulti's child would
+ *    have written it.
  */
 import pMap from 'p-map';
 import type { PlannedRun } from './command-class.js';
 
-export type OutputMode = 'inherit' | 'pty' | 'pipe';
+export type OutputMode = 'inherit' | 'pty' | 'pipe' | 'split';
 
 export interface RunResult {
   readonly instance: string;
@@ -22,8 +25,10 @@ export interface RunResult {
   readonly command: readonly string[];
   readonly exitCode: number;
   readonly durationMs: number;
-  /** Captured output (empty with inherit); lines end in \n. */
+  /** Captured output (empty with inherit; stdout only with split); lines end in \n. */
   readonly output: string;
+  /** split only: the captured stderr. */
+  readonly stderr?: string;
 }
 
 export interface RunOptions {
@@ -44,7 +49,7 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
       options.onStart?.(index, run);
       const started = performance.now();
       const env = { ...baseEnv, ...run.env };
-      const { exitCode, output } = await spawnOne(run.file, run.args, env);
+      const { exitCode, output, stderr } = await spawnOne(run.file, run.args, env);
       const result: RunResult = {
         instance: run.label,
         configDirectory: run.instance.configDirectory,
@@ -52,6 +57,7 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
         exitCode,
         durationMs: Math.round(performance.now() - started),
         output,
+        ...(stderr !== undefined ? { stderr } : {}),
       };
       options.onFinish?.(index, result);
       return result;
@@ -60,9 +66,22 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
   );
 }
 
-type Spawner = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<{ exitCode: number; output: string }>;
+/** strerror() wording of the errors execvp() reports, as postmulti prints them. */
+const EXEC_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  ENOEXEC: 'Exec format error',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  E2BIG: 'Argument list too long',
+  ENOMEM: 'Cannot allocate memory',
+  ETXTBSY: 'Text file busy',
+};
 
-function execaSpawner(mode: 'inherit' | 'pipe'): Spawner {
+type Spawner = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<{ exitCode: number; output: string; stderr?: string }>;
+
+function execaSpawner(mode: 'inherit' | 'pipe' | 'split'): Spawner {
   return async (file, args, env) => {
     const { execa } = await import('execa');
     const result = await execa(file, args, {
@@ -76,12 +95,15 @@ function execaSpawner(mode: 'inherit' | 'pipe'): Spawner {
       stripFinalNewline: false,
     });
     if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-      // The program could not be started at all: say so as postmulti's child does.
-      const reason = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'No such file or directory' : result.shortMessage;
-      const message = `execvp ${file}: ${reason}\n`;
-      if (mode === 'inherit') process.stderr.write(message);
+      // The program could not be started at all: say so as postmulti's child
+      // does (`postmulti: fatal: execvp FILE: strerror`), whose exit status is 1.
+      const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+      const message = `execvp ${file}: ${(code !== undefined ? EXEC_ERRORS[code] : undefined) ?? code ?? result.shortMessage}\n`;
+      if (mode === 'inherit') process.stderr.write(`postfleet: fatal: ${message}`);
+      if (mode === 'split') return { exitCode: 1, output: '', stderr: `postfleet: fatal: ${message}` };
       return { exitCode: 1, output: mode === 'pipe' ? message : '' };
     }
+    if (mode === 'split') return { exitCode: result.exitCode ?? 1, output: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
     const output = mode === 'pipe' ? String(result.all ?? '') : '';
     return { exitCode: result.exitCode ?? 1, output };
   };

@@ -2,7 +2,7 @@
  * Compiled-in defaults (one `postconf -d` per run) and reading main.cf files.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
 import { parseMainCf } from './parse.js';
 
@@ -32,7 +32,7 @@ function firstLine(text: string): string {
  * is on every command's boot path and importing execa costs ~60 ms.
  * `postconf -d` reads no main.cf, so a broken one cannot make it fail.
  */
-export function loadDefaults(postconf = 'postconf'): Map<string, string> {
+export function loadDefaults(postconf: string = findPostconf()): Map<string, string> {
   let stdout: string;
   try {
     stdout = execFileSync(postconf, ['-d'], {
@@ -51,6 +51,24 @@ export function loadDefaults(postconf = 'postconf'): Map<string, string> {
   const defaults = parsePostconfOutput(stdout);
   if (defaults.size === 0) throw new PostfleetError(`${postconf} -d printed no parameters`, { value: postconf });
   return defaults;
+}
+
+/**
+ * postconf from PATH, else from Postfix's own root path: cron and postfix(1)
+ * run us with a short PATH (postfix(1) with /bin:/usr/bin:/sbin:/usr/sbin,
+ * cron with /usr/bin:/bin), and postconf lives in command_directory.
+ */
+export function findPostconf(path = process.env['PATH'] ?? ''): string {
+  const dirs = [...path.split(':').filter((d) => d.startsWith('/')), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  for (const d of dirs) {
+    try {
+      accessSync(`${d}/postconf`, constants.X_OK);
+      return `${d}/postconf`;
+    } catch {
+      // not here
+    }
+  }
+  return 'postconf';
 }
 
 /** strerror() wording for the usual reasons, as Postfix would print them. */
