@@ -29,6 +29,8 @@ describe('parseManifest', () => {
     ['[postfix-a]\nconfig_directory = etc/x\n', /not an absolute path: 'etc\/x'/],
     ['[postfix-a]\nset.bad$name = 1\n', /bad parameter name in 'set.bad\$name'/],
     ['[postfix-a]\njunk\n', /line 2: expected key = value: 'junk'/],
+    ['[postfix-a]\nset.queue_directory = /var/spool/postfix\n', /'set.queue_directory' is not allowed: use the queue_directory key/],
+    ['[postfix-a]\nset.multi_instance_enable = yes\n', /'set.multi_instance_enable' is not allowed: use the enabled key/],
   ];
   for (const [text, message] of bad) {
     it(`refuses ${JSON.stringify(text)}`, () => {

@@ -33,9 +33,11 @@ export async function applyManifest(ctx: LifecycleContext, manifest: readonly Ma
     const existing = fleet.entries.find((e) => e.kind === 'ok' && e.instance.name === m.name);
     if (existing?.kind !== 'ok') {
       const template = m.template === undefined ? undefined : loadTemplate(m.template, templatePath);
-      const settings = m.enabled ? [...m.settings, ['multi_instance_enable', 'yes'] as const] : m.settings;
-      const r = await lifecycle.create(ctx, { name: m.name, group: m.group, paths: m.paths, placement: undefined, template, settings });
-      outcomes.push(outcome(m.name, true, [r]));
+      const made = await lifecycle.create(ctx, { name: m.name, group: m.group, paths: m.paths, placement: undefined, template, settings: m.settings });
+      // New instances are made disabled, as by create; enabling is its own step.
+      if (!m.enabled) outcomes.push(outcome(m.name, true, [made]));
+      else if (ctx.dryRun) outcomes.push(outcome(m.name, true, [made], [`edit ${made.configDirectory}/main.cf: multi_instance_enable = yes`]));
+      else outcomes.push(outcome(m.name, true, [made, await lifecycle.setEnabled(ctx, { type: 'name', name: m.name }, true)]));
       continue;
     }
     const results: ActionResult[] = [];
