@@ -39,37 +39,52 @@ export interface LogicalLine {
   readonly line: number;
 }
 
-function isIgnorable(physical: string): boolean {
-  let i = 0;
-  while (i < physical.length && isCSpace(physical[i])) i++;
-  return i === physical.length || physical[i] === '#';
+/** ISSPACE() on a UTF-16 code unit: space, \t, \n, \v, \f, \r. */
+function isSpaceCode(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
 /**
  * readllines(): splits main.cf text into logical lines. Logical lines that
  * start with white space are left out, as Postfix skips them.
+ *
+ * Scans with indexOf rather than split('\n'): a stock main.cf is mostly
+ * comments, and listing a thousand instances should not make a string of
+ * every comment line only to throw it away.
  */
 export function readLogicalLines(text: string): LogicalLine[] {
   const result: LogicalLine[] = [];
-  const physical = text.split('\n');
-  let current: { pieces: string[]; line: number } | undefined;
+  let pieces: string[] | undefined;
+  let startLine = 0;
   const flush = (): void => {
-    if (current === undefined) return;
-    const joined = current.pieces.join('');
-    if (!isCSpace(joined[0])) result.push({ text: joined, line: current.line });
-    current = undefined;
+    if (pieces === undefined) return;
+    const joined = pieces.length === 1 ? pieces[0]! : pieces.join('');
+    if (!isSpaceCode(joined.charCodeAt(0))) result.push({ text: joined, line: startLine });
+    pieces = undefined;
   };
-  for (let i = 0; i < physical.length; i++) {
-    const piece = physical[i] ?? '';
-    if (isIgnorable(piece)) continue;
-    if (isCSpace(piece[0]) && current !== undefined) {
-      current.pieces.push(piece);
-      continue;
+  const n = text.length;
+  let lineNo = 0;
+  for (let pos = 0; pos <= n; ) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = n;
+    lineNo++;
+    let i = pos;
+    while (i < nl && isSpaceCode(text.charCodeAt(i))) i++;
+    // Comment and blank lines are dropped wherever they are.
+    if (i < nl && text.charCodeAt(i) !== 35 /* # */) {
+      const piece = text.slice(pos, nl);
+      if (i > pos && pieces !== undefined) {
+        pieces.push(piece);
+      } else {
+        // Either a new setting, or white-space-led text with nothing to
+        // continue: the latter still swallows its own continuations before
+        // being dropped.
+        flush();
+        pieces = [piece];
+        startLine = lineNo;
+      }
     }
-    // Either a new setting, or white-space-led text with nothing to continue:
-    // the latter still swallows its own continuations before being dropped.
-    flush();
-    current = { pieces: [piece], line: i + 1 };
+    pos = nl + 1;
   }
   flush();
   return result;
