@@ -2,7 +2,7 @@
  * The edge where errors are rendered: every failure is one line on stderr,
  * `postfleet: message`, and a non-zero exit.
  */
-import { Command } from '@oclif/core';
+import { Command } from '@oclif/core/command';
 import { isPostfleetError } from '../instances/errors.js';
 import type { FleetEntry } from '../instances/instance.js';
 

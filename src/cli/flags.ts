@@ -1,6 +1,6 @@
 /** Flags shared by the modern commands: instance selection and parallelism. */
 import { availableParallelism } from 'node:os';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { Selection } from '../instances/selection.js';
 
 export const configDirFlag = {

@@ -1,5 +1,5 @@
 /** What the life-cycle commands share: flags, context and the rendering of a result. */
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { ActionResult, LifecycleContext } from '../instances/lifecycle/operations.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 

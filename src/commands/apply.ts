@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
 import { dryRunFlag, lifecycleContext } from '../cli/lifecycle.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
 import { dryRunFlag, lifecycleContext, placementFlags, renderResult } from '../cli/lifecycle.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
 import { dryRunFlag, lifecycleContext, renderResult } from '../cli/lifecycle.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag, defaultParallelism, parallelFlag, reverseFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { runWithProgress } from '../cli/progress.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { runWithProgress } from '../cli/progress.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { listTemplates, templateSearchPath } from '../instances/templates.js';
 
