@@ -1,0 +1,459 @@
+#!/usr/bin/env node
+// Side-by-side benchmarks of postfleet against the real postmulti(1).
+//
+//   node bench/run.js [--quick] [--only=listing,status,memory,startstop,lifecycle] [--keep]
+//                     [--out=DIR] [--no-hyperfine]
+//
+// Must run as root. It re-runs itself as PID 2 of a private PID + mount namespace
+// (bench/lib/world.sh is PID 1), with overlayfs over /etc, /var/spool, /var/lib and /var/log
+// whose upper dirs live in bench/work/run-* (git-ignored) — so nothing it does touches the
+// host's Postfix, and every master it starts dies with the namespace. Results: bench/RESULTS.md
+// (tables, targets) and bench/results.json (raw numbers), or DIR with --out. --quick: small
+// fleets and few runs, for checking the harness itself (writes to bench/work/ by default).
+//
+// postfleet is run from this checkout's build (bin/run.js + dist/): run `npm run build` first.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  backdate, capture, countMasters, haveCommand, instanceDirs, isFile, log, masterPids, measure, sh,
+  sleep, stats, timed, timedConcurrent, waitMasters,
+} from './lib/util.js';
+import { renderReport } from './lib/report.js';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH, '..');
+const PF = [process.execPath, path.join(ROOT, 'bin', 'run.js')];
+const PM = ['postmulti'];
+
+// ------------------------------------------------------------------------------------------
+// Options
+// ------------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const opt = { quick: false, only: null, keep: false, out: null, inside: null, hyperfine: true };
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--quick') opt.quick = true;
+  else if (a === '--keep') opt.keep = true;
+  else if (a === '--no-hyperfine') opt.hyperfine = false;
+  else if (a.startsWith('--only=')) opt.only = a.slice(7).split(',');
+  else if (a.startsWith('--out=')) opt.out = path.resolve(a.slice(6));
+  else if (a === '--inside') opt.inside = argv[++i];
+  else if (a === '-h' || a === '--help') {
+    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15)
+      .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    process.exit(0);
+  } else {
+    console.error(`bench: unknown option ${a}`);
+    process.exit(2);
+  }
+}
+const PHASES = ['listing', 'status', 'memory', 'startstop', 'lifecycle'];
+if (opt.only) {
+  for (const p of opt.only) if (!PHASES.includes(p)) { console.error(`bench: unknown phase ${p}`); process.exit(2); }
+}
+const want = (p) => !opt.only || opt.only.includes(p);
+
+if (opt.inside) await inside(path.resolve(opt.inside));
+else outside();
+
+// ------------------------------------------------------------------------------------------
+// Host side: checks, then the namespace.
+// ------------------------------------------------------------------------------------------
+function outside() {
+  if (process.getuid() !== 0) fail('must run as root (it mounts overlays in a private namespace)');
+  for (const c of ['unshare', 'mount', 'bash', 'postmulti', 'postconf', 'postfix']) {
+    if (!haveCommand(c)) fail(`${c} not found`);
+  }
+  if (!existsSync(path.join(ROOT, 'dist', 'compat', 'main.js'))) fail('dist/ missing: run `npm run build` first');
+  const newest = (dir) => {
+    let m = 0;
+    for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (e.isFile()) m = Math.max(m, statSync(path.join(e.parentPath ?? e.path, e.name)).mtimeMs);
+    }
+    return m;
+  };
+  if (newest(path.join(ROOT, 'src')) > newest(path.join(ROOT, 'dist'))) {
+    log('warning: src/ is newer than dist/ — benchmarking the last build (run `npm run build` to refresh)');
+  }
+  if (!haveCommand('hyperfine')) log('hyperfine not found (apt-get install -y hyperfine): falling back to a timing loop');
+  if (!existsSync('/usr/bin/time')) log('/usr/bin/time not found (apt-get install -y time): memory phase skipped');
+
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const work = path.join(BENCH, 'work', `run-${stamp}-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  log(`private world in ${path.relative(ROOT, work)}`);
+  const pass = argv.filter((a) => a !== '--keep');
+  const r = spawnSync('unshare', ['-m', '-p', '-f', '--mount-proc', '--propagation', 'private', '--kill-child',
+    'bash', path.join(BENCH, 'lib', 'world.sh'), work,
+    process.execPath, fileURLToPath(import.meta.url), '--inside', work, ...pass], { stdio: 'inherit' });
+  if (!opt.keep) rmSync(work, { recursive: true, force: true });
+  process.exit(r.status ?? 1);
+}
+
+function fail(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(1);
+}
+
+// ------------------------------------------------------------------------------------------
+// Inside the private world.
+// ------------------------------------------------------------------------------------------
+async function inside(work) {
+  // Never run the benchmarks against the host: /etc must be our overlay.
+  const mi = readFileSync('/proc/self/mountinfo', 'utf8');
+  if (!mi.split('\n').some((l) => / \/etc rw.* - overlay /.test(l) && l.includes(`upperdir=${work}/`))) {
+    fail('not inside the benchmark world (no overlay on /etc with our upper dir); run `node bench/run.js`');
+  }
+  const scratch = path.join(work, 'scratch');
+  mkdirSync(scratch, { recursive: true });
+  const outDir = opt.out ?? (opt.quick ? path.join(BENCH, 'work') : BENCH);
+  mkdirSync(outDir, { recursive: true });
+
+  const Q = opt.quick;
+  const cfg = {
+    quick: Q,
+    sizes: Q ? [10, 40] : [10, 100, 1000],
+    startN: Q ? 8 : 50,
+    creates: Q ? 5 : 20,
+    runsFast: Q ? 3 : 10, warmFast: Q ? 1 : 2,
+    runsSlow: Q ? 2 : 5, warmSlow: Q ? 0 : 1,
+    runsVerySlow: Q ? 1 : 3,
+    runsStartStop: Q ? 1 : 5,
+    runsCreate: Q ? 2 : 5,
+    runsCreateMany: Q ? 1 : 3,
+    runsMem: Q ? 1 : 3,
+    hyperfine: opt.hyperfine && haveCommand('hyperfine'),
+  };
+  const results = {
+    meta: machineFacts(cfg),
+    config: cfg,
+    fixtures: {},
+    listing: {},
+    status: {},
+    memory: null,
+    startstop: null,
+    lifecycle: null,
+    problems: [],
+    load: [],
+  };
+  const sampleLoad = (what) => results.load.push({ what, at: new Date().toISOString(), load1: os.loadavg()[0] });
+  const t0 = Date.now();
+  const save = () => {
+    results.meta.finished = new Date().toISOString();
+    results.meta.durationSeconds = (Date.now() - t0) / 1000;
+    results.meta.loadavgEnd = os.loadavg();
+    writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(path.join(outDir, 'RESULTS.md'), renderReport(results));
+  };
+  const M = (argvv, o) => measure(argvv, { scratch, hyperfine: cfg.hyperfine, ...o });
+  const problem = (msg) => { log(`PROBLEM: ${msg}`); results.problems.push(msg); };
+
+  const mkfleet = (n, enable) => {
+    const t = Date.now();
+    sh(`${path.join(BENCH, 'mkfleet.sh')} ${n} ${enable ? 'yes' : 'no'}`);
+    const secs = (Date.now() - t) / 1000;
+    const key = `${n}${enable ? '-enabled' : ''}`;
+    if (!results.fixtures[key]) results.fixtures[key] = { instances: n, enabled: enable, seconds: secs };
+    log(`fleet: ${n} secondaries${enable ? ', enabled' : ''} (${secs.toFixed(1)} s)`);
+    backdate();
+  };
+  const requireStopped = async (where) => {
+    const w = await waitMasters(0, 5000);
+    if (w.final !== 0) throw new Error(`${where}: ${w.final} master(s) still running`);
+  };
+
+  // ---------------------------------------------------------------- listing / status / memory
+  for (const n of cfg.sizes) {
+    if (!want('listing') && !want('status') && !(want('memory') && n === cfg.sizes.at(-1))) continue;
+    mkfleet(n, false);
+    await requireStopped('fleet');
+    const big = n >= 1000;
+
+    if (want('listing')) {
+      log(`listing, N=${n}`);
+      sampleLoad(`listing N=${n}`);
+      const pm = capture([...PM, '-l']);
+      const pfc = capture([...PF, '-l']);
+      const pfm = capture([...PF, 'list']);
+      const verify = {
+        rowsPostmulti: pm.stdout.split('\n').filter(Boolean).length,
+        rowsCompat: pfc.stdout.split('\n').filter(Boolean).length,
+        rowsModern: pfm.stdout.split('\n').filter(Boolean).length - 1,
+        compatIdentical: pm.stdout === pfc.stdout && pm.code === pfc.code,
+        exit: { postmulti: pm.code, compat: pfc.code, modern: pfm.code },
+      };
+      if (verify.rowsPostmulti !== n + 1) problem(`postmulti -l at N=${n}: ${verify.rowsPostmulti} rows, expected ${n + 1}`);
+      if (!verify.compatIdentical) problem(`postfleet -l output differs from postmulti -l at N=${n}`);
+      if (verify.rowsModern !== n + 1 || pfm.code !== 0) problem(`postfleet list at N=${n}: ${verify.rowsModern} rows, exit ${pfm.code}`);
+      backdate();
+      results.listing[n] = {
+        verify,
+        postmulti: await M([...PM, '-l'], big ? { runs: cfg.runsSlow, warmup: cfg.warmSlow } : { runs: cfg.runsFast, warmup: cfg.warmFast }),
+        compat: await M([...PF, '-l'], { runs: cfg.runsFast, warmup: cfg.warmFast }),
+        modern: await M([...PF, 'list'], { runs: cfg.runsFast, warmup: cfg.warmFast }),
+      };
+      save();
+    }
+
+    if (want('status')) {
+      log(`status, N=${n}`);
+      sampleLoad(`status N=${n}`);
+      await requireStopped('status');
+      const pm = capture([...PM, '-p', 'status']);
+      const pfc = capture([...PF, '-p', 'status']);
+      const pfn = capture([...PF, 'status', '--json']);
+      let nativeRows = -1;
+      let nativeRunning = -1;
+      try {
+        const j = JSON.parse(pfn.stdout);
+        nativeRows = j.length;
+        nativeRunning = j.filter((x) => x.running).length;
+      } catch { /* reported below */ }
+      const verify = {
+        exit: { postmulti: pm.code, compat: pfc.code, native: pfn.code },
+        nativeRows, nativeRunning,
+      };
+      if (pm.code !== pfc.code) problem(`-p status exit codes differ at N=${n}: postmulti ${pm.code}, postfleet ${pfc.code}`);
+      if (nativeRows !== n + 1 || nativeRunning !== 0) problem(`postfleet status --json at N=${n}: ${nativeRows} rows, ${nativeRunning} running`);
+      backdate();
+      const slow = big ? { runs: cfg.runsVerySlow, warmup: 0 } : { runs: cfg.runsSlow, warmup: cfg.warmSlow };
+      results.status[n] = {
+        verify,
+        postmulti: await M([...PM, '-p', 'status'], { ...slow, ignoreFailure: true }),
+        compat: await M([...PF, '-p', 'status'], { ...slow, ignoreFailure: true }),
+        native: await M([...PF, 'status'], { runs: cfg.runsFast, warmup: cfg.warmFast }),
+      };
+      save();
+    }
+
+    if (want('memory') && n === cfg.sizes.at(-1)) {
+      if (!existsSync('/usr/bin/time')) {
+        problem('memory: /usr/bin/time missing, skipped');
+      } else {
+        log(`memory, N=${n}`);
+        sampleLoad(`memory N=${n}`);
+        const rss = (args, runs) => {
+          const kb = [];
+          for (let i = 0; i < runs; i++) {
+            const f = path.join(scratch, 'time-v.txt');
+            capture(['/usr/bin/time', '-v', '-o', f, ...args]);
+            const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(f, 'utf8'));
+            kb.push(m ? Number(m[1]) : NaN);
+          }
+          return { command: args.join(' '), kb, ...stats(kb) };
+        };
+        results.memory = {
+          n,
+          rows: [
+            { label: 'postfleet -l', ...rss([...PF, '-l'], cfg.runsMem) },
+            { label: 'postfleet list', ...rss([...PF, 'list'], cfg.runsMem) },
+            { label: 'postfleet status', ...rss([...PF, 'status'], cfg.runsMem) },
+            { label: 'postmulti -l (reference: largest of postmulti and its children)', ...rss([...PM, '-l'], 1) },
+          ],
+        };
+        save();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- start / stop
+  if (want('startstop')) {
+    const n = cfg.startN;
+    const total = n + 1;
+    mkfleet(n, true);
+    await requireStopped('startstop');
+    const variants = [
+      { key: 'postmulti', label: 'postmulti -p start / -p stop', start: [...PM, '-p', 'start'], stop: [...PM, '-p', 'stop'] },
+      { key: 'compat', label: 'postfleet -p start / -p stop (one at a time)', start: [...PF, '-p', 'start'], stop: [...PF, '-p', 'stop'] },
+      { key: 'compatP2', label: 'postfleet -P 2 -p start / -P 2 -p stop', start: [...PF, '-P', '2', '-p', 'start'], stop: [...PF, '-P', '2', '-p', 'stop'] },
+      { key: 'modern', label: `postfleet postfix start / stop (default -P = ${os.cpus().length})`, start: [...PF, 'postfix', 'start'], stop: [...PF, 'postfix', 'stop'] },
+      { key: 'compatP4', label: 'postfleet -P 4 -p start / -P 4 -p stop (informational: 2 per core)', start: [...PF, '-P', '4', '-p', 'start'], stop: [...PF, '-P', '4', '-p', 'stop'] },
+    ];
+    const ss = { n, instances: total, variants: {} };
+    const show = (a) => a.map((x) => (x === PF[0] ? '' : x === PF[1] ? 'postfleet' : x)).filter(Boolean).join(' ');
+    for (const v of variants) ss.variants[v.key] = { label: v.label, startCommand: show(v.start), stopCommand: show(v.stop), start: [], stop: [], runs: [] };
+    for (let r = 0; r < cfg.runsStartStop; r++) {
+      for (const v of variants) {
+        log(`start/stop N=${n} enabled, round ${r + 1}: ${v.key}`);
+        sampleLoad(`start/stop round ${r + 1} ${v.key}`);
+        await requireStopped(`before ${v.key} start`);
+        backdate();
+        const s = await timed(v.start, path.join(scratch, `${v.key}-start-${r}.out`));
+        const ws = await waitMasters(total, 3000);
+        // Cross-check with postfleet's own view (not timed).
+        let pfRunning = -1;
+        try { pfRunning = JSON.parse(capture([...PF, 'status', '--json']).stdout).filter((x) => x.running).length; } catch { /* */ }
+        const startOk = s.code === 0 && ws.now === total && ws.final === total && pfRunning === total;
+        backdate();
+        const p = await timed(v.stop, path.join(scratch, `${v.key}-stop-${r}.out`));
+        const wp = await waitMasters(0, 5000);
+        const stopOk = p.code === 0 && wp.final === 0;
+        const run = {
+          start: s.secs, startExit: s.code, mastersAfterStart: ws.now, mastersAfterStartSettled: ws.final,
+          postfleetStatusRunning: pfRunning,
+          stop: p.secs, stopExit: p.code, mastersAfterStop: wp.now, mastersAfterStopSettled: wp.final, stopSettleMs: wp.waitedMs,
+          startValid: startOk, stopValid: stopOk,
+        };
+        ss.variants[v.key].runs.push(run);
+        if (startOk) ss.variants[v.key].start.push(s.secs);
+        else problem(`${v.label}: start round ${r + 1} invalid: exit ${s.code}, ${ws.now}/${total} masters at exit (${ws.final} after 3 s), postfleet status says ${pfRunning} running`);
+        if (stopOk) ss.variants[v.key].stop.push(p.secs);
+        else problem(`${v.label}: stop round ${r + 1} invalid: exit ${p.code}, ${wp.final} masters left`);
+        if (wp.final !== 0) {
+          // Bring the world back to "all stopped" so the next variant starts clean.
+          capture([...PM, '-p', 'stop']);
+          if ((await waitMasters(0, 5000)).final !== 0) for (const pid of masterPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* */ } }
+          await waitMasters(0, 5000);
+        }
+      }
+      save();
+    }
+    for (const v of Object.values(ss.variants)) {
+      v.startStats = stats(v.start);
+      v.stopStats = stats(v.stop);
+    }
+    results.startstop = ss;
+    save();
+  }
+
+  // ---------------------------------------------------------------- life-cycle
+  if (want('lifecycle')) {
+    const base = 10;
+    mkfleet(base, false);
+    const savedPrimary = readFileSync('/etc/postfix/main.cf');
+    const baselineEtcPostfix = new Set(readdirSync('/etc/postfix'));
+    const baseDirs = instanceDirs().dirs;
+    const lc = { baseFleet: base, single: {}, many: {} };
+
+    const leftovers = () => readdirSync('/etc/postfix').filter((e) => !baselineEtcPostfix.has(e));
+    const restoreClean = () => {
+      sh('rm -rf /etc/postfix-c[0-9]* /var/spool/postfix-c[0-9]* /var/lib/postfix-c[0-9]*');
+      for (const e of leftovers()) rmSync(path.join('/etc/postfix', e), { recursive: true, force: true });
+      writeFileSync('/etc/postfix/main.cf', savedPrimary);
+      backdate();
+    };
+    const registered = (name) => instanceDirs().dirs.includes(`/etc/${name}`);
+    const complete = (name) => isFile(`/etc/${name}/main.cf`) && isFile(`/etc/${name}/master.cf`)
+      && existsSync(`/var/spool/${name}/maildrop`) && existsSync(`/var/lib/${name}`);
+    const gone = (name) => !registered(name) && !existsSync(`/etc/${name}`) && !existsSync(`/var/spool/${name}`) && !existsSync(`/var/lib/${name}`);
+
+    // One create + one destroy.
+    const single = [
+      { key: 'postmulti', label: 'postmulti -I postfix-c1 -e create / -i postfix-c1 -e destroy', create: [...PM, '-I', 'postfix-c1', '-e', 'create'], destroy: [...PM, '-i', 'postfix-c1', '-e', 'destroy'] },
+      { key: 'compat', label: 'postfleet -I postfix-c1 -e create / -i postfix-c1 -e destroy', create: [...PF, '-I', 'postfix-c1', '-e', 'create'], destroy: [...PF, '-i', 'postfix-c1', '-e', 'destroy'] },
+      { key: 'modern', label: 'postfleet create postfix-c1 / destroy postfix-c1', create: [...PF, 'create', 'postfix-c1'], destroy: [...PF, 'destroy', 'postfix-c1'] },
+    ];
+    for (const v of single) lc.single[v.key] = { label: v.label, create: [], destroy: [], runs: [] };
+    restoreClean();
+    for (let r = 0; r < cfg.runsCreate; r++) {
+      for (const v of single) {
+        log(`create/destroy, round ${r + 1}: ${v.key}`);
+        sampleLoad(`create/destroy round ${r + 1} ${v.key}`);
+        backdate();
+        const c = await timed(v.create, path.join(scratch, `${v.key}-create-${r}.out`));
+        const createOk = c.code === 0 && registered('postfix-c1') && complete('postfix-c1');
+        backdate();
+        const d = await timed(v.destroy, path.join(scratch, `${v.key}-destroy-${r}.out`));
+        const destroyOk = d.code === 0 && gone('postfix-c1');
+        const left = leftovers();
+        lc.single[v.key].runs.push({ create: c.secs, createExit: c.code, createValid: createOk, destroy: d.secs, destroyExit: d.code, destroyValid: destroyOk, leftovers: left });
+        if (createOk) lc.single[v.key].create.push(c.secs);
+        else problem(`${v.label} create round ${r + 1} invalid (exit ${c.code}, registered ${registered('postfix-c1')}, complete ${complete('postfix-c1')})`);
+        if (destroyOk) lc.single[v.key].destroy.push(d.secs);
+        else problem(`${v.label} destroy round ${r + 1} invalid (exit ${d.code}): ${readFileSync(path.join(scratch, `${v.key}-destroy-${r}.out`), 'utf8').trim().slice(0, 300)}`);
+        if (left.length) problem(`${v.label}: files left in /etc/postfix after create+destroy: ${left.join(' ')}`);
+        if (!createOk || !destroyOk || left.length) restoreClean();
+      }
+      save();
+    }
+    for (const v of Object.values(lc.single)) { v.createStats = stats(v.create); v.destroyStats = stats(v.destroy); }
+
+    // Many creates.
+    const K = cfg.creates;
+    const names = Array.from({ length: K }, (_, i) => `postfix-c${i + 1}`);
+    const countVia = (argvv) => {
+      backdate();
+      const r = capture(argvv);
+      return r.stdout.split('\n').filter((l) => /\s\/etc\/postfix-c\d+$/.test(l)).length;
+    };
+    const many = [
+      { key: 'postmultiLoop', label: `postmulti, ${K} creates in a loop`, kind: 'loop', argv: (nm) => [...PM, '-I', nm, '-e', 'create'] },
+      { key: 'postfleetConcurrent', label: `postfleet create, ${K} concurrent processes`, kind: 'concurrent', argv: (nm) => [...PF, 'create', nm] },
+      { key: 'postfleetCompatConcurrent', label: `postfleet -I … -e create, ${K} concurrent processes`, kind: 'concurrent', argv: (nm) => [...PF, '-I', nm, '-e', 'create'] },
+      { key: 'postfleetLoop', label: `postfleet create, ${K} in a loop`, kind: 'loop', argv: (nm) => [...PF, 'create', nm] },
+      { key: 'postmultiConcurrent', label: `postmulti, ${K} concurrent processes`, kind: 'concurrent', argv: (nm) => [...PM, '-I', nm, '-e', 'create'] },
+    ];
+    for (const v of many) lc.many[v.key] = { label: v.label, kind: v.kind, times: [], runs: [] };
+    for (let r = 0; r < cfg.runsCreateMany; r++) {
+      for (const v of many) {
+        log(`${K} creates, round ${r + 1}: ${v.key}`);
+        sampleLoad(`${K} creates round ${r + 1} ${v.key}`);
+        restoreClean();
+        let secs;
+        let exits;
+        if (v.kind === 'loop') {
+          const t = process.hrtime.bigint();
+          exits = [];
+          for (const nm of names) exits.push((await timed(v.argv(nm), path.join(scratch, `many-${v.key}-${nm}.out`))).code);
+          secs = Number(process.hrtime.bigint() - t) / 1e9;
+        } else {
+          const res = await timedConcurrent(names.map(v.argv), (i) => path.join(scratch, `many-${v.key}-${names[i]}.out`));
+          secs = res.secs;
+          exits = res.each.map((e) => e.code);
+        }
+        const { dirs, definitions } = instanceDirs();
+        const regOwn = names.filter((nm) => dirs.includes(`/etc/${nm}`)).length;
+        const baseKept = baseDirs.every((d) => dirs.includes(d));
+        const completeDirs = names.filter(complete).length;
+        const left = leftovers();
+        const run = {
+          secs, exitsNonZero: exits.filter((e) => e !== 0).length,
+          registered: regOwn,
+          registeredPostmultiL: countVia([...PM, '-l']),
+          registeredPostfleetL: countVia([...PF, '-l']),
+          baseFleetKept: baseKept,
+          multiInstanceDirectoriesDefinitions: definitions,
+          instanceDirsComplete: completeDirs,
+          leftovers: left,
+        };
+        lc.many[v.key].runs.push(run);
+        const isPostfleet = v.key.startsWith('postfleet');
+        const valid = run.exitsNonZero === 0 && regOwn === K && baseKept && definitions === 1 && left.length === 0;
+        if (valid || v.key === 'postmultiConcurrent') lc.many[v.key].times.push(secs);
+        if (!valid && v.key !== 'postmultiConcurrent') {
+          problem(`${v.label} round ${r + 1}: ${regOwn}/${K} registered, ${run.exitsNonZero} non-zero exits, base fleet kept ${baseKept}, ${definitions} multi_instance_directories lines, leftovers [${left.join(' ')}]${isPostfleet ? '' : ' (postmulti)'}`);
+        }
+        lc.many[v.key].runs[lc.many[v.key].runs.length - 1].valid = valid;
+      }
+      save();
+    }
+    for (const v of Object.values(lc.many)) v.stats = stats(v.times);
+    restoreClean();
+    results.lifecycle = lc;
+    save();
+  }
+
+  save();
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote ${path.relative(ROOT, outDir) || '.'}/RESULTS.md and results.json`);
+}
+
+function machineFacts(cfg) {
+  const first = (cmd) => sh(cmd, { allowFail: true }).stdout.trim();
+  const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] ?? 'unknown';
+  return {
+    started: new Date().toISOString(),
+    nproc: Number(first('nproc')),
+    cpuModel: cpu,
+    kernel: os.release(),
+    memTotalMB: Math.round(os.totalmem() / 2 ** 20),
+    postfixVersion: first('postconf -d -h mail_version'),
+    nodeVersion: process.version,
+    hyperfine: cfg.hyperfine ? first('hyperfine --version') : 'not used (timing loop)',
+    postfleetCommit: first(`git -C ${ROOT} rev-parse --short HEAD`),
+    postfleetTreeDirty: first(`git -C ${ROOT} status --porcelain -- src | head -c 1`) !== '',
+    loadavgStart: os.loadavg(),
+  };
+}
