@@ -14,6 +14,7 @@
  *    `postfleet -P N -x` can pass each on to where postmulti's child would
  *    have written it.
  */
+import { spawn } from 'node:child_process';
 import pMap from 'p-map';
 import type { PlannedRun } from './command-class.js';
 
@@ -41,7 +42,7 @@ export interface RunOptions {
 }
 
 export async function runPlan(runs: readonly PlannedRun[], options: RunOptions): Promise<RunResult[]> {
-  const spawnOne = options.mode === 'pty' ? await ptySpawner() : execaSpawner(options.mode);
+  const spawnOne = options.mode === 'pty' ? await ptySpawner() : options.mode === 'inherit' ? inheritSpawner : execaSpawner(options.mode);
   const baseEnv = options.env ?? process.env;
   return pMap(
     runs.map((run, index) => ({ run, index })),
@@ -81,16 +82,33 @@ const EXEC_ERRORS: Readonly<Record<string, string>> = {
 
 type Spawner = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<{ exitCode: number; output: string; stderr?: string }>;
 
-function execaSpawner(mode: 'inherit' | 'pipe' | 'split'): Spawner {
+/**
+ * One child on our own stdio, as postmulti's fork/execvp/waitpid. This is the
+ * boot path (`postfix start` through the wrapper): node:child_process rather
+ * than execa, whose import alone costs ~65 ms, for a spawn with nothing to
+ * capture.
+ */
+const inheritSpawner: Spawner = (file, args, env) =>
+  new Promise((resolve) => {
+    const child = spawn(file, [...args], { env, stdio: 'inherit' });
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      process.stderr.write(`postfleet: fatal: execvp ${file}: ${(e.code !== undefined ? EXEC_ERRORS[e.code] : undefined) ?? e.code ?? e.message}\n`);
+      resolve({ exitCode: 1, output: '' });
+    });
+    // Killed by a signal: not WIFEXITED, which postmulti counts as status 1.
+    child.once('exit', (code) => resolve({ exitCode: code ?? 1, output: '' }));
+  });
+
+function execaSpawner(mode: 'pipe' | 'split'): Spawner {
   return async (file, args, env) => {
     const { execa } = await import('execa');
     const result = await execa(file, args, {
       env,
       extendEnv: false,
       reject: false,
-      stdin: mode === 'inherit' ? 'inherit' : 'ignore',
-      stdout: mode === 'inherit' ? 'inherit' : 'pipe',
-      stderr: mode === 'inherit' ? 'inherit' : 'pipe',
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
       all: mode === 'pipe',
       stripFinalNewline: false,
     });
@@ -99,7 +117,6 @@ function execaSpawner(mode: 'inherit' | 'pipe' | 'split'): Spawner {
       // does (`postmulti: fatal: execvp FILE: strerror`), whose exit status is 1.
       const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
       const message = `execvp ${file}: ${(code !== undefined ? EXEC_ERRORS[code] : undefined) ?? code ?? result.shortMessage}\n`;
-      if (mode === 'inherit') process.stderr.write(`postfleet: fatal: ${message}`);
       if (mode === 'split') return { exitCode: 1, output: '', stderr: `postfleet: fatal: ${message}` };
       return { exitCode: 1, output: mode === 'pipe' ? message : '' };
     }
