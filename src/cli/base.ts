@@ -4,7 +4,7 @@
  */
 import { Command } from '@oclif/core/command';
 import { isPostfleetError } from '../instances/errors.js';
-import type { FleetEntry } from '../instances/instance.js';
+import { describeBroken, type FleetEntry } from '../instances/instance.js';
 
 export abstract class PostfleetCommand extends Command {
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
@@ -24,7 +24,7 @@ export abstract class PostfleetCommand extends Command {
     for (const e of entries) {
       if (e.kind !== 'broken') continue;
       n++;
-      process.stderr.write(`postfleet: skipping instance ${e.broken.configDirectory}: ${e.broken.reason}\n`);
+      process.stderr.write(`postfleet: ${describeBroken(e.broken)}\n`);
     }
     return n;
   }

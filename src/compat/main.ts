@@ -6,7 +6,7 @@
  */
 import { planPostfixCommand, planUnixCommand, type Plan } from '../instances/command-class.js';
 import { isPostfleetError } from '../instances/errors.js';
-import type { FleetEntry } from '../instances/instance.js';
+import { describeBroken, type FleetEntry } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 import { loadFleet, type Fleet } from '../instances/registry.js';
@@ -65,7 +65,7 @@ function reportBroken(entries: readonly FleetEntry[]): number {
   for (const e of entries) {
     if (e.kind !== 'broken') continue;
     n++;
-    process.stderr.write(`${PROG}: warning: skipping instance ${e.broken.configDirectory}: ${e.broken.reason}\n`);
+    process.stderr.write(`${PROG}: warning: ${describeBroken(e.broken)}\n`);
   }
   return n;
 }

@@ -40,3 +40,8 @@ export interface CommandLists {
   readonly stop: readonly string[];
   readonly control: readonly string[];
 }
+
+/** How a broken instance is reported, by every interface alike. */
+export function describeBroken(b: BrokenInstance): string {
+  return `skipping instance ${b.configDirectory}: ${b.reason}`;
+}
