@@ -119,30 +119,38 @@ function loadPrimary(dir: string, params: ParameterSet, singleInstance: boolean,
   return conflict ? broken(dir, true, conflict) : { kind: 'ok', instance };
 }
 
+/**
+ * One secondary as its main.cf describes it. Throws PostfleetError naming
+ * the directory when main.cf cannot be read or multi_instance_enable is not
+ * a boolean (create/import over an existing instance use this too).
+ */
+export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>): Instance {
+  const params = new ParameterSet(readMainCf(dir), defaults, { configDirectory: dir });
+  const enableValue = params.get('multi_instance_enable');
+  const enabled = parseBoolean(enableValue);
+  if (enabled === undefined) {
+    throw new PostfleetError(`Unexpected ${dir}/main.cf entry: multi_instance_enable = ${enableValue}`, { value: dir });
+  }
+  return {
+    configDirectory: dir,
+    queueDirectory: params.get('queue_directory'),
+    dataDirectory: params.get('data_directory'),
+    name: nonEmpty(params.get('multi_instance_name')),
+    group: nonEmpty(params.get('multi_instance_group')),
+    enabled,
+    primary: false,
+  };
+}
+
 /** Reads one secondary; every failure makes it broken rather than fatal. */
 export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable): FleetEntry {
-  let params: ParameterSet;
-  let queueDirectory: string;
-  let dataDirectory: string;
-  let enableValue: string;
-  let name: string | undefined;
-  let group: string | undefined;
+  let instance: Instance;
   try {
-    params = new ParameterSet(readMainCf(dir), defaults, { configDirectory: dir });
-    queueDirectory = params.get('queue_directory');
-    dataDirectory = params.get('data_directory');
-    enableValue = params.get('multi_instance_enable');
-    name = nonEmpty(params.get('multi_instance_name'));
-    group = nonEmpty(params.get('multi_instance_group'));
+    instance = readSecondary(dir, defaults);
   } catch (e) {
     if (e instanceof PostfleetError) return broken(dir, false, e.message);
     throw e;
   }
-  const enabled = parseBoolean(enableValue);
-  if (enabled === undefined) {
-    return broken(dir, false, `Unexpected ${dir}/main.cf entry: multi_instance_enable = ${enableValue}`);
-  }
-  const instance: Instance = { configDirectory: dir, queueDirectory, dataDirectory, name, group, enabled, primary: false };
   const conflict = claims.claimAll(dir, instanceClaims(instance));
   return conflict ? broken(dir, false, conflict) : { kind: 'ok', instance };
 }
@@ -150,12 +158,4 @@ export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>
 function broken(configDirectory: string, primary: boolean, reason: string): FleetEntry {
   const b: BrokenInstance = { configDirectory, primary, reason };
   return { kind: 'broken', broken: b };
-}
-
-export function okInstances(entries: readonly FleetEntry[]): Instance[] {
-  return entries.flatMap((e) => (e.kind === 'ok' ? [e.instance] : []));
-}
-
-export function brokenInstances(entries: readonly FleetEntry[]): BrokenInstance[] {
-  return entries.flatMap((e) => (e.kind === 'broken' ? [e.broken] : []));
 }

@@ -16,7 +16,7 @@ import { editMainCf, type MainCfEdit } from '../maincf/edit.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { ParameterSet } from '../maincf/expand.js';
 import { withMainCfLock } from '../maincf/write.js';
-import { loadFleet, parseBoolean, splitList, type Fleet } from '../registry.js';
+import { loadFleet, readSecondary, splitList, type Fleet } from '../registry.js';
 import { matchesSelection, type Selection } from '../selection.js';
 import { countQueueFiles, readInstanceStatus, QUEUE_NAMES } from '../status.js';
 import { renderTemplate, type Template } from '../templates.js';
@@ -202,7 +202,7 @@ function planAdd(action: 'create' | 'import', fleet: Fleet, req: AddRequest): Pl
     if (!existsSync(`${configDirectory}/main.cf`)) throw new PostfleetError(`'${configDirectory}' lacks a main.cf file`, { value: configDirectory });
     if (!existsSync(`${configDirectory}/master.cf`)) throw new PostfleetError(`'${configDirectory}' lacks a master.cf file`, { value: configDirectory });
   }
-  if (action === 'import' || complete) existing = readExisting(configDirectory, fleet.defaults);
+  if (action === 'import' || complete) existing = readSecondary(configDirectory, fleet.defaults);
 
   const queueDirectory = existing?.queueDirectory ?? req.paths.queue_directory ?? makePrivatePath('queue_directory', primary.get('queue_directory'), req.name);
   const dataDirectory = existing?.dataDirectory ?? req.paths.data_directory ?? makePrivatePath('data_directory', primary.get('data_directory'), req.name);
@@ -260,24 +260,6 @@ function planAdd(action: 'create' | 'import', fleet: Fleet, req: AddRequest): Pl
     configDirectory,
     steps,
     primaryEdits: [{ op: 'set', name: 'multi_instance_directories', value: dirs.join(' ') }, ...alternateEdits(fleet, configDirectory, 'del')],
-  };
-}
-
-function readExisting(configDirectory: string, defaults: ReadonlyMap<string, string>): Instance {
-  const p = new ParameterSet(readMainCf(configDirectory), defaults, { configDirectory });
-  const enable = parseBoolean(p.get('multi_instance_enable'));
-  if (enable === undefined) {
-    throw new PostfleetError(`Unexpected ${configDirectory}/main.cf entry: multi_instance_enable = ${p.get('multi_instance_enable')}`, { value: configDirectory });
-  }
-  const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
-  return {
-    configDirectory,
-    queueDirectory: p.get('queue_directory'),
-    dataDirectory: p.get('data_directory'),
-    name: nonEmpty(p.get('multi_instance_name')),
-    group: nonEmpty(p.get('multi_instance_group')),
-    enabled: enable,
-    primary: false,
   };
 }
 
