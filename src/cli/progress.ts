@@ -38,18 +38,12 @@ const indent = (output: string): string =>
     .join('\n');
 
 async function runWithPlainLines(runs: readonly PlannedRun[], options: ProgressOptions): Promise<RunResult[]> {
-  const done: Array<RunResult | undefined> = [];
-  let next = 0;
   return runPlan(runs, {
     parallel: options.parallel,
     mode: options.mode,
-    onFinish: (index, result) => {
-      done[index] = result;
-      for (; done[next] !== undefined; next++) {
-        const r = done[next]!;
-        options.log(describeResult(r, runs[next]!.verb));
-        if (r.output !== '') options.log(indent(r.output));
-      }
+    onResultInOrder: (index, r) => {
+      options.log(describeResult(r, runs[index]!.verb));
+      if (r.output !== '') options.log(indent(r.output));
     },
   });
 }

@@ -10,7 +10,7 @@ import { describeBroken, type FleetEntry } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 import { loadFleet, type Fleet } from '../instances/registry.js';
-import { runPlan, type RunResult } from '../instances/runner.js';
+import { runPlan } from '../instances/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
 import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';
 
@@ -98,21 +98,12 @@ async function iterate(fleet: Fleet, selection: Selection, request: CompatReques
   const parallel = request.parallel ?? 1;
   const mode = request.parallel === undefined ? 'inherit' : request.mode === 'postfix' ? 'pty' : 'split';
   const sink = request.mode === 'postfix' ? process.stderr : process.stdout;
-  const results: Array<RunResult | undefined> = [];
-  let next = 0;
-  const flushInOrder = (): void => {
-    for (; results[next] !== undefined; next++) {
-      const r = results[next]!;
-      sink.write(r.output);
-      if (r.stderr) process.stderr.write(r.stderr);
-    }
-  };
   const finished = await runPlan(plan.runs, {
     parallel,
     mode,
-    onFinish: (index, result) => {
-      results[index] = result;
-      flushInOrder();
+    onResultInOrder: (_index, r) => {
+      sink.write(r.output);
+      if (r.stderr) process.stderr.write(r.stderr);
     },
   });
   return finished.some((r) => r.exitCode !== 0) ? 1 : 0;

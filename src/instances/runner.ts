@@ -37,6 +37,11 @@ export interface RunOptions {
   readonly mode: OutputMode;
   readonly onStart?: (index: number, run: PlannedRun) => void;
   readonly onFinish?: (index: number, result: RunResult) => void;
+  /**
+   * Each result in plan order, as soon as it and all before it are done:
+   * how output is shown grouped by instance yet never out of list order.
+   */
+  readonly onResultInOrder?: (index: number, result: RunResult) => void;
   /** Base environment; defaults to process.env. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -44,6 +49,8 @@ export interface RunOptions {
 export async function runPlan(runs: readonly PlannedRun[], options: RunOptions): Promise<RunResult[]> {
   const spawnOne = options.mode === 'pty' ? await ptySpawner() : options.mode === 'inherit' ? inheritSpawner : execaSpawner(options.mode);
   const baseEnv = options.env ?? process.env;
+  const done: Array<RunResult | undefined> = [];
+  let next = 0;
   return pMap(
     runs.map((run, index) => ({ run, index })),
     async ({ run, index }) => {
@@ -61,6 +68,8 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
         ...(stderr !== undefined ? { stderr } : {}),
       };
       options.onFinish?.(index, result);
+      done[index] = result;
+      for (; done[next] !== undefined; next++) options.onResultInOrder?.(next, done[next]!);
       return result;
     },
     { concurrency: Math.max(1, options.parallel) },
