@@ -1,5 +1,6 @@
 import { configDirFlag, reverseFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { PostfleetCommand } from '../cli/base.js';
+import { renderTable } from '../cli/table.js';
 import { PostfleetError } from '../instances/errors.js';
 import { listRow, type ListRow } from '../instances/listing.js';
 import { loadFleet } from '../instances/registry.js';
@@ -34,8 +35,5 @@ function formatTable(rows: readonly Row[]): string {
   const cells = rows.map((r) =>
     'error' in r ? ['?', '?', 'broken', r.configDirectory] : [r.name ?? '-', r.group ?? '-', r.enabled ? 'yes' : 'no', r.configDirectory],
   );
-  const header = ['NAME', 'GROUP', 'ENABLED', 'CONFIG_DIRECTORY'];
-  const widths = header.map((h, k) => Math.max(h.length, ...cells.map((c) => c[k]!.length)));
-  const line = (c: readonly string[]): string => c.map((v, k) => (k < c.length - 1 ? v.padEnd(widths[k]!) : v)).join('  ');
-  return [line(header), ...cells.map(line)].join('\n');
+  return renderTable(['NAME', 'GROUP', 'ENABLED', 'CONFIG_DIRECTORY'], cells, ['left', 'left', 'left', 'left']);
 }

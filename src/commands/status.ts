@@ -1,4 +1,5 @@
 import { PostfleetCommand } from '../cli/base.js';
+import { renderTable } from '../cli/table.js';
 import { configDirFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { PostfleetError } from '../instances/errors.js';
 import { loadFleet } from '../instances/registry.js';
@@ -39,7 +40,5 @@ function formatTable(rows: readonly Row[]): string {
       ? [r.instance, '?', 'broken', '-', ...QUEUE_NAMES.map(() => '-')]
       : [r.instance, r.enabled ? 'yes' : 'no', r.running ? 'yes' : 'no', r.pid === null ? '-' : String(r.pid), ...QUEUE_NAMES.map((q) => (r.queues[q] === null ? '-' : String(r.queues[q])))],
   );
-  const widths = header.map((h, k) => Math.max(h.length, ...cells.map((c) => c[k]!.length)));
-  const line = (c: readonly string[]): string => c.map((v, k) => (k === 0 ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  ');
-  return [line(header), ...cells.map(line)].join('\n');
+  return renderTable(header, cells, header.map((_h, k) => (k === 0 ? 'left' : 'right')));
 }
