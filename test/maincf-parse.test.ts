@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { PostfleetError } from '../src/instances/errors.js';
-import { loadDefaults, parsePostconfOutput, readMainCf } from '../src/instances/maincf/defaults.js';
+import { loadDefaults, loadDefaultsInBackground, parsePostconfOutput, readMainCf } from '../src/instances/maincf/defaults.js';
 import { parseMainCf, readLogicalLines, splitNameValue } from '../src/instances/maincf/parse.js';
 
 const entries = (text: string): Array<[string, string]> => [...parseMainCf(text)];
@@ -155,23 +155,35 @@ describe('readMainCf', () => {
   });
 });
 
-describe('loadDefaults', () => {
-  it('fails with one line when postconf cannot be run', () => {
+// The same contract whether postconf -d runs in the foreground or alongside the reads.
+const loaders = [
+  ['loadDefaults', async (postconf: string) => loadDefaults(postconf)],
+  ['loadDefaultsInBackground', (postconf: string) => loadDefaultsInBackground(postconf)],
+] as const;
+
+describe.each(loaders)('%s', (_name, load) => {
+  it('fails with one line when postconf cannot be run', async () => {
     const missing = path.join(tempRoot, 'no-such-postconf');
-    expect(() => loadDefaults(missing)).toThrow(PostfleetError);
-    expect(() => loadDefaults(missing)).toThrow(/^cannot run .*no-such-postconf -d: .* not found/);
+    await expect(load(missing)).rejects.toThrow(PostfleetError);
+    await expect(load(missing)).rejects.toThrow(/^cannot run .*no-such-postconf -d: .* not found/);
   });
 
-  it('fails with postconf’s own first error line when it exits non-zero', () => {
+  it('fails with postconf’s own first error line when it exits non-zero', async () => {
     const fake = path.join(tempRoot, 'failing-postconf');
     fs.writeFileSync(fake, '#!/bin/sh\necho "postconf: fatal: something broke" >&2\necho "more" >&2\nexit 1\n', { mode: 0o755 });
-    expect(() => loadDefaults(fake)).toThrow(`${fake} -d failed: postconf: fatal: something broke`);
+    await expect(load(fake)).rejects.toThrow(`${fake} -d failed: postconf: fatal: something broke`);
   });
 
-  it('reads the parameters postconf -d prints', () => {
+  it('fails when postconf prints no parameters', async () => {
+    const fake = path.join(tempRoot, 'silent-postconf');
+    fs.writeFileSync(fake, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    await expect(load(fake)).rejects.toThrow(`${fake} -d printed no parameters`);
+  });
+
+  it('reads the parameters postconf -d prints', async () => {
     const fake = path.join(tempRoot, 'fake-postconf');
     fs.writeFileSync(fake, '#!/bin/sh\n[ "$1" = -d ] || exit 2\nprintf "queue_directory = /var/spool/postfix\\nmulti_instance_name =\\n"\n', { mode: 0o755 });
-    expect([...loadDefaults(fake)]).toEqual([
+    expect([...(await load(fake))]).toEqual([
       ['queue_directory', '/var/spool/postfix'],
       ['multi_instance_name', ''],
     ]);

@@ -3,7 +3,7 @@ import { PostfleetCommand } from '../cli/base.js';
 import { renderTable } from '../cli/table.js';
 import { PostfleetError } from '../instances/errors.js';
 import { listRow, type ListRow } from '../instances/listing.js';
-import { loadFleet } from '../instances/registry.js';
+import { loadFleetOverlapped } from '../instances/registry.js';
 import { nothingMatchedMessage, selectEntries } from '../instances/selection.js';
 
 type Row = ListRow | { configDirectory: string; primary: boolean; error: string };
@@ -18,7 +18,7 @@ export default class List extends PostfleetCommand {
   async run(): Promise<Row[]> {
     const { flags } = await this.parse(List);
     const selection = selectionFromFlags(flags);
-    const fleet = loadFleet({ configDirectory: flags['config-dir'] });
+    const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
     const selected = selectEntries(fleet.entries, selection, flags.reverse);
     if (selected.length === 0) throw new PostfleetError(nothingMatchedMessage(selection));
     if (this.reportBroken(fleet.entries) > 0) process.exitCode = 1;

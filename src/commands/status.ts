@@ -2,7 +2,7 @@ import { PostfleetCommand } from '../cli/base.js';
 import { renderTable } from '../cli/table.js';
 import { configDirFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { PostfleetError } from '../instances/errors.js';
-import { loadFleet } from '../instances/registry.js';
+import { loadFleetOverlapped } from '../instances/registry.js';
 import { nothingMatchedMessage, selectEntries } from '../instances/selection.js';
 import { QUEUE_NAMES, readInstanceStatus, type InstanceStatus } from '../instances/status.js';
 
@@ -19,7 +19,7 @@ export default class Status extends PostfleetCommand {
   async run(): Promise<Row[]> {
     const { flags } = await this.parse(Status);
     const selection = selectionFromFlags(flags);
-    const fleet = loadFleet({ configDirectory: flags['config-dir'] });
+    const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
     const selected = selectEntries(fleet.entries, selection);
     if (selected.length === 0) throw new PostfleetError(nothingMatchedMessage(selection));
     if (this.reportBroken(fleet.entries) > 0) process.exitCode = 1;

@@ -8,8 +8,8 @@ import { planPostfixCommand, planUnixCommand, type Plan } from '../instances/com
 import { isPostfleetError } from '../instances/errors.js';
 import { describeBroken, type FleetEntry } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
-import { loadDefaults } from '../instances/maincf/defaults.js';
-import { loadFleet, type Fleet } from '../instances/registry.js';
+import { loadDefaultsInBackground } from '../instances/maincf/defaults.js';
+import { loadFleet, readAhead, type Fleet } from '../instances/registry.js';
 import { runPlan } from '../instances/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
 import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';
@@ -29,13 +29,18 @@ export async function runCompat(args: readonly string[]): Promise<number> {
 }
 
 async function compat(args: readonly string[]): Promise<number> {
-  const defaults = loadDefaults();
+  // postconf -d runs on the other core while main.cf files are read ahead
+  // (only for what reads them all anyway; life-cycle actions plan first).
+  const pending = loadDefaultsInBackground();
+  const request = parseCompatArgs(args, PROG);
+  const iterates = !isParseError(request) && (request.mode === 'list' || request.mode === 'postfix' || request.mode === 'unix');
+  const ahead = iterates ? readAhead() : undefined;
+  const defaults = await pending;
   const defaultConfigDir = defaults.get('config_directory') ?? '/etc/postfix';
   const mailConfig = process.env['MAIL_CONFIG'];
   if (mailConfig !== undefined && mailConfig !== defaultConfigDir) {
     return fatal(`Non-default configuration directory: MAIL_CONFIG=${mailConfig}`);
   }
-  const request = parseCompatArgs(args, PROG);
   if (isParseError(request)) {
     for (const line of request.lines) process.stderr.write(`${line}\n`);
     return 1;
@@ -45,7 +50,7 @@ async function compat(args: readonly string[]): Promise<number> {
     return runCompatLifecycle(request, defaults, PROG);
   }
 
-  const fleet = loadFleet({ defaults });
+  const fleet = loadFleet({ defaults, readAhead: ahead });
   const selection: Selection = request.selection ?? { type: 'all' };
   const brokenCount = reportBroken(fleet.entries);
   let status: number;

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { ClaimTable, instanceClaims } from './claims.js';
 import { PostfleetError } from './errors.js';
 import type { BrokenInstance, CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
-import { loadDefaults, readMainCf } from './maincf/defaults.js';
+import { loadDefaults, loadDefaultsInBackground, readMainCf } from './maincf/defaults.js';
 import { ParameterSet } from './maincf/expand.js';
 
 export interface Fleet {
@@ -30,6 +30,60 @@ export interface LoadOptions {
   /** Already-loaded `postconf -d` output, to keep to one postconf per run. */
   readonly defaults?: ReadonlyMap<string, string> | undefined;
   readonly postconf?: string | undefined;
+  /** main.cf files already read (see readAhead()); anything else is read here. */
+  readonly readAhead?: ReadAhead | undefined;
+}
+
+/**
+ * Raw main.cf settings by config directory, read before the compiled-in
+ * defaults were known; a failure is kept, to be thrown where the read would
+ * have been.
+ */
+export type ReadAhead = ReadonlyMap<string, ReadonlyMap<string, string> | PostfleetError>;
+
+/** Where the primary's main.cf nearly always is: Postfix's compiled-in config_directory. */
+const USUAL_CONFIG_DIRECTORY = '/etc/postfix';
+
+/**
+ * Reads the primary's main.cf and those of the secondaries it lists while
+ * the defaults are not known yet: a guess, since the primary may be
+ * elsewhere by default and multi_instance_directories may refer to other
+ * parameters ($name), in which case nothing more is read ahead. loadFleet()
+ * reads whatever it needs that is not here.
+ */
+export function readAhead(primaryDirectory: string = USUAL_CONFIG_DIRECTORY): ReadAhead {
+  const ahead = new Map<string, ReadonlyMap<string, string> | PostfleetError>();
+  const read = (dir: string): void => {
+    if (ahead.has(dir)) return;
+    try {
+      ahead.set(dir, readMainCf(dir));
+    } catch (e) {
+      if (!(e instanceof PostfleetError)) throw e;
+      ahead.set(dir, e);
+    }
+  };
+  read(primaryDirectory);
+  const primary = ahead.get(primaryDirectory);
+  const list = primary instanceof PostfleetError ? undefined : primary?.get('multi_instance_directories');
+  if (list !== undefined && !list.includes('$')) for (const dir of splitList(list)) read(dir);
+  return ahead;
+}
+
+/**
+ * loadFleet() with its one `postconf -d` running on another core while the
+ * main.cf files are read: what listing and status use, where the files are
+ * the whole cost.
+ */
+export async function loadFleetOverlapped(options: Omit<LoadOptions, 'defaults' | 'readAhead'> = {}): Promise<Fleet> {
+  const defaults = loadDefaultsInBackground(options.postconf);
+  const ahead = readAhead(options.configDirectory);
+  return loadFleet({ ...options, defaults: await defaults, readAhead: ahead });
+}
+
+function settingsOf(dir: string, ahead: ReadAhead | undefined): ReadonlyMap<string, string> {
+  const early = ahead?.get(dir);
+  if (early instanceof PostfleetError) throw early;
+  return early ?? readMainCf(dir);
 }
 
 /** Splits a list parameter the way Postfix does (CHARS_COMMA_SP). */
@@ -50,7 +104,7 @@ const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 export function loadFleet(options: LoadOptions = {}): Fleet {
   const defaults = options.defaults ?? loadDefaults(options.postconf);
   const primaryDir = options.configDirectory ?? defaults.get('config_directory') ?? '/etc/postfix';
-  const primaryParameters = new ParameterSet(readMainCf(primaryDir), defaults, { configDirectory: primaryDir });
+  const primaryParameters = new ParameterSet(settingsOf(primaryDir, options.readAhead), defaults, { configDirectory: primaryDir });
 
   const shared: SharedSettings = {
     commandDirectory: primaryParameters.get('command_directory'),
@@ -70,7 +124,7 @@ export function loadFleet(options: LoadOptions = {}): Fleet {
   const secondaryDirs = splitList(primaryParameters.get('multi_instance_directories'));
   const entries: FleetEntry[] = [];
   entries.push(loadPrimary(primaryDir, primaryParameters, secondaryDirs.length === 0, claims));
-  for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims));
+  for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims, options.readAhead));
 
   return { primaryConfigDirectory: primaryDir, primaryParameters, shared, commands, entries, defaults, claims };
 }
@@ -124,8 +178,8 @@ function loadPrimary(dir: string, params: ParameterSet, singleInstance: boolean,
  * the directory when main.cf cannot be read or multi_instance_enable is not
  * a boolean (create/import over an existing instance use this too).
  */
-export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>): Instance {
-  const params = new ParameterSet(readMainCf(dir), defaults, { configDirectory: dir });
+export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>, ahead?: ReadAhead): Instance {
+  const params = new ParameterSet(settingsOf(dir, ahead), defaults, { configDirectory: dir });
   const enableValue = params.get('multi_instance_enable');
   const enabled = parseBoolean(enableValue);
   if (enabled === undefined) {
@@ -143,10 +197,10 @@ export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>
 }
 
 /** Reads one secondary; every failure makes it broken rather than fatal. */
-export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable): FleetEntry {
+export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable, ahead?: ReadAhead): FleetEntry {
   let instance: Instance;
   try {
-    instance = readSecondary(dir, defaults);
+    instance = readSecondary(dir, defaults, ahead);
   } catch (e) {
     if (e instanceof PostfleetError) return broken(dir, false, e.message);
     throw e;

@@ -1,10 +1,10 @@
 /**
  * Compiled-in defaults (one `postconf -d` per run) and reading main.cf files.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
-import { parseMainCf } from './parse.js';
+import { parseMainCfBytes } from './parse.js';
 
 /**
  * `postconf` output, `name = value` or `name =` per line. postconf prints
@@ -42,12 +42,48 @@ export function loadDefaults(postconf: string = findPostconf()): Map<string, str
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { status?: number | null; stderr?: string | Buffer };
-    if (err.code === 'ENOENT') {
-      throw new PostfleetError(`cannot run ${postconf} -d: ${postconf} not found (is Postfix installed?)`, { value: postconf });
-    }
-    const detail = firstLine(String(err.stderr ?? '')) || (err.status != null ? `exit status ${err.status}` : err.message);
-    throw new PostfleetError(`${postconf} -d failed: ${detail}`, { value: postconf });
+    throw defaultsError(postconf, err.code, err.status ?? null, String(err.stderr ?? ''), err.message);
   }
+  return defaultsFrom(postconf, stdout);
+}
+
+/**
+ * loadDefaults() in the background: `postconf -d` runs on another core
+ * while the caller goes on (reading main.cf files, see readAhead()). The
+ * output (~47 KB) fits a pipe's buffer, so the child never waits for us.
+ */
+export function loadDefaultsInBackground(postconf: string = findPostconf()): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(postconf, ['-d'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => reject(defaultsError(postconf, e.code, null, '', e.message)));
+    child.on('close', (status: number | null, signal: NodeJS.Signals | null) => {
+      if (status !== 0) {
+        const why = signal !== null ? `killed by ${signal}` : '';
+        reject(defaultsError(postconf, undefined, status, Buffer.concat(err).toString('utf8') || why, ''));
+        return;
+      }
+      try {
+        resolve(defaultsFrom(postconf, Buffer.concat(out).toString('utf8')));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+function defaultsError(postconf: string, code: string | undefined, status: number | null, stderr: string, message: string): PostfleetError {
+  if (code === 'ENOENT') {
+    return new PostfleetError(`cannot run ${postconf} -d: ${postconf} not found (is Postfix installed?)`, { value: postconf });
+  }
+  const detail = firstLine(stderr) || (status != null ? `exit status ${status}` : message);
+  return new PostfleetError(`${postconf} -d failed: ${detail}`, { value: postconf });
+}
+
+function defaultsFrom(postconf: string, stdout: string): Map<string, string> {
   const defaults = parsePostconfOutput(stdout);
   if (defaults.size === 0) throw new PostfleetError(`${postconf} -d printed no parameters`, { value: postconf });
   return defaults;
@@ -87,39 +123,42 @@ const REASONS: Readonly<Record<string, string>> = {
  * The raw settings of `${configDir}/main.cf` (path joined the way Postfix
  * does). Throws PostfleetError naming the path if it cannot be read or is
  * not valid main.cf syntax.
+ *
+ * A listing reads a thousand stock 27 KB files, so this is the hot path:
+ * the bytes go into one reused buffer and only the few setting lines ever
+ * become strings (see scanLogicalLines()).
  */
 export function readMainCf(configDir: string): Map<string, string> {
   const path = `${configDir}/main.cf`;
-  let text: string;
+  let length: number;
   try {
-    // latin1 maps bytes 1:1 and decodes far faster than utf8: a stock
-    // main.cf is 27 KB, and a listing may read a thousand of them. The few
-    // values with non-ASCII bytes are turned back into UTF-8 below.
-    text = readFileSync(path, 'latin1');
+    length = readIntoShared(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason = (code !== undefined ? REASONS[code] ?? code : undefined) ?? (e as Error).message;
     throw new PostfleetError(`cannot read ${path}: ${reason}`, { value: path });
   }
-  let settings: Map<string, string>;
-  try {
-    settings = parseMainCf(text, path);
-  } catch (e) {
-    if (e instanceof PostfleetError) throw new PostfleetError(fromLatin1(e.message), { value: fromLatin1(e.value ?? ''), exitCode: e.exitCode });
-    throw e;
-  }
-  const result = new Map<string, string>();
-  for (const [name, value] of settings) result.set(fromLatin1(name), fromLatin1(value));
-  return result;
+  return parseMainCfBytes(shared.subarray(0, length), path);
 }
 
-const NON_ASCII = /[\x80-\xff]/;
+let shared = Buffer.allocUnsafe(256 * 1024);
 
-/**
- * Back from latin1 to UTF-8, and always a fresh copy: a slice of the file's
- * text would keep the whole 27 KB string alive, and a thousand of them make
- * the garbage collector the biggest cost of a listing.
- */
-function fromLatin1(s: string): string {
-  return Buffer.from(s, 'latin1').toString(NON_ASCII.test(s) ? 'utf8' : 'latin1');
+/** Reads a whole file into `shared` (grown as needed); returns its length. */
+function readIntoShared(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === shared.length) {
+        const bigger = Buffer.allocUnsafe(shared.length * 2);
+        shared.copy(bigger, 0, 0, length);
+        shared = bigger;
+      }
+      const n = readSync(fd, shared, length, shared.length - length, null);
+      if (n === 0) return length;
+      length += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -55,6 +55,8 @@ const MAX_ACTIVE_EXPANSIONS = 400;
 const MAC_WHITESPACE = ' \t\r\n';
 /** postconf's print_line() separators: what `postconf -h` squeezes to one space. */
 const PRINT_SEPARATORS = /[ \t\r\n]+/;
+/** A value that print_line() would change: white space other than single inner spaces. */
+const NEEDS_NORMALISING = /[\t\r\n]| {2}|^ | $/;
 
 class MacroError extends Error {}
 
@@ -429,6 +431,7 @@ export function expandValue(raw: string, lookup: (name: string) => string | unde
 
 /** What postconf's print_line() does to a value: white-space runs become one space, ends trimmed. */
 export function normalizePrinted(value: string): string {
+  if (!NEEDS_NORMALISING.test(value)) return value;
   return value
     .split(PRINT_SEPARATORS)
     .filter((word) => word !== '')
@@ -493,8 +496,10 @@ export class ParameterSet {
     const done = this.printed.get(name);
     if (done !== undefined) return done;
     let value: string;
+    const raw = this.raw(name);
     try {
-      value = normalizePrinted(this.resolver.expanded(name).text);
+      // Most values have nothing to expand: no resolver for them.
+      value = normalizePrinted(raw === undefined || !raw.includes('$') ? raw ?? '' : this.resolver.expanded(name).text);
     } catch (e) {
       if (e instanceof MacroError) {
         throw new PostfleetError(`${this.source}: cannot expand ${name}: ${e.message}`, { value: name });
