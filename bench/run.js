@@ -27,6 +27,9 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const PF = [process.execPath, path.join(ROOT, 'bin', 'run.js')];
 const PM = ['postmulti'];
+/** Every instance, primary first (reversed for stop), through xargs -P 2 and plain postfix(1). */
+const XARGS = (verb) =>
+  `{ echo /etc/postfix; postconf -h multi_instance_directories | tr ', ' '\\n\\n' | grep .; } ${verb === 'stop' ? '| tac ' : ''}| xargs -P 2 -I{} postfix -c {} ${verb}`;
 
 // ------------------------------------------------------------------------------------------
 // Options
@@ -101,7 +104,46 @@ function fail(msg) {
 // ------------------------------------------------------------------------------------------
 // Inside the private world.
 // ------------------------------------------------------------------------------------------
+/**
+ * Every measured command, postmulti's and postfleet's, runs with the environment an operator's
+ * login shell or postfix(1) gives it, not the harness's: postfix(1) passes on only
+ * import_environment, and a build machine's extras are no operator's. One matters a lot here:
+ * NODE_EXTRA_CA_CERTS makes every Node process read and parse that CA bundle at start-up
+ * (+30 ms on this kind of machine, measured and reported in the machine facts), for TLS that
+ * postfleet never does. Returns the names dropped.
+ */
+const KEEP_ENV = new Set(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL']);
+function operatorEnvironment() {
+  const dropped = {};
+  for (const k of Object.keys(process.env)) {
+    if (KEEP_ENV.has(k)) continue;
+    dropped[k] = process.env[k];
+    delete process.env[k];
+  }
+  return dropped;
+}
+
+/** Median wall time of `node -e 0`, in the operator environment and with each dropped Node variable. */
+function nodeStartup(dropped) {
+  const time = (env) => {
+    const t = [];
+    for (let i = 0; i < 15; i++) {
+      const a = process.hrtime.bigint();
+      spawnSync(process.execPath, ['-e', '0'], { env, stdio: 'ignore' });
+      t.push(Number(process.hrtime.bigint() - a) / 1e6);
+    }
+    t.sort((x, y) => x - y);
+    return Math.round(t[7] * 10) / 10;
+  };
+  const result = { operatorEnvironmentMs: time(process.env) };
+  for (const k of Object.keys(dropped).filter((n) => n.startsWith('NODE_'))) {
+    result[`with${k}Ms`] = time({ ...process.env, [k]: dropped[k] });
+  }
+  return result;
+}
+
 async function inside(work) {
+  const dropped = operatorEnvironment();
   // Never run the benchmarks against the host: /etc must be our overlay.
   const mi = readFileSync('/proc/self/mountinfo', 'utf8');
   if (!mi.split('\n').some((l) => / \/etc rw.* - overlay /.test(l) && l.includes(`upperdir=${work}/`))) {
@@ -128,7 +170,7 @@ async function inside(work) {
     hyperfine: opt.hyperfine && haveCommand('hyperfine'),
   };
   const results = {
-    meta: machineFacts(cfg),
+    meta: { ...machineFacts(cfg), environment: { kept: [...KEEP_ENV].filter((k) => k in process.env), dropped: Object.keys(dropped) }, nodeStartup: nodeStartup(dropped) },
     config: cfg,
     fixtures: {},
     listing: {},
@@ -271,6 +313,8 @@ async function inside(work) {
       { key: 'compatP2', label: 'postfleet -P 2 -p start / -P 2 -p stop', start: [...PF, '-P', '2', '-p', 'start'], stop: [...PF, '-P', '2', '-p', 'stop'] },
       { key: 'modern', label: `postfleet postfix start / stop (default -P = ${os.cpus().length})`, start: [...PF, 'postfix', 'start'], stop: [...PF, 'postfix', 'stop'] },
       { key: 'compatP4', label: 'postfleet -P 4 -p start / -P 4 -p stop (informational: 2 per core)', start: [...PF, '-P', '4', '-p', 'start'], stop: [...PF, '-P', '4', '-p', 'stop'] },
+      // No manager at all: the floor for two starts at a time on this machine.
+      { key: 'xargsP2', label: 'reference: `xargs -P 2` over plain `postfix -c DIR start` / `stop` (no manager)', start: ['bash', '-c', XARGS('start')], stop: ['bash', '-c', XARGS('stop')] },
     ];
     const ss = { n, instances: total, variants: {} };
     const show = (a) => a.map((x) => (x === PF[0] ? '' : x === PF[1] ? 'postfleet' : x)).filter(Boolean).join(' ');

@@ -39,7 +39,9 @@ export function computeTargets(r) {
     const pm = ss.variants.postmulti.startStats;
     const p2 = ss.variants.compatP2.startStats;
     const x = speedup(pm, p2);
-    t.push({ target: `\`postfleet -P 2 -p start\` of ${ss.n} enabled instances ≥1.8x faster than \`postmulti -p start\` (${r.meta.nproc} cores)`, measured: `${fmt(pm?.median)} / ${fmt(p2?.median)} = ${x === undefined ? '—' : x.toFixed(2) + 'x'}`, value: x, met: x === undefined ? undefined : x >= 1.8 });
+    const xa = ss.variants.xargsP2?.startStats;
+    const floor = xa?.n ? ` (no manager at all, \`xargs -P 2\` over plain \`postfix start\`: ${fmt(xa.median)} = ${speedup(pm, xa)?.toFixed(2)}x)` : '';
+    t.push({ target: `\`postfleet -P 2 -p start\` of ${ss.n} enabled instances ≥1.8x faster than \`postmulti -p start\` (${r.meta.nproc} cores)`, measured: `${fmt(pm?.median)} / ${fmt(p2?.median)} = ${x === undefined ? '—' : x.toFixed(2) + 'x'}${floor}`, value: x, met: x === undefined ? undefined : x >= 1.8 });
   }
   const lc = r.lifecycle;
   if (lc) {
@@ -77,6 +79,13 @@ export function renderReport(r) {
   p(`| node | ${m.nodeVersion} |`);
   p(`| timing | ${m.hyperfine} |`);
   p(`| postfleet | commit ${m.postfleetCommit}${m.postfleetTreeDirty ? ' + uncommitted changes in src/' : ''}, from dist/ (\`node bin/run.js\`) |`);
+  if (m.environment) {
+    p(`| environment of every measured command | ${m.environment.kept.join(', ')} kept; dropped: ${m.environment.dropped.length ? m.environment.dropped.join(', ') : 'nothing'} (see How it was measured) |`);
+  }
+  if (m.nodeStartup) {
+    const extra = Object.entries(m.nodeStartup).filter(([k]) => k !== 'operatorEnvironmentMs').map(([k, v]) => `${v} ms ${k.replace(/^with/, 'with ').replace(/Ms$/, '')} set`);
+    p(`| \`node -e 0\` (median of 15) | ${m.nodeStartup.operatorEnvironmentMs} ms${extra.length ? '; ' + extra.join('; ') : ''} |`);
+  }
   p(`| load average | start ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, end ${(m.loadavgEnd ?? []).map((x) => x.toFixed(2)).join(' ')} |`);
   if (r.load?.length) {
     const l = r.load.map((x) => x.load1);
@@ -121,6 +130,11 @@ export function renderReport(r) {
   p('- Listing and status: `hyperfine -N` (no shell), warm-up runs first. Start/stop and life-cycle: wall clock');
   p('  from spawn to exit, variants interleaved round by round. Cells show the median, then [min–max, runs].');
   p('  Speed-up = postmulti median / postfleet median.');
+  p('- Environment: every measured command, postmulti\'s and postfleet\'s alike, runs with the environment an operator\'s');
+  p('  shell or postfix(1) gives it (the variables listed under Machine), not the harness\'s. This build machine sets');
+  p('  `NODE_EXTRA_CA_CERTS`, which makes every Node process load that CA bundle before running any code (see the');
+  p('  `node -e 0` figures under Machine): a cost of the machine, not of postfleet, which makes no TLS connection;');
+  p('  postfix(1) strips it anyway (import_environment) when it runs postfleet as multi_instance_wrapper.');
   p('- Validity: listing output of `postfleet -l` is compared byte for byte with `postmulti -l`; after every');
   p('  start all N+1 masters must run (live `master` processes in the namespace, and `postfleet status --json`),');
   p('  after every stop none; after every create the instance must be registered and complete, after every');
@@ -225,7 +239,7 @@ function slowerThanPostmulti(r) {
   if (r.startstop) {
     const v = r.startstop.variants;
     for (const [k, x] of Object.entries(v)) {
-      if (k === 'postmulti') continue;
+      if (k === 'postmulti' || k.startsWith('xargs')) continue;
       chk(`\`${x.startCommand}\` (${r.startstop.n} enabled)`, v.postmulti.startStats, x.startStats);
       chk(`\`${x.stopCommand}\` (${r.startstop.n} enabled)`, v.postmulti.stopStats, x.stopStats);
     }
