@@ -8,10 +8,11 @@ const first = args[0];
 const oclifOwn = new Set(['--help', '-h', '--version']);
 
 if (first !== undefined && first.startsWith('-') && !oclifOwn.has(first)) {
-  const { runCompat } = await import('../dist/compat/main.js');
+  const { runCompat } = await import('../dist/bundle/compat/main.js');
   process.exitCode = await runCompat(args);
 } else {
-  // Sub-path imports: the package index loads every oclif module (~10 ms more).
-  const { execute } = await import('@oclif/core/execute');
+  // dist/bundle/ (scripts/bundle.mjs): oclif and the commands bundled together, so that
+  // start-up does not resolve and compile @oclif/core's modules one by one.
+  const { execute } = await import('../dist/bundle/cli.js');
   await execute({ dir: import.meta.url });
 }

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Bundles tsc's output (dist/) and its dependencies into dist/bundle/ with esbuild, so that
+// start-up does not pay for resolving and compiling @oclif/core's ~100 CommonJS modules one by
+// one. Run by `npm run build` after tsc and before `oclif manifest`.
+//
+// Entry points (their paths under dist/bundle/ are fixed; bin/run.js and package.json's
+// oclif.commands refer to them):
+//   cli.js            `execute` from @oclif/core/execute
+//   compat/main.js    the postmulti-style path (must not pull in oclif, listr2 or execa)
+//   commands/**.js    one per command, found by oclif's pattern discovery and `oclif manifest`
+// Everything shared lives once in chunks/, so the commands and cli.js see the same @oclif/core
+// (its errors and classes are checked with instanceof). Dynamic import()s stay lazy chunks.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist');
+const OUT = path.join(DIST, 'bundle');
+
+function jsFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.js'))
+    .map((e) => path.join(e.parentPath ?? e.path, e.name))
+    .sort();
+}
+
+const entryPoints = [
+  { in: path.join(ROOT, 'scripts', 'cli-entry.js'), out: 'cli' },
+  { in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' },
+  ...jsFiles(path.join(DIST, 'commands')).map((file) => ({
+    in: file,
+    out: path.relative(DIST, file).replace(/\.js$/, ''),
+  })),
+];
+
+// CommonJS modules inside an ESM bundle: esbuild's require shim falls back to a global
+// `require`, and oclif uses require.resolve, __dirname and __filename (in try/catch or on
+// development-only paths). __pfRoot is the package root (the directory holding dist/), for
+// the import.meta.url rewrite below.
+const banner = [
+  "import { createRequire as __pfCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __pfFileURLToPath } from 'node:url';",
+  'const require = __pfCreateRequire(import.meta.url);',
+  'const __filename = __pfFileURLToPath(import.meta.url);',
+  "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+  "const __pfRoot = import.meta.url.slice(0, import.meta.url.lastIndexOf('/dist/bundle/') + 1);",
+].join('\n');
+
+// Our modules resolve files relative to their own location in dist/ (e.g.
+// new URL('../../templates', import.meta.url)); in the bundle they land in some other file, so
+// import.meta.url in code from dist/ is replaced by the URL the module had in dist/.
+const ownImportMetaUrl = {
+  name: 'postfleet-import-meta-url',
+  setup(build) {
+    build.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(DIST + path.sep) || args.path.startsWith(OUT + path.sep)) return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const rel = path.relative(ROOT, args.path).split(path.sep).join('/');
+      return { contents: source.replaceAll('import.meta.url', `(__pfRoot + ${JSON.stringify(rel)})`), loader: 'js' };
+    });
+  },
+};
+
+// oclif sorts the command list with localeCompare on every run; the first localeCompare
+// sets up an ICU collator (~4 ms of start-up). The order of that list is not shown anywhere
+// (help sorts by code point itself, commands are looked up by id), so compare code points.
+const OCLIF_SORT = '.sort((a, b) => a.id.localeCompare(b.id))';
+const oclifSort = {
+  name: 'postfleet-oclif-sort',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(OCLIF_SORT)) {
+        console.warn(`bundle: ${args.path} no longer contains ${OCLIF_SORT}; left as is`);
+        return undefined;
+      }
+      return { contents: source.replace(OCLIF_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))'), loader: 'js' };
+    });
+  },
+};
+
+rmSync(OUT, { recursive: true, force: true });
+const result = await esbuild.build({
+  absWorkingDir: ROOT,
+  entryPoints,
+  outdir: OUT,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // typescript and ts-node: only on oclif's development (NODE_ENV=development/test) paths;
+  // node-pty: native addon.
+  external: ['typescript', 'ts-node', 'tsx', '@lydell/node-pty'],
+  banner: { js: banner },
+  plugins: [ownImportMetaUrl, oclifSort],
+  metafile: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
+// Guard: what an entry loads at start-up (static imports; dynamic import()s are loaded when
+// used). The postmulti-style path must not load oclif, listr2 or execa; the read-only commands
+// whose start-up time matters must not load listr2 or execa (commands that edit main.cf load
+// execa through maincf/write.js).
+const outputs = result.metafile.outputs;
+const outPath = (file) => path.relative(ROOT, file).split(path.sep).join('/');
+function checkStartup(entry, forbidden) {
+  const seen = new Set();
+  const stack = [entry];
+  while (stack.length > 0) {
+    const file = stack.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const out = outputs[file];
+    if (!out) throw new Error(`bundle: no output ${file}`);
+    const bad = Object.keys(out.inputs).filter((input) => forbidden.test(input));
+    if (bad.length > 0) throw new Error(`bundle: ${entry} loads ${file} at start-up, which contains ${bad.join(', ')}`);
+    for (const imp of out.imports) if (imp.kind === 'import-statement' && !imp.external) stack.push(imp.path);
+  }
+}
+checkStartup(outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
+for (const command of ['list', 'status', 'templates']) {
+  checkStartup(outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+}
+
+// `node scripts/bundle.mjs --meta`: esbuild's metafile (what went into which output), for
+// https://esbuild.github.io/analyze/ or a look at what a command loads at start-up.
+if (process.argv.includes('--meta')) writeFileSync(path.join(OUT, 'meta.json'), JSON.stringify(result.metafile));
