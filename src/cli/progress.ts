@@ -49,6 +49,10 @@ async function runWithPlainLines(runs: readonly PlannedRun[], options: ProgressO
 }
 
 async function runWithTaskList(runs: readonly PlannedRun[], options: ProgressOptions): Promise<RunResult[]> {
+  // A line per instance only while they fit on the screen: a thousand-line
+  // task list scrolls away and listr2 redraws all of it on every change.
+  const rows = process.stdout.rows ?? 24;
+  if (runs.length > Math.max(rows - 2, 5)) return runWithSummaryTask(runs, options);
   const { Listr } = await import('listr2');
   const started = runs.map(() => deferred<void>());
   const finished = runs.map(() => deferred<RunResult>());
@@ -78,6 +82,67 @@ async function runWithTaskList(runs: readonly PlannedRun[], options: ProgressOpt
     options.log(`${r.instance}:`);
     options.log(indent(r.output));
   }
+  return results;
+}
+
+/**
+ * The task list for a fleet taller than the terminal: one live line of
+ * counts and the instances running right now; afterwards the failures and
+ * any messages, per instance in list order.
+ */
+async function runWithSummaryTask(runs: readonly PlannedRun[], options: ProgressOptions): Promise<RunResult[]> {
+  const { Listr } = await import('listr2');
+  const verbs = [...new Set(runs.map((r) => r.verb))].join(', ');
+  const running = new Set<number>();
+  let done = 0;
+  let failed = 0;
+  let results: RunResult[] | undefined;
+  let planError: unknown;
+  const counts = (): string => `${verbs}: ${done}/${runs.length} done${failed > 0 ? `, ${failed} failed` : ''}`;
+  const list = new Listr(
+    [
+      {
+        title: counts(),
+        task: async (_ctx: unknown, task: { title: string }) => {
+          // One line, however many run at once: an output bar would keep
+          // every update for the whole run and redraw ever more of them.
+          const refresh = (): void => {
+            const now = [...running].map((k) => runs[k]!.label);
+            task.title = now.length > 0 ? `${counts()}; running: ${now.join(', ')}` : counts();
+          };
+          try {
+            results = await runPlan(runs, {
+              parallel: options.parallel,
+              mode: options.mode,
+              onStart: (k) => {
+                running.add(k);
+                refresh();
+              },
+              onFinish: (k, r) => {
+                running.delete(k);
+                done++;
+                if (r.exitCode !== 0) failed++;
+                refresh();
+              },
+            });
+          } catch (e) {
+            planError = e;
+            throw e;
+          }
+          if (failed > 0) throw new Error(counts());
+        },
+      },
+    ],
+    { exitOnError: false, rendererOptions: { collapseErrors: false } },
+  );
+  await list.run().catch(() => undefined);
+  // A failed instance only fails the task; anything else is ours to report.
+  if (results === undefined) throw planError ?? new Error('the task list ended before the instances did');
+  results.forEach((r, k) => {
+    if (r.exitCode === 0 && r.output === '') return;
+    options.log(describeResult(r, runs[k]!.verb));
+    if (r.output !== '') options.log(indent(r.output));
+  });
   return results;
 }
 
