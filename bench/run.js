@@ -27,6 +27,8 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
 const PF = [process.execPath, path.join(ROOT, 'bin', 'run.js')];
 const PM = ['postmulti'];
+/** What the measured commands keep of the environment (see operatorEnvironment()). */
+const KEEP_ENV = new Set(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL']);
 /** Every instance, primary first (reversed for stop), through xargs -P 2 and plain postfix(1). */
 const XARGS = (verb) =>
   `{ echo /etc/postfix; postconf -h multi_instance_directories | tr ', ' '\\n\\n' | grep .; } ${verb === 'stop' ? '| tac ' : ''}| xargs -P 2 -I{} postfix -c {} ${verb}`;
@@ -112,7 +114,6 @@ function fail(msg) {
  * (+30 ms on this kind of machine, measured and reported in the machine facts), for TLS that
  * postfleet never does. Returns the names dropped.
  */
-const KEEP_ENV = new Set(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL']);
 function operatorEnvironment() {
   const dropped = {};
   for (const k of Object.keys(process.env)) {
