@@ -15,5 +15,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
     restoreMocks: true,
+    // Tests that load a fleet in-process must not use (or fill) the host's settings cache in
+    // /var/cache/postfleet; the cache's own tests name their directories. Sandboxed runs of
+    // postfleet get a clean environment and use /var/cache inside their overlay.
+    env: { POSTFLEET_CACHE_DIR: '' },
   },
 });

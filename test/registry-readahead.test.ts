@@ -99,3 +99,38 @@ describe('readAhead', () => {
     if (name === 'p1') expect(ahead.get(`${root}/missing`)).toBeInstanceOf(PostfleetError);
   });
 });
+
+describe('loadFleetOverlapped through the settings cache', () => {
+  it('gives the fleet that reading every file gives, before and after main.cf files change', async () => {
+    const primary = path.join(root, 'p4');
+    makeTree(primary, LIST(root));
+    const postconf = fakePostconf(primary);
+    const cacheDir = path.join(root, 'cache-p4');
+    const live = (): unknown => loadFleet({ configDirectory: primary, defaults: loadDefaults(postconf) }).entries;
+    const cached = async (): Promise<unknown> => {
+      process.env['POSTFLEET_CACHE_DIR'] = cacheDir;
+      try {
+        return (await loadFleetOverlapped({ configDirectory: primary, postconf })).entries;
+      } finally {
+        process.env['POSTFLEET_CACHE_DIR'] = '';
+      }
+    };
+    // Files younger than 2 s are not kept (see settings-cache.ts): wait once, then fill.
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await cached()).toEqual(live());
+    const stored = JSON.parse(fs.readFileSync(path.join(cacheDir, 'main.cf-settings.json'), 'utf8')) as { entries: object };
+    // The good ones and those with a bad value are kept; unparsable and missing ones are not.
+    expect(Object.keys(stored.entries).sort()).toEqual([primary, ...['a', 'b', 'd', 'e'].map((n) => `${root}/${n}`)].map((d) => `${d}/main.cf`).sort());
+    expect(await cached()).toEqual(live());
+
+    // An instance renamed and regrouped, one repaired, one made: the very next listing shows it.
+    instance(path.join(root, 'a'), ['multi_instance_name = postfix-renamed', 'multi_instance_group = h', 'multi_instance_enable = no',
+      'queue_directory = /var/spool/postfix-a', 'data_directory = /var/lib/postfix-a']);
+    instance(path.join(root, 'b'), ['multi_instance_name = postfix-b', 'multi_instance_enable = yes', 'queue_directory = /var/spool/postfix-b', 'data_directory = /var/lib/postfix-b']);
+    instance(path.join(root, 'missing'), ['multi_instance_name = postfix-missing', 'multi_instance_enable = yes', 'queue_directory = /var/spool/postfix-m', 'data_directory = /var/lib/postfix-m']);
+    const after = live();
+    expect(await cached()).toEqual(after);
+    expect(JSON.stringify(after)).toContain('postfix-renamed');
+    expect(JSON.stringify(after)).toContain('postfix-missing');
+  });
+});

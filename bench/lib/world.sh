@@ -4,7 +4,7 @@
 #   unshare -m -p -f --mount-proc --propagation private --kill-child \
 #     bash bench/lib/world.sh WORKDIR CMD [ARGS...]
 #
-# Mounts overlayfs over /etc, /var/spool, /var/lib and /var/log (upper/work dirs in
+# Mounts overlayfs over /etc, /var/spool, /var/lib, /var/log and /var/cache (upper/work dirs in
 # WORKDIR/ov, i.e. under bench/work/, which is git-ignored), resets the primary Postfix
 # instance to a pristine state, runs `postmulti -e init`, then runs CMD as a child (not exec:
 # this bash stays PID 1 and reaps the daemonised Postfix masters). When CMD ends this shell
@@ -18,7 +18,7 @@ mkdir -p "$W/ov" || fail "mkdir $W/ov"
 # Never let a mount made here leak to the host, whatever unshare's defaults.
 mount --make-rprivate / || fail "cannot make / private"
 
-DIRS=(/etc /var/spool /var/lib /var/log)
+DIRS=(/etc /var/spool /var/lib /var/log /var/cache)
 # Submounts under an overlaid dir (container bind mounts like /etc/hosts) would be hidden by
 # the overlay: bind them again on top of it.
 SUBS=()
@@ -39,7 +39,7 @@ if [ -S /dev/log ]; then mount --bind /dev/null /dev/log 2>/dev/null || true; fi
 
 # Pristine primary instance.
 shopt -s nullglob dotglob
-rm -rf /etc/postfix-* /var/spool/postfix-* /var/lib/postfix-*
+rm -rf /etc/postfix-* /var/spool/postfix-* /var/lib/postfix-* /var/cache/postfleet
 mkdir -p /etc/postfix
 rm -f /etc/postfix/main.cf /etc/postfix/master.cf /var/log/postfix.log
 cat > /etc/postfix/main.cf <<'CF'

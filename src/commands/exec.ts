@@ -4,7 +4,7 @@ import { configDirFlag, defaultParallelism, parallelFlag, reverseFlag, selection
 import { runWithProgress } from '../cli/progress.js';
 import { planUnixCommand } from '../instances/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
-import { loadFleet } from '../instances/registry.js';
+import { loadFleetOverlapped } from '../instances/registry.js';
 import type { RunResult } from '../instances/runner.js';
 import { nothingMatchedMessage } from '../instances/selection.js';
 
@@ -21,7 +21,7 @@ export default class Exec extends PostfleetCommand {
   async run(): Promise<RunResult[]> {
     const { argv, flags } = await this.parse(Exec);
     const selection = selectionFromFlags(flags);
-    const fleet = loadFleet({ configDirectory: flags['config-dir'] });
+    const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
     const plan = planUnixCommand(fleet.entries, fleet.shared, selection, argv as string[], {
       reverse: flags.reverse,
       path: process.env['PATH'],

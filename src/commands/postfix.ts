@@ -5,7 +5,7 @@ import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, select
 import { runWithProgress } from '../cli/progress.js';
 import { planPostfixCommand } from '../instances/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
-import { loadFleet } from '../instances/registry.js';
+import { loadFleetOverlapped } from '../instances/registry.js';
 import type { RunResult } from '../instances/runner.js';
 import { nothingMatchedMessage } from '../instances/selection.js';
 
@@ -32,7 +32,7 @@ export default class Postfix extends PostfleetCommand {
     const { argv, flags } = await this.parse(Postfix);
     const command = argv as string[];
     const selection = selectionFromFlags(flags);
-    const fleet = loadFleet({ configDirectory: flags['config-dir'] });
+    const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
     const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, { verbose: flags.verbose });
     if (!plan.matched) throw new PostfleetError(nothingMatchedMessage(selection));
     const broken = this.reportBroken(fleet.entries);

@@ -9,6 +9,7 @@ import { isPostfleetError } from '../instances/errors.js';
 import { describeBroken, type FleetEntry } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaultsInBackground } from '../instances/maincf/defaults.js';
+import { SettingsCache } from '../instances/maincf/settings-cache.js';
 import { loadFleet, readAhead, type Fleet } from '../instances/registry.js';
 import { runPlan } from '../instances/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
@@ -29,12 +30,14 @@ export async function runCompat(args: readonly string[]): Promise<number> {
 }
 
 async function compat(args: readonly string[]): Promise<number> {
-  // postconf -d runs on the other core while main.cf files are read ahead
-  // (only for what reads them all anyway; life-cycle actions plan first).
+  // postconf -d runs on the other core while main.cf files are read ahead,
+  // through the settings cache (only for what reads them all anyway;
+  // life-cycle actions plan first, from the files themselves).
   const pending = loadDefaultsInBackground();
   const request = parseCompatArgs(args, PROG);
   const iterates = !isParseError(request) && (request.mode === 'list' || request.mode === 'postfix' || request.mode === 'unix');
-  const ahead = iterates ? readAhead() : undefined;
+  const cache = iterates ? SettingsCache.open() : undefined;
+  const ahead = cache !== undefined ? readAhead(undefined, cache.read) : undefined;
   const defaults = await pending;
   const defaultConfigDir = defaults.get('config_directory') ?? '/etc/postfix';
   const mailConfig = process.env['MAIL_CONFIG'];
@@ -50,7 +53,8 @@ async function compat(args: readonly string[]): Promise<number> {
     return runCompatLifecycle(request, defaults, PROG);
   }
 
-  const fleet = loadFleet({ defaults, readAhead: ahead });
+  const fleet = loadFleet({ defaults, readAhead: ahead, read: cache?.read });
+  cache?.save();
   const selection: Selection = request.selection ?? { type: 'all' };
   const brokenCount = reportBroken(fleet.entries);
   let status: number;

@@ -10,6 +10,7 @@ import { PostfleetError } from './errors.js';
 import type { BrokenInstance, CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
 import { loadDefaults, loadDefaultsInBackground, readMainCf } from './maincf/defaults.js';
 import { ParameterSet } from './maincf/expand.js';
+import { SettingsCache } from './maincf/settings-cache.js';
 
 export interface Fleet {
   readonly primaryConfigDirectory: string;
@@ -32,7 +33,12 @@ export interface LoadOptions {
   readonly postconf?: string | undefined;
   /** main.cf files already read (see readAhead()); anything else is read here. */
   readonly readAhead?: ReadAhead | undefined;
+  /** How a main.cf is read: readMainCf(), or through a SettingsCache. */
+  readonly read?: MainCfReader | undefined;
 }
+
+/** The raw settings of DIR/main.cf, or a PostfleetError naming it (readMainCf()). */
+export type MainCfReader = (configDir: string) => ReadonlyMap<string, string>;
 
 /**
  * Raw main.cf settings by config directory, read before the compiled-in
@@ -51,12 +57,12 @@ const USUAL_CONFIG_DIRECTORY = '/etc/postfix';
  * parameters ($name), in which case nothing more is read ahead. loadFleet()
  * reads whatever it needs that is not here.
  */
-export function readAhead(primaryDirectory: string = USUAL_CONFIG_DIRECTORY): ReadAhead {
+export function readAhead(primaryDirectory: string = USUAL_CONFIG_DIRECTORY, readFile: MainCfReader = readMainCf): ReadAhead {
   const ahead = new Map<string, ReadonlyMap<string, string> | PostfleetError>();
   const read = (dir: string): void => {
     if (ahead.has(dir)) return;
     try {
-      ahead.set(dir, readMainCf(dir));
+      ahead.set(dir, readFile(dir));
     } catch (e) {
       if (!(e instanceof PostfleetError)) throw e;
       ahead.set(dir, e);
@@ -71,19 +77,25 @@ export function readAhead(primaryDirectory: string = USUAL_CONFIG_DIRECTORY): Re
 
 /**
  * loadFleet() with its one `postconf -d` running on another core while the
- * main.cf files are read: what listing and status use, where the files are
- * the whole cost.
+ * main.cf files are read, through the settings cache: what the commands
+ * that list the fleet or run something in each instance use (the
+ * postmulti-style iterator does the same in compat/main.ts), where at a
+ * thousand instances the files are the whole cost. Life-cycle actions
+ * use loadFleet() on the files themselves.
  */
-export async function loadFleetOverlapped(options: Omit<LoadOptions, 'defaults' | 'readAhead'> = {}): Promise<Fleet> {
+export async function loadFleetOverlapped(options: Omit<LoadOptions, 'defaults' | 'readAhead' | 'read'> = {}): Promise<Fleet> {
   const defaults = loadDefaultsInBackground(options.postconf);
-  const ahead = readAhead(options.configDirectory);
-  return loadFleet({ ...options, defaults: await defaults, readAhead: ahead });
+  const cache = SettingsCache.open();
+  const ahead = readAhead(options.configDirectory, cache.read);
+  const fleet = loadFleet({ ...options, defaults: await defaults, readAhead: ahead, read: cache.read });
+  cache.save();
+  return fleet;
 }
 
-function settingsOf(dir: string, ahead: ReadAhead | undefined): ReadonlyMap<string, string> {
+function settingsOf(dir: string, ahead: ReadAhead | undefined, read: MainCfReader = readMainCf): ReadonlyMap<string, string> {
   const early = ahead?.get(dir);
   if (early instanceof PostfleetError) throw early;
-  return early ?? readMainCf(dir);
+  return early ?? read(dir);
 }
 
 /** Splits a list parameter the way Postfix does (CHARS_COMMA_SP). */
@@ -104,7 +116,7 @@ const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 export function loadFleet(options: LoadOptions = {}): Fleet {
   const defaults = options.defaults ?? loadDefaults(options.postconf);
   const primaryDir = options.configDirectory ?? defaults.get('config_directory') ?? '/etc/postfix';
-  const primaryParameters = new ParameterSet(settingsOf(primaryDir, options.readAhead), defaults, { configDirectory: primaryDir });
+  const primaryParameters = new ParameterSet(settingsOf(primaryDir, options.readAhead, options.read), defaults, { configDirectory: primaryDir });
 
   const shared: SharedSettings = {
     commandDirectory: primaryParameters.get('command_directory'),
@@ -124,7 +136,7 @@ export function loadFleet(options: LoadOptions = {}): Fleet {
   const secondaryDirs = splitList(primaryParameters.get('multi_instance_directories'));
   const entries: FleetEntry[] = [];
   entries.push(loadPrimary(primaryDir, primaryParameters, secondaryDirs.length === 0, claims));
-  for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims, options.readAhead));
+  for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims, options.readAhead, options.read));
 
   return { primaryConfigDirectory: primaryDir, primaryParameters, shared, commands, entries, defaults, claims };
 }
@@ -178,8 +190,8 @@ function loadPrimary(dir: string, params: ParameterSet, singleInstance: boolean,
  * the directory when main.cf cannot be read or multi_instance_enable is not
  * a boolean (create/import over an existing instance use this too).
  */
-export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>, ahead?: ReadAhead): Instance {
-  const params = new ParameterSet(settingsOf(dir, ahead), defaults, { configDirectory: dir });
+export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>, ahead?: ReadAhead, read?: MainCfReader): Instance {
+  const params = new ParameterSet(settingsOf(dir, ahead, read), defaults, { configDirectory: dir });
   const enableValue = params.get('multi_instance_enable');
   const enabled = parseBoolean(enableValue);
   if (enabled === undefined) {
@@ -197,10 +209,16 @@ export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>
 }
 
 /** Reads one secondary; every failure makes it broken rather than fatal. */
-export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable, ahead?: ReadAhead): FleetEntry {
+export function loadSecondary(
+  dir: string,
+  defaults: ReadonlyMap<string, string>,
+  claims: ClaimTable,
+  ahead?: ReadAhead,
+  read?: MainCfReader,
+): FleetEntry {
   let instance: Instance;
   try {
-    instance = readSecondary(dir, defaults, ahead);
+    instance = readSecondary(dir, defaults, ahead, read);
   } catch (e) {
     if (e instanceof PostfleetError) return broken(dir, false, e.message);
     throw e;

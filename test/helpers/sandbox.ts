@@ -7,7 +7,7 @@
  *   unshare -m -p -f --mount-proc --propagation private --kill-child bash DIR/controller.sh
  *
  * Inside, a tmpfs is mounted on the sandbox's temp dir and overlayfs is mounted over
- * /etc, /var/spool, /var/lib, /var/log and /srv (for instances outside the usual paths) with upper/work dirs on that tmpfs, so every write
+ * /etc, /var/spool, /var/lib, /var/log, /var/cache (postfleet's settings cache) and /srv (for instances outside the usual paths) with upper/work dirs on that tmpfs, so every write
  * to those trees stays private to the sandbox and nothing is written to the host's disk.
  * The primary instance is then reset to a pristine state (no /etc/postfix-*,
  * /var/spool/postfix-*, /var/lib/postfix-*; fresh minimal main.cf; Debian's stock master.cf;
@@ -48,7 +48,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Host directories that are overlaid (copy-on-write, private) inside every sandbox. */
-export const OVERLAID_DIRS = ['/etc', '/var/spool', '/var/lib', '/var/log', '/srv'] as const;
+export const OVERLAID_DIRS = ['/etc', '/var/spool', '/var/lib', '/var/log', '/var/cache', '/srv'] as const;
 
 /** The pristine primary main.cf written into every new sandbox. */
 export const PRISTINE_MAIN_CF = [
@@ -120,7 +120,7 @@ if [ -S /dev/log ]; then mount --bind /dev/null /dev/log 2>/dev/null || true; fi
 
 # Pristine primary instance.
 shopt -s nullglob dotglob
-rm -rf /etc/postfix-* /var/spool/postfix-* /var/lib/postfix-* || fail "cannot remove secondary instances"
+rm -rf /etc/postfix-* /var/spool/postfix-* /var/lib/postfix-* /var/cache/postfleet || fail "cannot remove secondary instances"
 mkdir -p /etc/postfix
 rm -f /etc/postfix/main.cf /etc/postfix/master.cf /var/log/postfix.log
 cp "$T/main.cf.pristine" /etc/postfix/main.cf || fail "cannot write main.cf"
