@@ -147,6 +147,12 @@ describe('SettingsCache', () => {
     const third = open();
     for (const dir of [a, b, c]) third.cache.read(dir);
     expect(third.reads).toEqual([]);
+    // ... until their files are gone (a destroyed instance).
+    fs.rmSync(b, { recursive: true });
+    const d = instance('d', ['w = 4']);
+    fill(d);
+    const stored = JSON.parse(fs.readFileSync(cacheFile(), 'utf8')) as { entries: object };
+    expect(Object.keys(stored.entries).sort()).toEqual([a, c, d].map((dir) => `${dir}/main.cf`).sort());
   });
 
   it.each([

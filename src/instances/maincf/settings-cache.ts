@@ -18,7 +18,7 @@
  * written is not; either way the files are read as if it did not exist.
  * Only settings that parsed are kept: a broken main.cf is read every time.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { readMainCf } from './defaults.js';
 
 /** Where the cache lives unless POSTFLEET_CACHE_DIR says otherwise ('' turns it off). */
@@ -107,13 +107,16 @@ export class SettingsCache {
 
   /**
    * Writes the cache if this run changed it: the entries checked now, and
-   * those of files this run did not look at. Atomic (temporary file +
+   * those of files this run did not look at (another primary's fleet, a
+   * deported instance) as long as the files exist. Atomic (temporary file +
    * rename), so concurrent runs leave one whole cache or the other.
    */
   save(): void {
     if (!this.changed || this.directory === undefined) return;
     const entries: Record<string, Entry> = {};
-    for (const [path, e] of Object.entries(this.stored)) if (!this.checked.has(path) && isEntry(e)) entries[path] = e;
+    for (const [path, e] of Object.entries(this.stored)) {
+      if (!this.checked.has(path) && isEntry(e) && existsSync(path)) entries[path] = e;
+    }
     for (const [path, e] of this.checked) if (e !== null) entries[path] = e;
     const file = `${this.directory}/${FILE}`;
     const tmp = `${file}.${process.pid}.tmp`;
