@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { PostfleetError } from '../src/instances/errors.js';
 import { loadDefaults } from '../src/instances/maincf/defaults.js';
-import { loadFleet, loadFleetOverlapped, readAhead } from '../src/instances/registry.js';
+import { loadFleet, loadFleetOverlapped, readAhead, readingAhead } from '../src/instances/registry.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'postfleet-readahead-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -80,7 +80,7 @@ describe('readAhead', () => {
 
     const expected = loadFleet({ defaults: loadDefaults(postconf) });
     const ahead = readAhead(guess);
-    const got = loadFleet({ defaults: loadDefaults(postconf), readAhead: ahead });
+    const got = loadFleet({ defaults: loadDefaults(postconf), read: readingAhead(ahead) });
     expect(got.entries).toEqual(expected.entries);
     expect(got.primaryConfigDirectory).toBe(primary);
     expect((await loadFleetOverlapped({ configDirectory: primary, postconf })).entries).toEqual(expected.entries);

@@ -10,7 +10,7 @@ import { describeBroken, type FleetEntry } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaultsInBackground } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
-import { loadFleet, readAhead, type Fleet } from '../instances/registry.js';
+import { loadFleet, readAhead, readingAhead, type Fleet } from '../instances/registry.js';
 import { runPlan } from '../instances/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
 import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';
@@ -37,7 +37,7 @@ async function compat(args: readonly string[]): Promise<number> {
   const request = parseCompatArgs(args, PROG);
   const iterates = !isParseError(request) && (request.mode === 'list' || request.mode === 'postfix' || request.mode === 'unix');
   const cache = iterates ? SettingsCache.open() : undefined;
-  const ahead = cache !== undefined ? readAhead(undefined, cache.read) : undefined;
+  const read = cache !== undefined ? readingAhead(readAhead(undefined, cache.read), cache.read) : undefined;
   const defaults = await pending;
   const defaultConfigDir = defaults.get('config_directory') ?? '/etc/postfix';
   const mailConfig = process.env['MAIL_CONFIG'];
@@ -53,7 +53,7 @@ async function compat(args: readonly string[]): Promise<number> {
     return runCompatLifecycle(request, defaults, PROG);
   }
 
-  const fleet = loadFleet({ defaults, readAhead: ahead, read: cache?.read });
+  const fleet = loadFleet({ defaults, read });
   cache?.save();
   const selection: Selection = request.selection ?? { type: 'all' };
   const brokenCount = reportBroken(fleet.entries);

@@ -31,9 +31,7 @@ export interface LoadOptions {
   /** Already-loaded `postconf -d` output, to keep to one postconf per run. */
   readonly defaults?: ReadonlyMap<string, string> | undefined;
   readonly postconf?: string | undefined;
-  /** main.cf files already read (see readAhead()); anything else is read here. */
-  readonly readAhead?: ReadAhead | undefined;
-  /** How a main.cf is read: readMainCf(), or through a SettingsCache. */
+  /** How a main.cf is read: readMainCf(), through a SettingsCache, from what was read ahead (readingAhead()). */
   readonly read?: MainCfReader | undefined;
 }
 
@@ -83,19 +81,22 @@ export function readAhead(primaryDirectory: string = USUAL_CONFIG_DIRECTORY, rea
  * thousand instances the files are the whole cost. Life-cycle actions
  * use loadFleet() on the files themselves.
  */
-export async function loadFleetOverlapped(options: Omit<LoadOptions, 'defaults' | 'readAhead' | 'read'> = {}): Promise<Fleet> {
+export async function loadFleetOverlapped(options: Omit<LoadOptions, 'defaults' | 'read'> = {}): Promise<Fleet> {
   const defaults = loadDefaultsInBackground(options.postconf);
   const cache = SettingsCache.open();
-  const ahead = readAhead(options.configDirectory, cache.read);
-  const fleet = loadFleet({ ...options, defaults: await defaults, readAhead: ahead, read: cache.read });
+  const read = readingAhead(readAhead(options.configDirectory, cache.read), cache.read);
+  const fleet = loadFleet({ ...options, defaults: await defaults, read });
   cache.save();
   return fleet;
 }
 
-function settingsOf(dir: string, ahead: ReadAhead | undefined, read: MainCfReader = readMainCf): ReadonlyMap<string, string> {
-  const early = ahead?.get(dir);
-  if (early instanceof PostfleetError) throw early;
-  return early ?? read(dir);
+/** A reader that serves what was read ahead (throwing a failure kept there) and reads anything else with `fallback`. */
+export function readingAhead(ahead: ReadAhead, fallback: MainCfReader = readMainCf): MainCfReader {
+  return (dir) => {
+    const early = ahead.get(dir);
+    if (early instanceof PostfleetError) throw early;
+    return early ?? fallback(dir);
+  };
 }
 
 /** Splits a list parameter the way Postfix does (CHARS_COMMA_SP). */
@@ -116,7 +117,8 @@ const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 export function loadFleet(options: LoadOptions = {}): Fleet {
   const defaults = options.defaults ?? loadDefaults(options.postconf);
   const primaryDir = options.configDirectory ?? defaults.get('config_directory') ?? '/etc/postfix';
-  const primaryParameters = new ParameterSet(settingsOf(primaryDir, options.readAhead, options.read), defaults, { configDirectory: primaryDir });
+  const read = options.read ?? readMainCf;
+  const primaryParameters = new ParameterSet(read(primaryDir), defaults, { configDirectory: primaryDir });
 
   const shared: SharedSettings = {
     commandDirectory: primaryParameters.get('command_directory'),
@@ -136,7 +138,7 @@ export function loadFleet(options: LoadOptions = {}): Fleet {
   const secondaryDirs = splitList(primaryParameters.get('multi_instance_directories'));
   const entries: FleetEntry[] = [];
   entries.push(loadPrimary(primaryDir, primaryParameters, secondaryDirs.length === 0, claims));
-  for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims, options.readAhead, options.read));
+  for (const dir of secondaryDirs) entries.push(loadSecondary(dir, defaults, claims, read));
 
   return { primaryConfigDirectory: primaryDir, primaryParameters, shared, commands, entries, defaults, claims };
 }
@@ -190,8 +192,8 @@ function loadPrimary(dir: string, params: ParameterSet, singleInstance: boolean,
  * the directory when main.cf cannot be read or multi_instance_enable is not
  * a boolean (create/import over an existing instance use this too).
  */
-export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>, ahead?: ReadAhead, read?: MainCfReader): Instance {
-  const params = new ParameterSet(settingsOf(dir, ahead, read), defaults, { configDirectory: dir });
+export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>, read: MainCfReader = readMainCf): Instance {
+  const params = new ParameterSet(read(dir), defaults, { configDirectory: dir });
   const enableValue = params.get('multi_instance_enable');
   const enabled = parseBoolean(enableValue);
   if (enabled === undefined) {
@@ -209,16 +211,10 @@ export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>
 }
 
 /** Reads one secondary; every failure makes it broken rather than fatal. */
-export function loadSecondary(
-  dir: string,
-  defaults: ReadonlyMap<string, string>,
-  claims: ClaimTable,
-  ahead?: ReadAhead,
-  read?: MainCfReader,
-): FleetEntry {
+export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable, read?: MainCfReader): FleetEntry {
   let instance: Instance;
   try {
-    instance = readSecondary(dir, defaults, ahead, read);
+    instance = readSecondary(dir, defaults, read);
   } catch (e) {
     if (e instanceof PostfleetError) return broken(dir, false, e.message);
     throw e;
