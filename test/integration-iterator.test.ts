@@ -336,6 +336,8 @@ describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on o
       [['exec', '-i'], /--instance/],
       [['postfix'], /required arg.*command/],
       [['exec', '--json'], /required arg.*command/],
+      [['lst'], /unknown command: lst/],
+      [['lst', '-g', 'mta'], /unknown command: lst/],
     ];
     it.each(badFlags)('bad flags %j: one-line error naming the value, non-zero exit', async (args, names) => {
       const r = await sb.exec(['postfleet', ...args]);

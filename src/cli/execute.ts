@@ -1,0 +1,33 @@
+/**
+ * oclif's runner with postfleet's error line. Errors raised inside a command are rendered by
+ * PostfleetCommand.catch; the ones raised before a command runs (an unknown command, a broken
+ * install) reach this edge, where oclif would print its own multi-part " ›   Error: …" block.
+ */
+import { flush } from '@oclif/core/flush';
+import { handle } from '@oclif/core/handle';
+import { run } from '@oclif/core/run';
+import { oneLineMessage } from './base.js';
+
+type OclifError = Error & { code?: string; oclif?: { exit?: number }; skipOclifErrorHandling?: boolean };
+
+export async function execute(options: { dir: string }): Promise<unknown> {
+  try {
+    const result = await run(process.argv.slice(2), options.dir);
+    await flush();
+    return result;
+  } catch (caught) {
+    const err = caught as OclifError;
+    if (err.code !== 'EEXIT' && !err.skipOclifErrorHandling) {
+      process.stderr.write(`postfleet: ${describe(err)}\n`);
+      err.skipOclifErrorHandling = true;
+    }
+    // handle() sets the exit status (err.oclif.exit, else 1) and writes the debug log.
+    return handle(err);
+  }
+}
+
+function describe(err: OclifError): string {
+  const message = oneLineMessage(err.message ?? String(err));
+  const unknown = /^command (.+) not found$/.exec(message);
+  return unknown ? `unknown command: ${unknown[1]} (postfleet --help lists the commands)` : message;
+}
