@@ -1,6 +1,7 @@
 /** What the life-cycle commands share: flags, context and the rendering of a result. */
 import * as Flags from '@oclif/core/flags';
-import type { ActionResult, LifecycleContext } from '../instances/lifecycle/operations.js';
+import { PostfleetError } from '../instances/errors.js';
+import type { ActionResult, BatchOutcome, EnableTargets, LifecycleContext } from '../instances/lifecycle/operations.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 
 export const dryRunFlag = {
@@ -26,4 +27,26 @@ export function renderResult(r: ActionResult, log: (line: string) => void): void
     for (const c of r.changes) log(`  ${c}`);
   }
   for (const w of r.warnings) process.stderr.write(`postfleet: warning: ${w}\n`);
+}
+
+/** enable / disable: one instance, several, a group (-g) or all (-a). */
+export const enableTargetFlags = {
+  all: Flags.boolean({ char: 'a', description: "every secondary instance (the primary only when named: '-')", exclusive: ['group'] }),
+  group: Flags.string({ char: 'g', description: 'every instance of this group', helpValue: 'GROUP', exclusive: ['all'] }),
+};
+
+export function enableTargets(names: readonly string[], flags: { all?: boolean; group?: string | undefined }): EnableTargets {
+  const how = [names.length > 0 ? `instance ${names.join(' ')}` : undefined, flags.group !== undefined ? `--group ${flags.group}` : undefined, flags.all ? '--all' : undefined].filter((x) => x !== undefined);
+  if (how.length > 1) throw new PostfleetError(`give instances, --group or --all, not several of them (got ${how.join(', ')})`);
+  if (flags.group !== undefined) return { group: flags.group };
+  if (flags.all) return { secondaries: true };
+  if (names.length === 0) throw new PostfleetError('name an instance, or select instances with --group or --all');
+  return { names };
+}
+
+/** Renders what setEnabledOf did; returns the exit status (1 when any instance was skipped or failed). */
+export function renderBatch(outcome: BatchOutcome, json: boolean, log: (line: string) => void): number {
+  if (!json) for (const r of outcome.results) renderResult(r, log);
+  for (const f of outcome.failed) process.stderr.write(`postfleet: ${f.error}\n`);
+  return outcome.failed.length > 0 ? 1 : 0;
 }

@@ -1,25 +1,7 @@
-import * as Args from '@oclif/core/args';
-import { PostfleetCommand } from '../cli/base.js';
-import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, renderResult } from '../cli/lifecycle.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
-import type { Selection } from '../instances/selection.js';
+import { EnableCommand } from '../cli/enable-command.js';
 
-export default class Disable extends PostfleetCommand {
-  static override summary = 'Set multi_instance_enable = no: start runs check on it, stop and reload skip it.';
-  static override examples = ['<%= config.bin %> disable postfix-out', '<%= config.bin %> disable out --dry-run'];
-  static override enableJsonFlag = true;
-  static override args = {
-    instance: Args.string({ required: true, description: "the instance: its name, its name without 'postfix-', or its config directory" }),
-  };
-  static override flags = { ...dryRunFlag, ...configDirFlag };
-
-  async run(): Promise<lifecycle.ActionResult> {
-    const { args, flags } = await this.parse(Disable);
-    const ctx = lifecycleContext(flags);
-    const selection: Selection = { type: 'name', name: args.instance };
-    const result = await lifecycle.setEnabled(ctx, selection, false);
-    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
-    return result;
-  }
+export default class Disable extends EnableCommand {
+  static override summary = 'Set multi_instance_enable = no: start runs check on the instances, stop and reload skip them.';
+  static override examples = ['<%= config.bin %> disable postfix-out', '<%= config.bin %> disable -g mta --dry-run'];
+  protected readonly enabled = false;
 }

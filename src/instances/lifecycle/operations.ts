@@ -9,15 +9,16 @@
  * only once its files are complete.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import pMap from 'p-map';
 import { instanceClaims } from '../claims.js';
 import { PostfleetError } from '../errors.js';
-import type { FleetEntry, Instance } from '../instance.js';
+import { describeBroken, type BrokenInstance, type FleetEntry, type Instance } from '../instance.js';
 import { editMainCf, type MainCfEdit } from '../maincf/edit.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { ParameterSet } from '../maincf/expand.js';
 import { withMainCfLock } from '../maincf/write.js';
 import { loadFleet, readSecondary, splitList, type Fleet } from '../registry.js';
-import { matchesSelection, type Selection } from '../selection.js';
+import { matchesSelection, nothingMatchedMessage, selectEntries, type Selection } from '../selection.js';
 import { countQueueFiles, readInstanceStatus, QUEUE_NAMES } from '../status.js';
 import { renderTemplate, type Template } from '../templates.js';
 import { checkGroupName, checkInstanceName, makePrivatePath, type PrivatePathParam } from './names.js';
@@ -449,12 +450,109 @@ function selectOk(fleet: Fleet, selection: Selection | undefined): Instance {
   return e.instance;
 }
 
-export function setEnabled(ctx: LifecycleContext, selection: Selection | undefined, enabled: boolean): Promise<ActionResult> {
-  return transact(enabled ? 'enable' : 'disable', ctx, (fleet) => {
-    const i = selectOk(fleet, selection);
+/** postmulti's -e enable / -e disable: one instance, named by -i. */
+export async function setEnabled(ctx: LifecycleContext, selection: Selection | undefined, enabled: boolean): Promise<ActionResult> {
+  if (selection?.type !== 'name') throw new PostfleetError("Select an instance via '-i name'");
+  const { results, failed } = await setEnabledOf(ctx, { names: [selection.name] }, enabled);
+  if (failed[0]) throw new PostfleetError(failed[0].error, { value: failed[0].configDirectory });
+  return results[0]!;
+}
+
+/**
+ * Several instances to enable or disable (a postfleet extra): names, a group, or every
+ * secondary. "All" leaves the primary out: its multi_instance_enable = yes is what init set
+ * and every other action requires, so only naming it ('-') changes it.
+ */
+export type EnableTargets = { readonly names: readonly string[] } | { readonly group: string } | { readonly secondaries: true };
+
+export interface BatchOutcome {
+  /** One per instance acted on, in list order (unchanged ones included). */
+  readonly results: readonly ActionResult[];
+  /** Instances reported and skipped: broken ones a group or --all selected, and failed edits. */
+  readonly failed: ReadonlyArray<{ readonly configDirectory: string; readonly error: string }>;
+}
+
+const EDITS_IN_FLIGHT = 8;
+
+/**
+ * enable/disable of several instances in one transaction: one read of the fleet and one
+ * hold of the primary's lock, whatever the count (one setEnabled per instance would read
+ * the whole fleet twice each). Named instances must all exist and be sound, or nothing is
+ * changed. An instance whose edit fails is reported; the others are still changed.
+ */
+export async function setEnabledOf(ctx: LifecycleContext, targets: EnableTargets, enabled: boolean): Promise<BatchOutcome> {
+  const action: Action = enabled ? 'enable' : 'disable';
+  const edit: MainCfEdit = { op: 'set', name: 'multi_instance_enable', value: enabled ? 'yes' : 'no' };
+  const plan = (fleet: Fleet): { planned: Planned[]; broken: BrokenInstance[] } => {
+    const { chosen, broken } = enableTargets(fleet, targets);
     requireInit(fleet);
-    return { instance: i.name ?? null, configDirectory: i.configDirectory, ...editOf(i, [{ op: 'set', name: 'multi_instance_enable', value: enabled ? 'yes' : 'no' }]) };
+    return { planned: chosen.map((i) => ({ instance: i.name ?? null, configDirectory: i.configDirectory, ...editOf(i, [edit]) })), broken };
+  };
+  const load = (): Fleet => loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+  const preview = load();
+  const previewPlan = plan(preview);
+  const primaryDir = preview.primaryConfigDirectory;
+  const brokenFailures = (broken: readonly BrokenInstance[]): BatchOutcome['failed'] =>
+    broken.map((b) => ({ configDirectory: b.configDirectory, error: describeBroken(b) }));
+  if (ctx.dryRun) {
+    const current = readFileSync(`${primaryDir}/main.cf`, 'utf8');
+    const changesPrimary = (p: Planned): boolean => p.primaryEdits.length > 0 && editMainCf(current, p.primaryEdits) !== current;
+    return {
+      results: previewPlan.planned.map((p) => result(action, p, primaryDir, changesPrimary(p), [], true)),
+      failed: brokenFailures(previewPlan.broken),
+    };
+  }
+  return withMainCfLock(primaryDir, async (current) => {
+    const { planned, broken } = plan(load());
+    const results: ActionResult[] = [];
+    const failed = [...brokenFailures(broken)];
+    const primaryEdits = planned.flatMap((p) => p.primaryEdits);
+    const next = primaryEdits.length > 0 ? editMainCf(current, primaryEdits) : current;
+    // Each instance's main.cf has a lock of its own, and taking one costs a flock(1)
+    // process: the edits go several at a time (results stay in list order).
+    const applied = await pMap(
+      planned,
+      async (p): Promise<ActionResult | { configDirectory: string; error: string }> => {
+        if (p.primaryEdits.length > 0) return result(action, p, primaryDir, next !== current, [], false);
+        try {
+          const { warnings } = await applySteps(p.steps);
+          return result(action, p, primaryDir, false, warnings, false);
+        } catch (e) {
+          return { configDirectory: p.configDirectory, error: e instanceof Error ? e.message : String(e) };
+        }
+      },
+      { concurrency: EDITS_IN_FLIGHT },
+    );
+    for (const a of applied) {
+      if ('error' in a) failed.push(a);
+      else results.push(a);
+    }
+    return { next: next !== current ? next : undefined, result: { results, failed } };
   });
+}
+
+/** The instances EnableTargets name, in list order, each once. */
+function enableTargets(fleet: Fleet, targets: EnableTargets): { chosen: Instance[]; broken: BrokenInstance[] } {
+  if ('names' in targets) {
+    const wanted = new Set(targets.names.map((name) => selectOk(fleet, { type: 'name', name }).configDirectory));
+    const chosen = [...new Map(fleet.entries.flatMap((e) => (e.kind === 'ok' && wanted.has(e.instance.configDirectory) ? [[e.instance.configDirectory, e.instance] as const] : []))).values()];
+    return { chosen, broken: [] };
+  }
+  const selection: Selection = 'group' in targets ? { type: 'group', group: targets.group } : { type: 'all' };
+  const isPrimary = (e: FleetEntry): boolean => (e.kind === 'ok' ? e.instance.primary : e.broken.primary);
+  const selected = selectEntries('group' in targets ? fleet.entries : fleet.entries.filter((e) => !isPrimary(e)), selection);
+  if (selected.length === 0) throw new PostfleetError('group' in targets ? nothingMatchedMessage(selection) : 'no secondary instances');
+  const seen = new Set<string>();
+  const chosen: Instance[] = [];
+  const broken: BrokenInstance[] = [];
+  for (const e of selected) {
+    const dir = entryDir(e);
+    if (seen.has(dir)) continue; // an instance listed twice is edited once
+    seen.add(dir);
+    if (e.kind === 'ok') chosen.push(e.instance);
+    else broken.push(e.broken);
+  }
+  return { chosen, broken };
 }
 
 export function assign(ctx: LifecycleContext, selection: Selection | undefined, name: string | undefined, group: string | undefined): Promise<ActionResult> {
