@@ -7,6 +7,7 @@
  */
 import type { ActionResult, LifecycleContext } from './lifecycle/operations.js';
 import * as lifecycle from './lifecycle/operations.js';
+import { PostfleetError } from './errors.js';
 import type { Instance } from './instance.js';
 import type { ManifestInstance } from './manifest.js';
 import { readMainCf } from './maincf/defaults.js';
@@ -27,32 +28,46 @@ export interface InstanceOutcome {
 export async function applyManifest(ctx: LifecycleContext, manifest: readonly ManifestInstance[], templatePath: readonly string[]): Promise<InstanceOutcome[]> {
   // Resolve every template and variable first: a bad manifest changes nothing.
   const rendered = manifest.map((m) => renderTemplate(m.template === undefined ? undefined : loadTemplate(m.template, templatePath), m.settings));
-  const outcomes: InstanceOutcome[] = [];
+  // One read of the fleet serves every entry: the manifest names each instance once, so
+  // creating one never changes what another entry finds (create itself re-reads the fleet
+  // under the lock and refuses a name taken meanwhile).
+  const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+  const byName = new Map(fleet.entries.flatMap((e) => (e.kind === 'ok' && e.instance.name !== undefined ? [[e.instance.name, e.instance] as const] : [])));
+  const steps: Array<{ name: string; created: boolean; results: ActionResult[]; changes: string[] }> = [];
+  const toEnable: string[] = [];
   for (const [k, m] of manifest.entries()) {
-    const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
-    const existing = fleet.entries.find((e) => e.kind === 'ok' && e.instance.name === m.name);
-    if (existing?.kind !== 'ok') {
+    const existing = byName.get(m.name);
+    if (existing === undefined) {
       const template = m.template === undefined ? undefined : loadTemplate(m.template, templatePath);
       const made = await lifecycle.create(ctx, { name: m.name, group: m.group, paths: m.paths, placement: undefined, template, settings: m.settings });
-      // New instances are made disabled, as by create; enabling is its own step.
-      if (!m.enabled) outcomes.push(outcome(m.name, true, [made]));
-      else if (ctx.dryRun) outcomes.push(outcome(m.name, true, [made], [`edit ${made.configDirectory}/main.cf: multi_instance_enable = yes`]));
-      else outcomes.push(outcome(m.name, true, [made, await lifecycle.setEnabled(ctx, { type: 'name', name: m.name }, true)]));
+      // New instances are made disabled, as by create; enabling is its own step, one for all.
+      const changes = m.enabled && ctx.dryRun ? [`edit ${made.configDirectory}/main.cf: multi_instance_enable = yes`] : [];
+      if (m.enabled && !ctx.dryRun) toEnable.push(m.name);
+      steps.push({ name: m.name, created: true, results: [made], changes });
       continue;
     }
     const results: ActionResult[] = [];
-    if (m.group !== undefined && m.group !== (existing.instance.group ?? '')) {
+    if (m.group !== undefined && m.group !== (existing.group ?? '')) {
       results.push(await lifecycle.assign(ctx, { type: 'name', name: m.name }, undefined, m.group));
     }
-    const edits = parameterEdits(existing.instance, ctx.defaults, rendered[k]!.settings, m.enabled);
+    const edits = parameterEdits(existing, ctx.defaults, rendered[k]!.settings, m.enabled);
     const changes: string[] = [];
     if (edits.length > 0) {
-      const { changed } = await editMainCfFile(existing.instance.configDirectory, edits, { dryRun: ctx.dryRun });
-      if (changed) for (const e of edits) changes.push(`edit ${existing.instance.configDirectory}/main.cf: ${e.op === 'set' ? `${e.name} = ${e.value}`.trimEnd() : e.name}`);
+      const { changed } = await editMainCfFile(existing.configDirectory, edits, { dryRun: ctx.dryRun });
+      if (changed) for (const e of edits) changes.push(`edit ${existing.configDirectory}/main.cf: ${e.op === 'set' ? `${e.name} = ${e.value}`.trimEnd() : e.name}`);
     }
-    outcomes.push(outcome(m.name, false, results, changes));
+    steps.push({ name: m.name, created: false, results, changes });
   }
-  return outcomes;
+  if (toEnable.length > 0) {
+    const { results, failed } = await lifecycle.setEnabledOf(ctx, { names: toEnable }, true);
+    if (failed[0]) throw new PostfleetError(failed[0].error, { value: failed[0].configDirectory });
+    const enabled = new Map(results.map((r) => [r.instance, r]));
+    for (const s of steps) {
+      const r = enabled.get(s.name);
+      if (r) s.results.push(r);
+    }
+  }
+  return steps.map((s) => outcome(s.name, s.created, s.results, s.changes));
 }
 
 /** The settings whose value in the instance's main.cf differs from the manifest's. */
