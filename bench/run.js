@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Side-by-side benchmarks of postfleet against the real postmulti(1).
 //
-//   node bench/run.js [--quick] [--only=listing,status,memory,startstop,lifecycle] [--keep]
+//   node bench/run.js [--quick] [--only=listing,status,memory,startstop,lifecycle,bulk] [--keep]
 //                     [--out=DIR] [--no-hyperfine]
 //
 // Must run as root. It re-runs itself as PID 2 of a private PID + mount namespace
@@ -58,7 +58,7 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(2);
   }
 }
-const PHASES = ['listing', 'status', 'memory', 'startstop', 'lifecycle'];
+const PHASES = ['listing', 'status', 'memory', 'startstop', 'lifecycle', 'bulk'];
 if (opt.only) {
   for (const p of opt.only) if (!PHASES.includes(p)) { console.error(`bench: unknown phase ${p}`); process.exit(2); }
 }
@@ -171,6 +171,8 @@ async function inside(work) {
     runsCreate: Q ? 2 : 5,
     runsCreateMany: Q ? 1 : 3,
     runsMem: Q ? 1 : 3,
+    bulkN: Q ? 4 : 20,
+    runsBulk: Q ? 1 : 2,
     hyperfine: opt.hyperfine && haveCommand('hyperfine'),
   };
   const results = {
@@ -182,6 +184,7 @@ async function inside(work) {
     memory: null,
     startstop: null,
     lifecycle: null,
+    bulk: null,
     problems: [],
     load: [],
   };
@@ -491,6 +494,71 @@ async function inside(work) {
     for (const v of Object.values(lc.many)) v.stats = stats(v.times);
     restoreClean();
     results.lifecycle = lc;
+    save();
+  }
+
+  // ---------------------------------------------------------------- bulk enable / disable, apply
+  if (want('bulk')) {
+    const bulkNames = (n) => Array.from({ length: n }, (_, i) => `postfix-b${i}`);
+    const enabledCount = () => capture([...PF, '-l']).stdout.split('\n').filter((l) => /^postfix-b\d+\s+bench\s+y\s/.test(l)).length;
+    const bk = { n: cfg.bulkN, big: cfg.sizes.at(-1), small: {}, large: {} };
+    // A group of bulkN on a fleet of bulkN: postmulti has one instance per -e enable, so a loop.
+    // Each postmulti reads every main.cf, the one the previous run just wrote included, and
+    // pays Postfix's pause for it, as an operator's shell loop does.
+    const smallVariants = [
+      { key: 'postmultiLoop', label: `postmulti -i NAME -e enable / disable, a loop over the ${cfg.bulkN}`, loop: true, argv: (what, nm) => [...PM, '-i', nm, '-e', what] },
+      { key: 'postfleetGroup', label: 'postfleet enable -g bench / disable -g bench', loop: false, argv: (what) => [...PF, what, '-g', 'bench'] },
+    ];
+    const bulkRound = async (v, n, into, r) => {
+      for (const [what, want] of [['enable', n], ['disable', 0]]) {
+        backdate();
+        const t = process.hrtime.bigint();
+        const codes = [];
+        for (const argvv of v.loop ? bulkNames(n).map((nm) => v.argv(what, nm)) : [v.argv(what)]) {
+          codes.push((await timed(argvv, path.join(scratch, `bulk-${v.key}-${what}-${r}.out`))).code);
+        }
+        const secs = Number(process.hrtime.bigint() - t) / 1e9;
+        backdate();
+        const count = enabledCount();
+        const valid = codes.every((c) => c === 0) && count === want;
+        into[v.key].runs.push({ what, secs, exitsNonZero: codes.filter((c) => c !== 0).length, enabledAfter: count, valid });
+        if (valid) into[v.key][what].push(secs);
+        else problem(`${v.label}, ${what} round ${r + 1}: ${codes.filter((c) => c !== 0).length} non-zero exits, ${count} enabled after (expected ${want})`);
+      }
+    };
+    mkfleet(cfg.bulkN, false);
+    for (const v of smallVariants) bk.small[v.key] = { label: v.label, enable: [], disable: [], runs: [] };
+    for (let r = 0; r < cfg.runsBulk; r++) {
+      for (const v of smallVariants) {
+        log(`bulk enable/disable of ${cfg.bulkN}, round ${r + 1}: ${v.key}`);
+        sampleLoad(`bulk N=${cfg.bulkN} round ${r + 1} ${v.key}`);
+        await bulkRound(v, cfg.bulkN, bk.small, r);
+      }
+      save();
+    }
+    // The whole group of the largest fleet: postfleet only (postmulti's loop would take an
+    // hour); for scale, one postmulti -e enable of one instance of that fleet.
+    mkfleet(bk.big, false);
+    const large = { key: 'postfleetGroup', label: `postfleet enable -g bench / disable -g bench (${bk.big} instances)`, loop: false, argv: (what) => [...PF, what, '-g', 'bench'] };
+    bk.large.postfleetGroup = { label: large.label, enable: [], disable: [], runs: [] };
+    for (let r = 0; r < cfg.runsBulk; r++) {
+      log(`bulk enable/disable of ${bk.big}, round ${r + 1}`);
+      await bulkRound(large, bk.big, bk.large, r);
+      save();
+    }
+    backdate();
+    const one = await timed([...PM, '-i', 'postfix-b0', '-e', 'enable'], path.join(scratch, 'bulk-postmulti-one.out'));
+    bk.large.postmultiOne = { label: `postmulti -i postfix-b0 -e enable (one instance of the ${bk.big})`, secs: one.secs, exit: one.code };
+    capture([...PF, 'disable', 'postfix-b0']);
+    // apply of a manifest that names every instance of the largest fleet, already up to date.
+    const manifest = path.join(scratch, 'bulk-manifest.ini');
+    writeFileSync(manifest, bulkNames(bk.big).map((nm) => `[${nm}]\ngroup = bench\nenabled = no\n`).join('\n'));
+    backdate();
+    await settle();
+    const check = capture([...PF, 'apply', manifest]);
+    if (check.code !== 0 || !/nothing to change/.test(check.stdout)) problem(`postfleet apply of an up-to-date manifest of ${bk.big}: exit ${check.code}, ${check.stdout.split('\n').at(-2)}`);
+    bk.large.applyUpToDate = { label: `postfleet apply, a manifest of the ${bk.big} instances, up to date`, ...(await M([...PF, 'apply', manifest], { runs: cfg.runsSlow, warmup: cfg.warmSlow })) };
+    results.bulk = bk;
     save();
   }
 

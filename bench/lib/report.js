@@ -236,6 +236,34 @@ export function renderReport(r) {
       p();
     }
   }
+  const bk = r.bulk;
+  if (bk) {
+    p('## Several instances at once: enable / disable, apply');
+    p();
+    p(`A group of ${bk.n} (the whole fleet), enabled then disabled. postmulti takes one instance per \`-e enable\`, so it runs in a loop; each run reads every main.cf, the one the previous run just wrote included, and pays Postfix's pause for it, as an operator's shell loop does.`);
+    p();
+    p('| variant | enable | speed-up | disable | speed-up | valid runs (enable/disable) |');
+    p('|---|---|---:|---|---:|:---:|');
+    const ref = bk.small.postmultiLoop;
+    const row = (v) => {
+      const en = stats(v.enable);
+      const dis = stats(v.disable);
+      const runs = (what) => v.runs.filter((x) => x.what === what).length;
+      p(`| ${v.label} | ${cell(en)} | ${fx(speedup(stats(ref.enable), en))} | ${cell(dis)} | ${fx(speedup(stats(ref.disable), dis))} | ${v.enable.length}/${runs('enable')}, ${v.disable.length}/${runs('disable')} |`);
+    };
+    for (const v of Object.values(bk.small)) row(v);
+    p();
+    p(`The whole group of a fleet of ${bk.big}:`);
+    p();
+    p('| variant | enable | disable |');
+    p('|---|---|---|');
+    const g = bk.large.postfleetGroup;
+    p(`| ${g.label} | ${cell(stats(g.enable))} | ${cell(stats(g.disable))} |`);
+    p();
+    if (bk.large.postmultiOne) p(`For scale: ${bk.large.postmultiOne.label} took ${fmt(bk.large.postmultiOne.secs)} (exit ${bk.large.postmultiOne.exit}).`);
+    if (bk.large.applyUpToDate) p(`${bk.large.applyUpToDate.label}: ${cell(bk.large.applyUpToDate)}.`);
+    p();
+  }
   return out.join('\n') + '\n';
 }
 
