@@ -45,6 +45,11 @@ describe.runIf(requireIntegration())('life-cycle: managing instances, postfleet 
     expect((await ours.runOk('postconf -c /etc/postfix-out -h multi_instance_enable')).stdout).toBe('yes\n');
     await step('disable', 'postmulti -i postfix-out -e disable', 'postfleet -i postfix-out -e disable');
     expect((await ours.runOk('postconf -c /etc/postfix-out -h multi_instance_enable')).stdout).toBe('no\n');
+    // several at once (postfleet extra): the files postmulti's per-instance loop leaves
+    await step('enable -g mta', 'postmulti -i out -e enable && postmulti -i b -e enable', 'postfleet enable -g mta');
+    await step('disable of two names', 'postmulti -i out -e disable && postmulti -i b -e disable', 'postfleet disable b out');
+    await step('enable --all', 'postmulti -i out -e enable && postmulti -i b -e enable', 'postfleet enable --all');
+    await step('disable --all', 'postmulti -i out -e disable && postmulti -i b -e disable', 'postfleet disable -a');
 
     // assign: rename, clear the group, make nameless, no-op
     await step('assign -I postfix-new', 'postmulti -i out -e assign -I postfix-new', 'postfleet -i out -e assign -I postfix-new');
