@@ -81,6 +81,8 @@ describe.runIf(requireIntegration())('apply', () => {
       ['[postfix-x]\ngroup = a\n[postfix-x]\n', /duplicate instance \[postfix-x\]/],
       ['[postfix-x]\ntemplate = nope\n', /unknown template 'nope'/],
       ['[postfix-x]\ntemplate = null-client\n', /needs --set relayhost=VALUE/],
+      // new instances are planned together: one that clashes with another refuses them all
+      ['[postfix-x]\n[postfix-y]\nqueue_directory = /var/spool/postfix-x\n', /queue_directory=\/var\/spool\/postfix-x/],
     ];
     for (const [text, message] of cases) {
       await sb.writeFile('/etc/bad.ini', text);
@@ -91,5 +93,40 @@ describe.runIf(requireIntegration())('apply', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(await treeSnapshot(sb)).toBe(before);
     }
+  });
+
+  it('makes new instances in one transaction: many at once, and a failure midway undoes them all', async () => {
+    const many = Array.from({ length: 30 }, (_, k) => `[postfix-m${k}]\ngroup = many\nenabled = ${k % 2 ? 'yes' : 'no'}\n`).join('\n');
+    await sb.writeFile('/etc/many.ini', many);
+    const made = await sb.run('postfleet apply /etc/many.ini --json');
+    expect(made.exitCode, made.stderr).toBe(0);
+    const outcomes = JSON.parse(made.stdout) as Array<{ instance: string; created: boolean; changes: string[] }>;
+    expect(outcomes.map((o) => o.instance)).toEqual(Array.from({ length: 30 }, (_, k) => `postfix-m${k}`));
+    expect(outcomes.every((o) => o.created && o.changes.includes(`edit /etc/postfix/main.cf: multi_instance_directories += /etc/${o.instance}`))).toBe(true);
+    // registered in manifest order, after the instances there were, each complete and as asked
+    const list = (await sb.runOk('postmulti -l -g many')).stdout.trim().split('\n');
+    expect(list.map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(Array.from({ length: 30 }, (_, k) => `postfix-m${k} many ${k % 2 ? 'y' : 'n'}`));
+    const dirs = (await sb.runOk('postconf -h multi_instance_directories')).stdout.trim().split(/\s+/);
+    expect(dirs.slice(-30)).toEqual(Array.from({ length: 30 }, (_, k) => `/etc/postfix-m${k}`));
+    expect(dirs).toHaveLength(32);
+    await sb.backdate('/etc/postfix-m*/main.cf');
+    expect((await sb.runOk('postfix -c /etc/postfix-m29 check && echo ok')).stdout).toBe('ok\n');
+
+    // mkdir of the second new instance's data directory fails (its parent is a file): the
+    // first one's directories and files, already made, are removed again; nothing registered.
+    await sb.writeFile('/etc/failing.ini', '[postfix-f1]\n\n[postfix-f2]\ndata_directory = /etc/postfix/main.cf/f2\n');
+    // Directories made and removed again leave their parents with a new mtime, nothing else.
+    const withoutDirectoryTimes = (tree: string): string =>
+      tree
+        .split('\n')
+        .map((l) => l.replace(/^(d \S+ \S+ \S+) \S+ /, '$1 '))
+        .sort()
+        .join('\n');
+    const before = withoutDirectoryTimes(await treeSnapshot(sb));
+    const r = await sb.run('postfleet apply /etc/failing.ini');
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/^postfleet: [^\n]*\/etc\/postfix\/main.cf\/f2[^\n]*\n$/);
+    expect(withoutDirectoryTimes(await treeSnapshot(sb))).toBe(before);
+    expect(await sb.run('ls -d /etc/postfix-f1 /var/spool/postfix-f1 /var/lib/postfix-f1')).toMatchObject({ stdout: '' });
   });
 });

@@ -28,22 +28,34 @@ export interface InstanceOutcome {
 export async function applyManifest(ctx: LifecycleContext, manifest: readonly ManifestInstance[], templatePath: readonly string[]): Promise<InstanceOutcome[]> {
   // Resolve every template and variable first: a bad manifest changes nothing.
   const rendered = manifest.map((m) => renderTemplate(m.template === undefined ? undefined : loadTemplate(m.template, templatePath), m.settings));
-  // One read of the fleet serves every entry: the manifest names each instance once, so
-  // creating one never changes what another entry finds (create itself re-reads the fleet
-  // under the lock and refuses a name taken meanwhile).
+  // One read of the fleet serves every entry: the manifest names each instance once.
+  // createMany reads the fleet again under the lock and refuses a name taken meanwhile.
   const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
   const byName = new Map(fleet.entries.flatMap((e) => (e.kind === 'ok' && e.instance.name !== undefined ? [[e.instance.name, e.instance] as const] : [])));
   const steps: Array<{ name: string; created: boolean; results: ActionResult[]; changes: string[] }> = [];
+  // Missing instances: made together, in one transaction (createMany), registered in manifest order.
+  const missing = manifest.filter((m) => !byName.has(m.name));
+  const made = await lifecycle.createMany(
+    ctx,
+    missing.map((m) => ({
+      name: m.name,
+      group: m.group,
+      paths: m.paths,
+      placement: undefined,
+      template: m.template === undefined ? undefined : loadTemplate(m.template, templatePath),
+      settings: m.settings,
+    })),
+  );
+  const madeByName = new Map(missing.map((m, k) => [m.name, made[k]!]));
   const toEnable: string[] = [];
   for (const [k, m] of manifest.entries()) {
     const existing = byName.get(m.name);
     if (existing === undefined) {
-      const template = m.template === undefined ? undefined : loadTemplate(m.template, templatePath);
-      const made = await lifecycle.create(ctx, { name: m.name, group: m.group, paths: m.paths, placement: undefined, template, settings: m.settings });
+      const result = madeByName.get(m.name)!;
       // New instances are made disabled, as by create; enabling is its own step, one for all.
-      const changes = m.enabled && ctx.dryRun ? [`edit ${made.configDirectory}/main.cf: multi_instance_enable = yes`] : [];
+      const changes = m.enabled && ctx.dryRun ? [`edit ${result.configDirectory}/main.cf: multi_instance_enable = yes`] : [];
       if (m.enabled && !ctx.dryRun) toEnable.push(m.name);
-      steps.push({ name: m.name, created: true, results: [made], changes });
+      steps.push({ name: m.name, created: true, results: [result], changes });
       continue;
     }
     const results: ActionResult[] = [];

@@ -185,6 +185,44 @@ export function importInstance(ctx: LifecycleContext, req: AddRequest): Promise<
   return transact('import', ctx, (fleet) => planAdd('import', fleet, req));
 }
 
+/**
+ * Several creates in one transaction (apply): every instance is planned against one read of
+ * the fleet, whose claims table accumulates, so two new instances cannot share a name or a
+ * directory; all their files are made, then the primary main.cf is written once, with the
+ * new instances appended to the list in request order. A bad request refuses the whole
+ * batch before anything is touched; a failure while making files undoes every step taken.
+ */
+export async function createMany(ctx: LifecycleContext, reqs: readonly AddRequest[]): Promise<ActionResult[]> {
+  const load = (): Fleet => loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+  const plan = (fleet: Fleet): { planned: Planned[]; primaryEdits: MainCfEdit[] } => {
+    const planned = reqs.map((req) => planAdd('create', fleet, { ...req, placement: undefined }));
+    const added = new Set(planned.map((p) => p.configDirectory));
+    const list = [...fleet.entries.slice(1).map(entryDir), ...added];
+    const alternates = splitList(fleet.primaryParameters.raw('alternate_config_directories') ?? '');
+    const primaryEdits: MainCfEdit[] = [{ op: 'set', name: 'multi_instance_directories', value: list.join(' ') }];
+    if (alternates.some((d) => added.has(d))) primaryEdits.push({ op: 'set', name: 'alternate_config_directories', value: alternates.filter((d) => !added.has(d)).join(' ') });
+    return { planned, primaryEdits };
+  };
+  // Each result names its own share of the one primary edit.
+  const results = (planned: readonly Planned[], primaryDir: string, primaryChanged: boolean, warnings: string[], dryRun: boolean): ActionResult[] =>
+    planned.map((p, k) => {
+      const r = result('create', { ...p, primaryEdits: [] }, primaryDir, false, k === planned.length - 1 ? warnings : [], dryRun);
+      const registered = primaryChanged ? [`edit ${primaryDir}/main.cf: multi_instance_directories += ${p.configDirectory}`] : [];
+      return { ...r, changes: [...r.changes, ...registered], changed: r.changed || registered.length > 0 };
+    });
+  if (reqs.length === 0) return [];
+  const preview = load();
+  const previewPlan = plan(preview);
+  const primaryDir = preview.primaryConfigDirectory;
+  if (ctx.dryRun) return results(previewPlan.planned, primaryDir, true, [], true);
+  return withMainCfLock(primaryDir, async (current) => {
+    const { planned, primaryEdits } = plan(load());
+    const { warnings } = await applySteps(planned.flatMap((p) => p.steps));
+    const next = editMainCf(current, primaryEdits);
+    return { next: next !== current ? next : undefined, result: results(planned, primaryDir, next !== current, warnings, false) };
+  });
+}
+
 function planAdd(action: 'create' | 'import', fleet: Fleet, req: AddRequest): Planned {
   if (req.name !== undefined) checkInstanceName(req.name);
   if (req.group !== undefined) checkGroupName(req.group);
