@@ -172,6 +172,7 @@ async function inside(work) {
     runsCreateMany: Q ? 1 : 3,
     runsMem: Q ? 1 : 3,
     bulkN: Q ? 4 : 20,
+    bulkCreate: Q ? 10 : 200,
     runsBulk: Q ? 1 : 2,
     hyperfine: opt.hyperfine && haveCommand('hyperfine'),
   };
@@ -558,6 +559,43 @@ async function inside(work) {
     const check = capture([...PF, 'apply', manifest]);
     if (check.code !== 0 || !/nothing to change/.test(check.stdout)) problem(`postfleet apply of an up-to-date manifest of ${bk.big}: exit ${check.code}, ${check.stdout.split('\n').at(-2)}`);
     bk.large.applyUpToDate = { label: `postfleet apply, a manifest of the ${bk.big} instances, up to date`, ...(await M([...PF, 'apply', manifest], { runs: cfg.runsSlow, warmup: cfg.warmSlow })) };
+    // K new instances on the largest fleet: one apply (one transaction) against K creates in
+    // a loop and one enable -g, from the same state each time.
+    const K = cfg.bulkCreate;
+    const newNames = Array.from({ length: K }, (_, i) => `postfix-a${i}`);
+    const savedPrimary = readFileSync('/etc/postfix/main.cf');
+    const cleanNew = () => {
+      sh('rm -rf /etc/postfix-a[0-9]* /var/spool/postfix-a[0-9]* /var/lib/postfix-a[0-9]*');
+      writeFileSync('/etc/postfix/main.cf', savedPrimary);
+      backdate();
+    };
+    const newManifest = path.join(scratch, 'bulk-new.ini');
+    writeFileSync(newManifest, newNames.map((nm) => `[${nm}]\ngroup = applied\nenabled = yes\n`).join('\n'));
+    const appliedCount = () => capture([...PF, '-l', '-g', 'applied']).stdout.split('\n').filter((l) => /^postfix-a\d+\s+applied\s+y\s/.test(l)).length;
+    const createVariants = [
+      { key: 'apply', label: `postfleet apply, a manifest of ${K} new enabled instances`, argvs: () => [[...PF, 'apply', newManifest]] },
+      { key: 'loop', label: `postfleet create ×${K} in a loop, then postfleet enable -g`, argvs: () => [...newNames.map((nm) => [...PF, 'create', nm, '-G', 'applied']), [...PF, 'enable', '-g', 'applied']] },
+    ];
+    bk.create = { k: K, fleet: bk.big, variants: {} };
+    for (const v of createVariants) bk.create.variants[v.key] = { label: v.label, times: [], runs: [] };
+    for (let r = 0; r < cfg.runsBulk; r++) {
+      for (const v of createVariants) {
+        log(`${K} new instances on ${bk.big}, round ${r + 1}: ${v.key}`);
+        cleanNew();
+        const t = process.hrtime.bigint();
+        const codes = [];
+        for (const argvv of v.argvs()) codes.push((await timed(argvv, path.join(scratch, `bulk-create-${v.key}-${r}.out`))).code);
+        const secs = Number(process.hrtime.bigint() - t) / 1e9;
+        backdate();
+        const count = appliedCount();
+        const valid = codes.every((c) => c === 0) && count === K;
+        bk.create.variants[v.key].runs.push({ secs, exitsNonZero: codes.filter((c) => c !== 0).length, enabledAfter: count, valid });
+        if (valid) bk.create.variants[v.key].times.push(secs);
+        else problem(`${v.label} round ${r + 1}: ${codes.filter((c) => c !== 0).length} non-zero exits, ${count}/${K} registered and enabled`);
+      }
+      save();
+    }
+    cleanNew();
     results.bulk = bk;
     save();
   }

@@ -263,6 +263,15 @@ export function renderReport(r) {
     if (bk.large.postmultiOne) p(`For scale: ${bk.large.postmultiOne.label} took ${fmt(bk.large.postmultiOne.secs)} (exit ${bk.large.postmultiOne.exit}).`);
     if (bk.large.applyUpToDate) p(`${bk.large.applyUpToDate.label}: ${cell(bk.large.applyUpToDate)}.`);
     p();
+    if (bk.create) {
+      p(`${bk.create.k} new enabled instances on the fleet of ${bk.create.fleet}, from the same state each time:`);
+      p();
+      p('| variant | wall time | speed-up | valid runs |');
+      p('|---|---|---:|:---:|');
+      const ref = stats(bk.create.variants.loop.times);
+      for (const v of Object.values(bk.create.variants)) p(`| ${v.label} | ${cell(stats(v.times))} | ${fx(speedup(ref, stats(v.times)))} | ${v.times.length}/${v.runs.length} |`);
+      p();
+    }
   }
   return out.join('\n') + '\n';
 }
