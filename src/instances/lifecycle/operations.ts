@@ -16,7 +16,7 @@ import { describeBroken, type BrokenInstance, type FleetEntry, type Instance } f
 import { editMainCf, type MainCfEdit } from '../maincf/edit.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { ParameterSet } from '../maincf/expand.js';
-import { withMainCfLock } from '../maincf/write.js';
+import { withMainCfLock, type MainCfUpdate } from '../maincf/write.js';
 import { loadFleet, readSecondary, splitList, type Fleet } from '../registry.js';
 import { matchesSelection, nothingMatchedMessage, selectEntries, type Selection } from '../selection.js';
 import { countQueueFiles, readInstanceStatus, QUEUE_NAMES } from '../status.js';
@@ -62,30 +62,44 @@ interface Planned {
 /** Nothing to do (postmulti's assign without changes exits 0 doing nothing). */
 const nothing = (configDirectory: string, instance: string | null): Planned => ({ configDirectory, instance, steps: [], primaryEdits: [] });
 
+const loader = (ctx: LifecycleContext) => (): Fleet => loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+
+/**
+ * The frame of every change: planned first on the files as they are, without the lock (bad
+ * input is refused before anything is touched, Postfix's main.cf.tmp lock file included);
+ * with --dry-run, `preview` says what would be done. Otherwise planned again under the
+ * primary's lock, on the fleet as it is now (concurrent actions never lose each other's
+ * changes), and `apply` makes the change and returns the primary main.cf to write, if any.
+ */
+async function underPrimaryLock<P, T>(
+  ctx: LifecycleContext,
+  plan: (fleet: Fleet) => P,
+  preview: (planned: P, primaryDir: string, current: string) => T,
+  apply: (planned: P, primaryDir: string, current: string) => Promise<MainCfUpdate<T>>,
+): Promise<T> {
+  const load = loader(ctx);
+  const fleet = load();
+  const previewPlan = plan(fleet);
+  const primaryDir = fleet.primaryConfigDirectory;
+  if (ctx.dryRun) return preview(previewPlan, primaryDir, readFileSync(`${primaryDir}/main.cf`, 'utf8'));
+  return withMainCfLock(primaryDir, (current) => apply(plan(load()), primaryDir, current));
+}
+
 async function transact(action: Action, ctx: LifecycleContext, plan: (fleet: Fleet) => Planned): Promise<ActionResult> {
-  const load = (): Fleet => loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
-  // Planned first on the files as they are, without the lock: bad input is refused
-  // before anything is touched, Postfix's main.cf.tmp lock file included.
-  const preview = load();
-  const previewPlan = plan(preview);
-  const primaryDir = preview.primaryConfigDirectory;
-  if (ctx.dryRun) {
-    const current = readFileSync(`${primaryDir}/main.cf`, 'utf8');
-    const primaryChanged = previewPlan.primaryEdits.length > 0 && editMainCf(current, previewPlan.primaryEdits) !== current;
-    return result(action, previewPlan, primaryDir, primaryChanged, [], true);
-  }
-  // Planned again under the lock, on the fleet as it is now: concurrent actions
-  // never lose each other's changes.
-  const done = await withMainCfLock(primaryDir, async (current) => {
-    const planned = plan(load());
-    const { warnings } = await applySteps(planned.steps);
-    const next = planned.primaryEdits.length > 0 ? editMainCf(current, planned.primaryEdits) : current;
-    const primaryChanged = next !== current;
-    return { next: primaryChanged ? next : undefined, result: { planned, warnings, primaryChanged } };
-  });
+  const done = await underPrimaryLock(
+    ctx,
+    plan,
+    (p, primaryDir, current) => ({ planned: p, primaryDir, warnings: [], primaryChanged: p.primaryEdits.length > 0 && editMainCf(current, p.primaryEdits) !== current }),
+    async (p, primaryDir, current) => {
+      const { warnings } = await applySteps(p.steps);
+      const next = p.primaryEdits.length > 0 ? editMainCf(current, p.primaryEdits) : current;
+      const primaryChanged = next !== current;
+      return { next: primaryChanged ? next : undefined, result: { planned: p, primaryDir, warnings, primaryChanged } };
+    },
+  );
   const warnings = [...done.warnings];
-  if (done.planned.removal) warnings.push(...(await removeReleased(primaryDir, load, done.planned.removal)));
-  return result(action, done.planned, primaryDir, done.primaryChanged, warnings, false);
+  if (!ctx.dryRun && done.planned.removal) warnings.push(...(await removeReleased(done.primaryDir, loader(ctx), done.planned.removal)));
+  return result(action, done.planned, done.primaryDir, done.primaryChanged, warnings, Boolean(ctx.dryRun));
 }
 
 /** The removal steps of Planned.removal, under the lock again; returns warnings. */
@@ -193,7 +207,6 @@ export function importInstance(ctx: LifecycleContext, req: AddRequest): Promise<
  * batch before anything is touched; a failure while making files undoes every step taken.
  */
 export async function createMany(ctx: LifecycleContext, reqs: readonly AddRequest[]): Promise<ActionResult[]> {
-  const load = (): Fleet => loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
   const plan = (fleet: Fleet): { planned: Planned[]; primaryEdits: MainCfEdit[] } => {
     const planned = reqs.map((req) => planAdd('create', fleet, { ...req, placement: undefined }));
     const added = new Set(planned.map((p) => p.configDirectory));
@@ -211,16 +224,16 @@ export async function createMany(ctx: LifecycleContext, reqs: readonly AddReques
       return { ...r, changes: [...r.changes, ...registered], changed: r.changed || registered.length > 0 };
     });
   if (reqs.length === 0) return [];
-  const preview = load();
-  const previewPlan = plan(preview);
-  const primaryDir = preview.primaryConfigDirectory;
-  if (ctx.dryRun) return results(previewPlan.planned, primaryDir, true, [], true);
-  return withMainCfLock(primaryDir, async (current) => {
-    const { planned, primaryEdits } = plan(load());
-    const { warnings } = await applySteps(planned.flatMap((p) => p.steps));
-    const next = editMainCf(current, primaryEdits);
-    return { next: next !== current ? next : undefined, result: results(planned, primaryDir, next !== current, warnings, false) };
-  });
+  return underPrimaryLock(
+    ctx,
+    plan,
+    ({ planned }, primaryDir) => results(planned, primaryDir, true, [], true),
+    async ({ planned, primaryEdits }, primaryDir, current) => {
+      const { warnings } = await applySteps(planned.flatMap((p) => p.steps));
+      const next = editMainCf(current, primaryEdits);
+      return { next: next !== current ? next : undefined, result: results(planned, primaryDir, next !== current, warnings, false) };
+    },
+  );
 }
 
 function planAdd(action: 'create' | 'import', fleet: Fleet, req: AddRequest): Planned {
@@ -526,47 +539,42 @@ export async function setEnabledOf(ctx: LifecycleContext, targets: EnableTargets
     requireInit(fleet);
     return { planned: chosen.map((i) => ({ instance: i.name ?? null, configDirectory: i.configDirectory, ...editOf(i, [edit]) })), broken };
   };
-  const load = (): Fleet => loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
-  const preview = load();
-  const previewPlan = plan(preview);
-  const primaryDir = preview.primaryConfigDirectory;
   const brokenFailures = (broken: readonly BrokenInstance[]): BatchOutcome['failed'] =>
     broken.map((b) => ({ configDirectory: b.configDirectory, error: describeBroken(b) }));
-  if (ctx.dryRun) {
-    const current = readFileSync(`${primaryDir}/main.cf`, 'utf8');
-    const changesPrimary = (p: Planned): boolean => p.primaryEdits.length > 0 && editMainCf(current, p.primaryEdits) !== current;
-    return {
-      results: previewPlan.planned.map((p) => result(action, p, primaryDir, changesPrimary(p), [], true)),
-      failed: brokenFailures(previewPlan.broken),
-    };
-  }
-  return withMainCfLock(primaryDir, async (current) => {
-    const { planned, broken } = plan(load());
-    const results: ActionResult[] = [];
-    const failed = [...brokenFailures(broken)];
-    const primaryEdits = planned.flatMap((p) => p.primaryEdits);
-    const next = primaryEdits.length > 0 ? editMainCf(current, primaryEdits) : current;
-    // Each instance's main.cf has a lock of its own, and taking one costs a flock(1)
-    // process: the edits go several at a time (results stay in list order).
-    const applied = await pMap(
-      planned,
-      async (p): Promise<ActionResult | { configDirectory: string; error: string }> => {
-        if (p.primaryEdits.length > 0) return result(action, p, primaryDir, next !== current, [], false);
-        try {
-          const { warnings } = await applySteps(p.steps);
-          return result(action, p, primaryDir, false, warnings, false);
-        } catch (e) {
-          return { configDirectory: p.configDirectory, error: e instanceof Error ? e.message : String(e) };
-        }
-      },
-      { concurrency: EDITS_IN_FLIGHT },
-    );
-    for (const a of applied) {
-      if ('error' in a) failed.push(a);
-      else results.push(a);
-    }
-    return { next: next !== current ? next : undefined, result: { results, failed } };
-  });
+  return underPrimaryLock(
+    ctx,
+    plan,
+    ({ planned, broken }, primaryDir, current) => {
+      const changesPrimary = (p: Planned): boolean => p.primaryEdits.length > 0 && editMainCf(current, p.primaryEdits) !== current;
+      return { results: planned.map((p) => result(action, p, primaryDir, changesPrimary(p), [], true)), failed: brokenFailures(broken) };
+    },
+    async ({ planned, broken }, primaryDir, current) => {
+      const primaryEdits = planned.flatMap((p) => p.primaryEdits);
+      const next = primaryEdits.length > 0 ? editMainCf(current, primaryEdits) : current;
+      // Each instance's main.cf has a lock of its own, and taking one costs a flock(1)
+      // process: the edits go several at a time (results stay in list order).
+      const applied = await pMap(
+        planned,
+        async (p): Promise<ActionResult | { configDirectory: string; error: string }> => {
+          if (p.primaryEdits.length > 0) return result(action, p, primaryDir, next !== current, [], false);
+          try {
+            const { warnings } = await applySteps(p.steps);
+            return result(action, p, primaryDir, false, warnings, false);
+          } catch (e) {
+            return { configDirectory: p.configDirectory, error: e instanceof Error ? e.message : String(e) };
+          }
+        },
+        { concurrency: EDITS_IN_FLIGHT },
+      );
+      const results: ActionResult[] = [];
+      const failed = [...brokenFailures(broken)];
+      for (const a of applied) {
+        if ('error' in a) failed.push(a);
+        else results.push(a);
+      }
+      return { next: next !== current ? next : undefined, result: { results, failed } };
+    },
+  );
 }
 
 /** The instances EnableTargets name, in list order, each once. */
