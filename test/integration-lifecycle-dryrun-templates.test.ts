@@ -53,6 +53,11 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
 
     expect(await dryRun('create postfix-n --before a --dry-run')).toContain('  edit /etc/postfix/main.cf: multi_instance_directories = /etc/postfix-n /etc/postfix-a\n');
     expect(await dryRun('create postfix-t --template null-client --set relayhost=[relay.example.com] -n')).toContain('  write /etc/postfix-t/main.cf');
+    // --set and --template-dir take one value each, so the name may come after them
+    expect(await dryRun('create --set relayhost=[relay.example.com] --template null-client postfix-t -n')).toContain('  write /etc/postfix-t/main.cf');
+    const greedy = await sb.run('postfleet create postfix-t -s myhostname=a relayhost=b -n');
+    expect(greedy.exitCode).not.toBe(0);
+    expect(greedy.stderr).toBe('postfleet: Unexpected argument: relayhost=b\n');
 
     // import: set-permissions (as postmulti-script runs it), then the list
     const imp = await dryRun('import postfix-b -n');

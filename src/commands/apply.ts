@@ -25,7 +25,7 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
   static override enableJsonFlag = true;
   static override args = { manifest: Args.string({ required: true, description: 'INI manifest file' }) };
   static override flags = {
-    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true }),
+    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true, multipleNonGreedy: true }),
     ...dryRunFlag,
     ...configDirFlag,
   };

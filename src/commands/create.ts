@@ -44,8 +44,8 @@ export default class Create extends PostfleetCommand {
   static override flags = {
     group: Flags.string({ char: 'G', description: 'instance group', helpValue: 'GROUP' }),
     template: Flags.string({ char: 't', description: 'lay this template over the stock prototype', helpValue: 'NAME' }),
-    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true }),
-    set: Flags.string({ char: 's', description: 'template variable or main.cf parameter', helpValue: 'NAME=VALUE', multiple: true }),
+    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true, multipleNonGreedy: true }),
+    set: Flags.string({ char: 's', description: 'template variable or main.cf parameter', helpValue: 'NAME=VALUE', multiple: true, multipleNonGreedy: true }),
     ...placementFlags,
     ...pathFlags,
     ...dryRunFlag,

@@ -14,7 +14,7 @@ export default class Templates extends PostfleetCommand {
   static override examples = ['<%= config.bin %> templates', '<%= config.bin %> templates --template-dir /etc/postfleet/templates --json'];
   static override enableJsonFlag = true;
   static override flags = {
-    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true }),
+    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true, multipleNonGreedy: true }),
   };
 
   async run(): Promise<Row[]> {
