@@ -95,6 +95,32 @@ describe.runIf(requireIntegration())('apply', () => {
     }
   });
 
+  it('create of several names: one transaction, appended in order; single-instance flags refused', async () => {
+    const before = await treeSnapshot(sb);
+    const dry = await sb.run('postfleet create postfix-s1 postfix-s2 --group multi --dry-run');
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^would create postfix-s1:\n[^]*would create postfix-s2:\n[^]*multi_instance_directories \+= \/etc\/postfix-s2\n$/);
+    const refused: Array<[string, string]> = [
+      ['postfleet create postfix-s1 postfix-s2 --first', 'postfleet: --first takes one instance, not 2 (postfix-s1 postfix-s2)\n'],
+      ['postfleet create postfix-s1 postfix-s2 --queue-directory /var/spool/s', 'postfleet: --queue-directory takes one instance, not 2 (postfix-s1 postfix-s2)\n'],
+      ['postfleet create postfix-s1 s2', "postfleet: New instance name must start with 'postfix-': 's2'\n"],
+      ['postfleet create postfix-s1 postfix-s1', 'postfleet: new config_directory=/etc/postfix-s1 is already in use by instance /etc/postfix-s1, config_directory=/etc/postfix-s1\n'],
+    ];
+    for (const [command, error] of refused) {
+      const r = await sb.run(command);
+      expect(r.exitCode, command).not.toBe(0);
+      expect(r.stderr, command).toBe(error);
+    }
+    expect(await treeSnapshot(sb)).toBe(before);
+
+    const made = await sb.run('postfleet create postfix-s1 postfix-s2 postfix-s3 --group multi --json');
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect((JSON.parse(made.stdout) as Array<{ instance: string; action: string }>).map((r) => `${r.action} ${r.instance}`)).toEqual(['create postfix-s1', 'create postfix-s2', 'create postfix-s3']);
+    const dirs = (await sb.runOk('postconf -h multi_instance_directories')).stdout.trim().split(/\s+/);
+    expect(dirs.slice(-3)).toEqual(['/etc/postfix-s1', '/etc/postfix-s2', '/etc/postfix-s3']);
+    expect((await sb.runOk('postmulti -l -g multi')).stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[2])).toEqual(['n', 'n', 'n']);
+  });
+
   it('makes new instances in one transaction: many at once, and a failure midway undoes them all', async () => {
     const many = Array.from({ length: 30 }, (_, k) => `[postfix-m${k}]\ngroup = many\nenabled = ${k % 2 ? 'yes' : 'no'}\n`).join('\n');
     await sb.writeFile('/etc/many.ini', many);
@@ -108,7 +134,7 @@ describe.runIf(requireIntegration())('apply', () => {
     expect(list.map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(Array.from({ length: 30 }, (_, k) => `postfix-m${k} many ${k % 2 ? 'y' : 'n'}`));
     const dirs = (await sb.runOk('postconf -h multi_instance_directories')).stdout.trim().split(/\s+/);
     expect(dirs.slice(-30)).toEqual(Array.from({ length: 30 }, (_, k) => `/etc/postfix-m${k}`));
-    expect(dirs).toHaveLength(32);
+    expect(dirs).toHaveLength(35);
     await sb.backdate('/etc/postfix-m*/main.cf');
     expect((await sb.runOk('postfix -c /etc/postfix-m29 check && echo ok')).stdout).toBe('ok\n');
 

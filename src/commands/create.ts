@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
 import { dryRunFlag, lifecycleContext, placementFlags, renderResult } from '../cli/lifecycle.js';
+import { PostfleetError } from '../instances/errors.js';
 import { checkPrivatePath, type PrivatePathParam } from '../instances/lifecycle/names.js';
 import * as lifecycle from '../instances/lifecycle/operations.js';
 import type { Selection } from '../instances/selection.js';
@@ -33,14 +34,16 @@ export function pathsFromFlags(flags: Record<string, unknown>, names: readonly P
 export default class Create extends PostfleetCommand {
   static override summary = 'Create a new secondary instance (disabled), optionally from a template.';
   static override description =
-    'Makes the config, queue and data directories, builds main.cf from $meta_directory/main.cf.proto (plus the template and --set values) and master.cf from master.cf.proto, sets permissions as postfix set-permissions does, and registers the instance in the primary main.cf — under the same lock as postconf -e, so concurrent creates never lose each other. If the config directory already holds main.cf and master.cf, the instance is imported instead.';
+    'Makes the config, queue and data directories, builds main.cf from $meta_directory/main.cf.proto (plus the template and --set values) and master.cf from master.cf.proto, sets permissions as postfix set-permissions does, and registers the instance in the primary main.cf — under the same lock as postconf -e, so concurrent creates never lose each other. If the config directory already holds main.cf and master.cf, the instance is imported instead. Several names are made in one transaction (all or none) and appended to the list; placement and directory flags then do not apply.';
   static override examples = [
     '<%= config.bin %> create postfix-out --group mta',
     '<%= config.bin %> create postfix-relay --template outbound-relay --set relayhost=[smtp.example.com]:587',
     '<%= config.bin %> create postfix-in --first --dry-run',
+    '<%= config.bin %> create postfix-a postfix-b postfix-c --group mta',
   ];
   static override enableJsonFlag = true;
-  static override args = { name: Args.string({ required: true, description: "instance name, starting with 'postfix-'" }) };
+  static override strict = false;
+  static override args = { name: Args.string({ required: true, description: "instance name, starting with 'postfix-' (several may be given)" }) };
   static override flags = {
     group: Flags.string({ char: 'G', description: 'instance group', helpValue: 'GROUP' }),
     template: Flags.string({ char: 't', description: 'lay this template over the stock prototype', helpValue: 'NAME' }),
@@ -52,12 +55,22 @@ export default class Create extends PostfleetCommand {
     ...configDirFlag,
   };
 
-  async run(): Promise<lifecycle.ActionResult> {
-    const { args, flags } = await this.parse(Create);
+  /** One name: its result. Several: one result each, made in one transaction (appended to the list). */
+  async run(): Promise<lifecycle.ActionResult | lifecycle.ActionResult[]> {
+    const { argv, flags } = await this.parse(Create);
+    const names = argv as string[];
     const settings = parseSetArguments(flags.set ?? []);
     const template = flags.template === undefined ? undefined : loadTemplate(flags.template, templateSearchPath(flags['template-dir']));
-    const result = await lifecycle.create(lifecycleContext(flags), {
-      name: args.name,
+    const ctx = lifecycleContext(flags);
+    if (names.length > 1) {
+      const single = ['before', 'before-group', 'first', 'config-directory', 'queue-directory', 'data-directory'].filter((f) => flags[f as keyof typeof flags] !== undefined && flags[f as keyof typeof flags] !== false);
+      if (single.length > 0) throw new PostfleetError(`--${single[0]} takes one instance, not ${names.length} (${names.join(' ')})`, { value: `--${single[0]}` });
+      const results = await lifecycle.createMany(ctx, names.map((name) => ({ name, group: flags.group, paths: {}, placement: undefined, template, settings })));
+      if (!this.jsonEnabled()) for (const r of results) renderResult(r, (l) => this.log(l));
+      return results;
+    }
+    const result = await lifecycle.create(ctx, {
+      name: names[0]!,
       group: flags.group,
       paths: pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']),
       placement: placementFromFlags(flags),
