@@ -63,8 +63,8 @@ export default class Create extends PostfleetCommand {
     const template = flags.template === undefined ? undefined : loadTemplate(flags.template, templateSearchPath(flags['template-dir']));
     const ctx = lifecycleContext(flags);
     if (names.length > 1) {
-      const single = ['before', 'before-group', 'first', 'config-directory', 'queue-directory', 'data-directory'].filter((f) => flags[f as keyof typeof flags] !== undefined && flags[f as keyof typeof flags] !== false);
-      if (single.length > 0) throw new PostfleetError(`--${single[0]} takes one instance, not ${names.length} (${names.join(' ')})`, { value: `--${single[0]}` });
+      const single = (['before', 'before-group', 'first', 'config-directory', 'queue-directory', 'data-directory'] as const).find((f) => flags[f] !== undefined && flags[f] !== false);
+      if (single !== undefined) throw new PostfleetError(`--${single} takes one instance, not ${names.length} (${names.join(' ')})`, { value: `--${single}` });
       const results = await lifecycle.createMany(ctx, names.map((name) => ({ name, group: flags.group, paths: {}, placement: undefined, template, settings })));
       if (!this.jsonEnabled()) for (const r of results) renderResult(r, (l) => this.log(l));
       return results;

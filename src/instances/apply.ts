@@ -7,7 +7,6 @@
  */
 import type { ActionResult, LifecycleContext } from './lifecycle/operations.js';
 import * as lifecycle from './lifecycle/operations.js';
-import { PostfleetError } from './errors.js';
 import type { Instance } from './instance.js';
 import type { ManifestInstance } from './manifest.js';
 import { readMainCf } from './maincf/defaults.js';
@@ -27,26 +26,20 @@ export interface InstanceOutcome {
 
 export async function applyManifest(ctx: LifecycleContext, manifest: readonly ManifestInstance[], templatePath: readonly string[]): Promise<InstanceOutcome[]> {
   // Resolve every template and variable first: a bad manifest changes nothing.
-  const rendered = manifest.map((m) => renderTemplate(m.template === undefined ? undefined : loadTemplate(m.template, templatePath), m.settings));
+  const templates = manifest.map((m) => (m.template === undefined ? undefined : loadTemplate(m.template, templatePath)));
+  const rendered = manifest.map((m, k) => renderTemplate(templates[k], m.settings));
   // One read of the fleet serves every entry: the manifest names each instance once.
   // createMany reads the fleet again under the lock and refuses a name taken meanwhile.
   const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
   const byName = new Map(fleet.entries.flatMap((e) => (e.kind === 'ok' && e.instance.name !== undefined ? [[e.instance.name, e.instance] as const] : [])));
   const steps: Array<{ name: string; created: boolean; results: ActionResult[]; changes: string[] }> = [];
   // Missing instances: made together, in one transaction (createMany), registered in manifest order.
-  const missing = manifest.filter((m) => !byName.has(m.name));
+  const missing = [...manifest.entries()].filter(([, m]) => !byName.has(m.name));
   const made = await lifecycle.createMany(
     ctx,
-    missing.map((m) => ({
-      name: m.name,
-      group: m.group,
-      paths: m.paths,
-      placement: undefined,
-      template: m.template === undefined ? undefined : loadTemplate(m.template, templatePath),
-      settings: m.settings,
-    })),
+    missing.map(([k, m]) => ({ name: m.name, group: m.group, paths: m.paths, placement: undefined, template: templates[k], settings: m.settings })),
   );
-  const madeByName = new Map(missing.map((m, k) => [m.name, made[k]!]));
+  const madeByName = new Map(missing.map(([, m], j) => [m.name, made[j]!]));
   const toEnable: string[] = [];
   for (const [k, m] of manifest.entries()) {
     const existing = byName.get(m.name);
@@ -71,9 +64,7 @@ export async function applyManifest(ctx: LifecycleContext, manifest: readonly Ma
     steps.push({ name: m.name, created: false, results, changes });
   }
   if (toEnable.length > 0) {
-    const { results, failed } = await lifecycle.setEnabledOf(ctx, { names: toEnable }, true);
-    if (failed[0]) throw new PostfleetError(failed[0].error, { value: failed[0].configDirectory });
-    const enabled = new Map(results.map((r) => [r.instance, r]));
+    const enabled = new Map((await lifecycle.setEnabledOfNamed(ctx, toEnable, true)).map((r) => [r.instance, r]));
     for (const s of steps) {
       const r = enabled.get(s.name);
       if (r) s.results.push(r);

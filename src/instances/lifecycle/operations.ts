@@ -504,9 +504,14 @@ function selectOk(fleet: Fleet, selection: Selection | undefined): Instance {
 /** postmulti's -e enable / -e disable: one instance, named by -i. */
 export async function setEnabled(ctx: LifecycleContext, selection: Selection | undefined, enabled: boolean): Promise<ActionResult> {
   if (selection?.type !== 'name') throw new PostfleetError("Select an instance via '-i name'");
-  const { results, failed } = await setEnabledOf(ctx, { names: [selection.name] }, enabled);
+  return (await setEnabledOfNamed(ctx, [selection.name], enabled))[0]!;
+}
+
+/** setEnabledOf for named instances that must all change: a failed edit is thrown, not reported. */
+export async function setEnabledOfNamed(ctx: LifecycleContext, names: readonly string[], enabled: boolean): Promise<readonly ActionResult[]> {
+  const { results, failed } = await setEnabledOf(ctx, { names }, enabled);
   if (failed[0]) throw new PostfleetError(failed[0].error, { value: failed[0].configDirectory });
-  return results[0]!;
+  return results;
 }
 
 /**
