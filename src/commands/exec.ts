@@ -6,13 +6,13 @@ import { planUnixCommand } from '../instances/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
 import { loadFleetOverlapped } from '../instances/registry.js';
 import type { RunResult } from '../instances/runner.js';
-import { nothingMatchedMessage } from '../instances/selection.js';
+import { nothingSelectedMessage } from '../instances/selection.js';
 
 export default class Exec extends PostfleetCommand {
   static override summary = 'Run a command once per selected instance, with that instance’s settings in the environment.';
   static override description =
     'Exports MAIL_CONFIG, command_directory, daemon_directory, config_directory, queue_directory, data_directory, multi_instance_name, multi_instance_group and multi_instance_enable, and puts $command_directory first in PATH, as postmulti -x does.';
-  static override examples = ['<%= config.bin %> exec -g mta -- postqueue -p', '<%= config.bin %> exec -- sh -c \'echo $multi_instance_name $queue_directory\''];
+  static override examples = ['<%= config.bin %> exec -g mta -- postqueue -p', '<%= config.bin %> exec --enabled -- postqueue -p', '<%= config.bin %> exec -- sh -c \'echo $multi_instance_name $queue_directory\''];
   static override strict = false;
   static override enableJsonFlag = true;
   static override args = { command: Args.string({ required: true, description: 'command, then its arguments (put -- before them)' }) };
@@ -26,7 +26,7 @@ export default class Exec extends PostfleetCommand {
       reverse: flags.reverse,
       path: process.env['PATH'],
     });
-    if (!plan.matched) throw new PostfleetError(nothingMatchedMessage(selection));
+    if (!plan.matched) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     const broken = this.reportBroken(fleet.entries);
     const results = await runWithProgress(plan.runs, {
       parallel: flags.parallel ?? defaultParallelism(),

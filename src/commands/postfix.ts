@@ -7,7 +7,7 @@ import { planPostfixCommand } from '../instances/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
 import { loadFleetOverlapped } from '../instances/registry.js';
 import type { RunResult } from '../instances/runner.js';
-import { nothingMatchedMessage } from '../instances/selection.js';
+import { nothingSelectedMessage } from '../instances/selection.js';
 
 export default class Postfix extends PostfleetCommand {
   static override summary = 'Run a postfix(1) command (start, stop, reload, status, check, …) on the selected instances.';
@@ -15,6 +15,7 @@ export default class Postfix extends PostfleetCommand {
   static override examples = [
     '<%= config.bin %> postfix start',
     '<%= config.bin %> postfix reload -g mta',
+    '<%= config.bin %> postfix reload -g mta -g relay',
     '<%= config.bin %> postfix status -i out --json',
     '<%= config.bin %> postfix stop -P 1',
   ];
@@ -34,7 +35,7 @@ export default class Postfix extends PostfleetCommand {
     const selection = selectionFromFlags(flags);
     const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
     const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, { verbose: flags.verbose });
-    if (!plan.matched) throw new PostfleetError(nothingMatchedMessage(selection));
+    if (!plan.matched) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     const broken = this.reportBroken(fleet.entries);
     const results = await runWithProgress(plan.runs, {
       parallel: flags.parallel ?? defaultParallelism(),

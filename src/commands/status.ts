@@ -3,7 +3,7 @@ import { renderTable } from '../cli/table.js';
 import { configDirFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { PostfleetError } from '../instances/errors.js';
 import { loadFleetOverlapped } from '../instances/registry.js';
-import { nothingMatchedMessage, selectEntries } from '../instances/selection.js';
+import { nothingSelectedMessage, selectFleet } from '../instances/selection.js';
 import { QUEUE_NAMES, readInstanceStatus, type InstanceStatus } from '../instances/status.js';
 
 type Row = InstanceStatus | { instance: string; configDirectory: string; error: string };
@@ -12,7 +12,7 @@ export default class Status extends PostfleetCommand {
   static override summary = 'Show each instance: enabled, running, master PID, and queue counts.';
   static override description =
     'Read natively from $queue_directory/pid/master.pid and the queue directories (incoming, active, deferred, hold, maildrop, corrupt); no postfix(1) process is run.';
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status -g mta --json'];
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status -g mta --json', '<%= config.bin %> status -g mta --enabled --json'];
   static override enableJsonFlag = true;
   static override flags = { ...selectionFlags, ...configDirFlag };
 
@@ -20,8 +20,8 @@ export default class Status extends PostfleetCommand {
     const { flags } = await this.parse(Status);
     const selection = selectionFromFlags(flags);
     const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
-    const selected = selectEntries(fleet.entries, selection);
-    if (selected.length === 0) throw new PostfleetError(nothingMatchedMessage(selection));
+    const selected = selectFleet(fleet.entries, selection);
+    if (selected.length === 0) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     if (this.reportBroken(fleet.entries) > 0) process.exitCode = 1;
     const rows: Row[] = selected.map((e) =>
       e.kind === 'ok'

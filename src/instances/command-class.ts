@@ -7,7 +7,12 @@
  */
 import type { CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
 import { instanceLabel } from './instance.js';
-import { entryMatches, type Selection } from './selection.js';
+import { fleetEntryMatches, fromSelection, type FleetSelection, type Selection } from './selection.js';
+
+/** postmulti's single selection (compat mode) or the modern commands' one. */
+export type AnySelection = Selection | FleetSelection;
+
+const asFleetSelection = (s: AnySelection): FleetSelection => ('selectors' in s ? s : fromSelection(s));
 
 export type CommandClass = 'start' | 'stop' | 'control' | 'other';
 
@@ -47,10 +52,12 @@ export function planPostfixCommand(
   entries: readonly FleetEntry[],
   shared: SharedSettings,
   lists: CommandLists,
-  selection: Selection,
+  selection: AnySelection,
   command: readonly string[],
   options: PlanOptions = {},
 ): Plan {
+  // The state filter narrows the selection first; the command class then applies as usual.
+  const selected = asFleetSelection(selection);
   const [verb = '', ...rest] = command;
   const cls = classifyCommand(verb, lists);
   const reverse = cls === 'stop' ? !options.reverse : Boolean(options.reverse);
@@ -60,12 +67,12 @@ export function planPostfixCommand(
   const broken: FleetEntry[] = [];
   for (const e of ordered) {
     if (e.kind === 'broken') {
-      if (entryMatches(e, selection)) broken.push(e);
+      if (fleetEntryMatches(e, selected)) broken.push(e);
       continue;
     }
     const i = e.instance;
     if (skipDisabled && !i.enabled) continue;
-    if (!entryMatches(e, selection)) continue;
+    if (!fleetEntryMatches(e, selected)) continue;
     const actual = cls === 'start' && !i.enabled ? 'check' : verb;
     runs.push({
       instance: i,
@@ -83,16 +90,17 @@ export function planPostfixCommand(
 export function planUnixCommand(
   entries: readonly FleetEntry[],
   shared: SharedSettings,
-  selection: Selection,
+  selection: AnySelection,
   command: readonly string[],
   options: PlanOptions & { path?: string | undefined } = {},
 ): Plan {
+  const selected = asFleetSelection(selection);
   const [file = '', ...args] = command;
   const ordered = options.reverse ? [...entries].reverse() : [...entries];
   const runs: PlannedRun[] = [];
   const broken: FleetEntry[] = [];
   for (const e of ordered) {
-    if (!entryMatches(e, selection)) continue;
+    if (!fleetEntryMatches(e, selected)) continue;
     if (e.kind === 'broken') {
       broken.push(e);
       continue;
