@@ -205,7 +205,8 @@ describe('ParameterSet', () => {
     const p = set('queue_directory = /q\ndata_directory = ${queue_directory}/data\nmyhostname = mx.test\n');
     expect(p.get('queue_directory')).toBe('/q');
     expect(p.get('data_directory')).toBe('/q/data');
-    expect(p.get('mydestination')).toBe('mx.test, localhost.example');
+    // postconf derives mydomain from main.cf's myhostname (after its first dot).
+    expect(p.get('mydestination')).toBe('mx.test, localhost.test');
     expect(p.get('multi_instance_enable')).toBe('no');
   });
 

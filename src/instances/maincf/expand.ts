@@ -438,6 +438,19 @@ export function normalizePrinted(value: string): string {
     .join(' ');
 }
 
+/**
+ * The host name of `postconf -d myhostname` when Postfix had to append
+ * ".localdomain" to it (gethostname() gave no dot). A host really named
+ * NAME.localdomain looks the same; it would only matter with a main.cf
+ * that sets mydomain and not myhostname.
+ */
+function dotlessHostName(defaults: ReadonlyMap<string, string>): string | undefined {
+  const host = defaults.get('myhostname');
+  if (host === undefined || !host.endsWith('.localdomain')) return undefined;
+  const bare = host.slice(0, -'.localdomain'.length);
+  return bare.includes('.') || bare === '' ? undefined : bare;
+}
+
 export interface ParameterSetOptions {
   /**
    * The directory main.cf was read from. `postconf -c DIR` reports DIR as
@@ -474,6 +487,26 @@ export class ParameterSet {
     const explicit = this.settings.get(name);
     if (explicit !== undefined) return explicit;
     if (name === 'config_directory' && this.options.configDirectory !== undefined) return this.options.configDirectory;
+    if (name === 'myhostname' && this.settings.has('mydomain')) {
+      // postconf's default is the host name, with "." and $mydomain (evaluated)
+      // appended when it has no dot (pcf_check_myhostname()); `postconf -d`
+      // shows it with "localdomain" in place of $mydomain. Evaluated without
+      // myhostname, as postconf does while it computes it.
+      const bare = dotlessHostName(this.defaults);
+      if (bare !== undefined) {
+        const withoutHostname = new ParameterSet(new Map([...this.settings, ['myhostname', '']]), this.defaults, this.options);
+        return `${bare}.${withoutHostname.get('mydomain')}`;
+      }
+    }
+    if (name === 'mydomain') {
+      // postconf computes this default from the main.cf's own myhostname, raw
+      // (pcf_check_mydomainname()): what follows its first dot, else localdomain.
+      const host = this.settings.get('myhostname');
+      if (host !== undefined) {
+        const dot = host.indexOf('.');
+        return dot >= 0 ? host.slice(dot + 1) : 'localdomain';
+      }
+    }
     return this.defaults.get(name);
   }
 
