@@ -1,0 +1,95 @@
+/**
+ * What the check looks at, gathered from the files and /proc: each
+ * instance's parameters and master.cf, whether its master runs, which of
+ * its directories exist, and instance-looking directories nobody listed.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { instanceLabel, type Instance } from '../instance.js';
+import { ParameterSet } from '../maincf/expand.js';
+import { parseMasterCf, type MasterEntry } from '../mastercf/parse.js';
+import { readTcpPorts } from '../mastercf/ports.js';
+import type { Fleet } from '../registry.js';
+import { readInstanceStatus } from '../status.js';
+import type { FleetFacts, InstanceFacts } from './problems.js';
+
+function readMaster(configDirectory: string): readonly MasterEntry[] | { error: string } {
+  const path = `${configDirectory}/master.cf`;
+  try {
+    return parseMasterCf(readFileSync(path, 'utf8'), path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { error: err.code !== undefined ? `cannot read ${path}: ${err.code}` : err.message };
+  }
+}
+
+const isDirectory = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+export function instanceFacts(i: Instance, parameters: ParameterSet): InstanceFacts {
+  const missing = [
+    ['config_directory', i.configDirectory],
+    ['queue_directory', i.queueDirectory],
+    ['data_directory', i.dataDirectory],
+  ]
+    .filter(([, path]) => !isDirectory(path!))
+    .map(([param, path]) => ({ param: param!, path: path! }));
+  return {
+    instance: i,
+    label: instanceLabel(i),
+    parameters,
+    master: readMaster(i.configDirectory),
+    running: readInstanceStatus(i).running,
+    missing,
+  };
+}
+
+/**
+ * An instance that is only planned (create, apply): its main.cf settings and
+ * master.cf text as they would be written. Not running, no directory missing.
+ */
+export function plannedInstanceFacts(i: Instance, settings: ReadonlyMap<string, string>, defaults: ReadonlyMap<string, string>, masterCf: string): InstanceFacts {
+  let master: InstanceFacts['master'];
+  try {
+    master = parseMasterCf(masterCf, `${i.configDirectory}/master.cf`);
+  } catch (e) {
+    master = { error: (e as Error).message };
+  }
+  const parameters = new ParameterSet(settings, defaults, { configDirectory: i.configDirectory });
+  return { instance: i, label: instanceLabel(i), parameters, master, running: undefined, missing: [] };
+}
+
+/** `/etc/postfix-*` (siblings of the primary named like it) holding a main.cf, not in the list. */
+export function unlistedDirectories(fleet: Fleet): string[] {
+  const primary = fleet.primaryConfigDirectory;
+  const parent = dirname(primary);
+  const prefix = `${basename(primary)}-`;
+  const listed = new Set(fleet.entries.map((e) => (e.kind === 'ok' ? e.instance.configDirectory : e.broken.configDirectory)));
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith(prefix))
+    .map((n) => join(parent, n))
+    .filter((d) => !listed.has(d) && isDirectory(d) && existsSync(`${d}/main.cf`))
+    .sort();
+}
+
+/** Facts of the whole fleet (the check looks across it whatever is selected). */
+export function gatherFleetFacts(fleet: Fleet, parametersOf: (i: Instance) => ParameterSet, extra: readonly InstanceFacts[] = []): FleetFacts {
+  const ports = readTcpPorts();
+  return {
+    instances: [...fleet.entries.flatMap((e) => (e.kind === 'ok' ? [instanceFacts(e.instance, parametersOf(e.instance))] : [])), ...extra],
+    broken: fleet.entries.flatMap((e) => (e.kind === 'broken' ? [e.broken] : [])),
+    unlisted: unlistedDirectories(fleet),
+    port: (name) => ports.get(name),
+  };
+}
