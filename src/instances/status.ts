@@ -3,12 +3,12 @@
  * directories. No postfix(1) process per instance (postmulti -p status spawns
  * several per instance), so a thousand instances take a fraction of a second.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Instance } from './instance.js';
 import { instanceLabel } from './instance.js';
+import { QUEUE_NAMES, scanQueue, type QueueName } from './queue.js';
 
-export const QUEUE_NAMES = ['incoming', 'active', 'deferred', 'hold', 'maildrop', 'corrupt'] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
+export { QUEUE_NAMES, type QueueName } from './queue.js';
 
 export interface InstanceStatus {
   readonly instance: string;
@@ -48,7 +48,7 @@ export function parsePidFile(text: string): number | null {
   return pid > 0 ? pid : null;
 }
 
-function readMasterPid(queueDirectory: string): number | null {
+export function readMasterPid(queueDirectory: string): number | null {
   try {
     return parsePidFile(readFileSync(`${queueDirectory}/pid/master.pid`, 'latin1'));
   } catch {
@@ -57,7 +57,7 @@ function readMasterPid(queueDirectory: string): number | null {
 }
 
 /** A stale pid file may name a recycled pid: the process must be a master. */
-function isMasterRunning(pid: number): boolean {
+export function isMasterRunning(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'latin1').trim() === 'master';
   } catch {
@@ -67,16 +67,5 @@ function isMasterRunning(pid: number): boolean {
 
 /** Messages are files; deferred and friends hash them into subdirectories. */
 export function countQueueFiles(dir: string): number | null {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return null;
-  }
-  let n = 0;
-  for (const e of entries) {
-    if (e.isDirectory()) n += countQueueFiles(`${dir}/${e.name}`) ?? 0;
-    else if (e.isFile()) n += 1;
-  }
-  return n;
+  return scanQueue(dir, false)?.messages ?? null;
 }

@@ -1,0 +1,41 @@
+import * as Flags from '@oclif/core/flags';
+import { PostfleetCommand } from '../cli/base.js';
+import { configDirFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
+import { gatherFleetFacts } from '../instances/check/facts.js';
+import { checkFleet } from '../instances/check/problems.js';
+import { PostfleetError } from '../instances/errors.js';
+import { renderMetrics, writeTextfile } from '../instances/metrics.js';
+import { loadFleetParameters } from '../instances/parameters.js';
+import { nothingSelectedMessage, selectFleet } from '../instances/selection.js';
+
+export default class Metrics extends PostfleetCommand {
+  static override summary = 'Print Prometheus metrics of the selected instances, or write them for node_exporter.';
+  static override description =
+    'Per instance (labels postfix_instance and group): up, enabled, messages and oldest message age per queue ' +
+    '(incoming, active, deferred, hold, maildrop, corrupt), and the problems postfleet check finds, by severity. ' +
+    'Queues are read natively. --textfile writes FILE (*.prom) atomically for the textfile collector.';
+  static override examples = [
+    '<%= config.bin %> metrics',
+    '<%= config.bin %> metrics -g mta --enabled',
+    '<%= config.bin %> metrics --textfile /var/lib/prometheus/node-exporter/postfleet.prom',
+  ];
+  static override flags = {
+    ...selectionFlags,
+    ...configDirFlag,
+    textfile: Flags.string({ description: "write the metrics to FILE (*.prom) atomically, for node_exporter's textfile collector", helpValue: 'FILE' }),
+  };
+
+  async run(): Promise<string> {
+    const { flags } = await this.parse(Metrics);
+    const selection = selectionFromFlags(flags);
+    const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: flags['config-dir'] });
+    const selected = selectFleet(fleet.entries, selection);
+    if (selected.length === 0) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
+    if (this.reportBroken(fleet.entries) > 0) process.exitCode = 1;
+    const problems = checkFleet(gatherFleetFacts(fleet, parametersOf));
+    const text = await renderMetrics({ selected, problems, now: Date.now() });
+    if (flags.textfile === undefined) process.stdout.write(text);
+    else writeTextfile(flags.textfile, text);
+    return text;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Prometheus metrics of the selected instances, per instance (label
+ * postfix_instance, plus group; never the reserved `instance`): up, enabled,
+ * messages and oldest message age per queue, check problems by severity.
+ * Rendered by prom-client's registry in the text exposition format, no
+ * timestamps (node_exporter's textfile collector refuses them).
+ */
+import { randomBytes } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { Gauge, Registry } from 'prom-client';
+import type { Problem, Severity } from './check/problems.js';
+import { PostfleetError } from './errors.js';
+import { instanceLabel, type FleetEntry } from './instance.js';
+import { QUEUE_NAMES, scanQueues } from './queue.js';
+import { isMasterRunning, readMasterPid } from './status.js';
+
+const SEVERITIES: readonly Severity[] = ['error', 'warning'];
+
+export interface MetricsInput {
+  /** The selected entries, in list order. */
+  readonly selected: readonly FleetEntry[];
+  /** Problems of the check, each counted for every instance it names. */
+  readonly problems: readonly Problem[];
+  /** Now, for message ages (ms since the epoch). */
+  readonly now: number;
+}
+
+export async function renderMetrics(input: MetricsInput): Promise<string> {
+  const registry = new Registry();
+  const labels = ['postfix_instance', 'group'] as const;
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> =>
+    new Gauge({ name, help, labelNames: labelNames as L[], registers: [registry] });
+  const up = gauge('postfleet_instance_up', 'Whether the instance's master(8) runs (1) or not (0).', labels);
+  const enabled = gauge('postfleet_instance_enabled', 'multi_instance_enable of the instance (the primary of a single-instance host counts as enabled).', labels);
+  const messages = gauge('postfleet_queue_messages', 'Messages in the queue.', [...labels, 'queue']);
+  const age = gauge('postfleet_queue_oldest_message_age_seconds', 'Age of the oldest message in the queue, by its arrival time (0 when empty).', [...labels, 'queue']);
+  const problems = gauge('postfleet_check_problems', 'Problems postfleet check reports that concern the instance, by severity.', [...labels, 'severity']);
+  const broken = gauge('postfleet_broken_instances', 'Selected instances that cannot be loaded (unreadable main.cf, conflicts).', []);
+
+  let brokenCount = 0;
+  for (const e of input.selected) {
+    if (e.kind === 'broken') {
+      brokenCount++;
+      continue;
+    }
+    const i = e.instance;
+    const l = { postfix_instance: instanceLabel(i), group: i.group ?? '' };
+    const pid = readMasterPid(i.queueDirectory);
+    up.set(l, pid !== null && isMasterRunning(pid) ? 1 : 0);
+    enabled.set(l, i.enabled ? 1 : 0);
+    const queues = scanQueues(i.queueDirectory);
+    for (const q of QUEUE_NAMES) {
+      const scan = queues[q];
+      messages.set({ ...l, queue: q }, scan?.messages ?? 0);
+      const oldest = scan?.oldestArrivalMs ?? null;
+      age.set({ ...l, queue: q }, oldest === null ? 0 : Math.max(0, Math.round((input.now - oldest) / 1000)));
+    }
+    for (const severity of SEVERITIES) {
+      problems.set({ ...l, severity }, input.problems.filter((p) => p.severity === severity && p.instances.includes(l.postfix_instance)).length);
+    }
+  }
+  broken.set(brokenCount);
+  return registry.metrics();
+}
+
+/**
+ * Writes the textfile collector's file atomically: a temporary file in the
+ * same directory (the collector reads only *.prom, so it never sees it),
+ * then rename(2) over the target.
+ */
+export function writeTextfile(path: string, text: string): void {
+  if (!path.endsWith('.prom')) throw new PostfleetError(`textfile '${path}' must end in .prom (node_exporter's textfile collector reads only those)`, { value: path });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never made
+    }
+    throw new PostfleetError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { value: path });
+  }
+}
