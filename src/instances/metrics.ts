@@ -31,7 +31,7 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
   const labels = ['postfix_instance', 'group'] as const;
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> =>
     new Gauge({ name, help, labelNames: labelNames as L[], registers: [registry] });
-  const up = gauge('postfleet_instance_up', 'Whether the instance's master(8) runs (1) or not (0).', labels);
+  const up = gauge('postfleet_instance_up', 'Whether the master(8) of the instance runs (1) or not (0).', labels);
   const enabled = gauge('postfleet_instance_enabled', 'multi_instance_enable of the instance (the primary of a single-instance host counts as enabled).', labels);
   const messages = gauge('postfleet_queue_messages', 'Messages in the queue.', [...labels, 'queue']);
   const age = gauge('postfleet_queue_oldest_message_age_seconds', 'Age of the oldest message in the queue, by its arrival time (0 when empty).', [...labels, 'queue']);
