@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Side-by-side benchmarks of postfleet against the real postmulti(1).
 //
-//   node bench/run.js [--quick] [--only=listing,status,memory,startstop,lifecycle,bulk] [--keep]
+//   node bench/run.js [--quick] [--only=listing,status,memory,queue,startstop,lifecycle,bulk] [--keep]
 //                     [--out=DIR] [--no-hyperfine]
 //
 // Must run as root. It re-runs itself as PID 2 of a private PID + mount namespace
@@ -22,6 +22,7 @@ import {
   sleep, stats, timed, timedConcurrent, waitMasters,
 } from './lib/util.js';
 import { renderReport } from './lib/report.js';
+import { queuePhase } from './lib/queue-phase.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
@@ -58,7 +59,7 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(2);
   }
 }
-const PHASES = ['listing', 'status', 'memory', 'startstop', 'lifecycle', 'bulk'];
+const PHASES = ['listing', 'status', 'memory', 'queue', 'startstop', 'lifecycle', 'bulk'];
 if (opt.only) {
   for (const p of opt.only) if (!PHASES.includes(p)) { console.error(`bench: unknown phase ${p}`); process.exit(2); }
 }
@@ -173,6 +174,9 @@ async function inside(work) {
     runsMem: Q ? 1 : 3,
     bulkN: Q ? 4 : 20,
     bulkCreate: Q ? 10 : 200,
+    queueN: Q ? 40 : 1000,
+    queuePer: 10,
+    postqueueK: Q ? 3 : 20,
     runsBulk: Q ? 1 : 2,
     hyperfine: opt.hyperfine && haveCommand('hyperfine'),
   };
@@ -186,6 +190,7 @@ async function inside(work) {
     startstop: null,
     lifecycle: null,
     bulk: null,
+    queue: null,
     problems: [],
     load: [],
   };
@@ -317,6 +322,14 @@ async function inside(work) {
         save();
       }
     }
+  }
+
+  // ---------------------------------------------------------------- queue metrics
+  if (want('queue')) {
+    log('queue metrics');
+    sampleLoad('queue');
+    results.queue = await queuePhase({ cfg, PF, M, mkfleet, requireStopped, problem, backdate, settle });
+    save();
   }
 
   // ---------------------------------------------------------------- start / stop

@@ -1,4 +1,5 @@
 import { stats } from './util.js';
+import { renderQueueSection } from './queue-phase.js';
 // Renders bench/results.json (the object) as bench/RESULTS.md.
 
 const fmt = (s) => {
@@ -55,6 +56,10 @@ export function computeTargets(r) {
     const K = r.config.creates;
     const x = speedup(lc.many.postmultiLoop.stats, lc.many.postfleetConcurrent.stats);
     t.push({ target: `${K} creates ≥5x faster than postmulti's loop — ${K} concurrent \`postfleet create\``, measured: `${fmt(lc.many.postmultiLoop.stats?.median)} / ${fmt(lc.many.postfleetConcurrent.stats?.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 5 });
+  }
+  const q = r.queue;
+  if (q?.metrics?.n) {
+    t.push({ target: `\`postfleet metrics\` of ${q.n} instances with ${q.messages} queued messages under 1 s`, measured: fmt(q.metrics.median), value: q.metrics.median, met: q.metrics.median < 1 });
   }
   return t;
 }
@@ -170,6 +175,7 @@ export function renderReport(r) {
       p();
     }
   }
+  if (r.queue) out.push(...renderQueueSection(r.queue, { fmt, cell, fx }));
   const ssz = Object.keys(r.status ?? {}).map(Number).sort((a, b) => a - b);
   if (ssz.length) {
     p('## Status (all masters stopped)');
