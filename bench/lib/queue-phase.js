@@ -5,6 +5,7 @@
 // started (no inet listener: the instances keep create's master_service_disable = inet), the
 // loop over them is timed, and its per-instance cost is reported with the extrapolation to N
 // marked as such.
+import { chownSync, copyFileSync, mkdirSync, statSync, utimesSync } from 'node:fs';
 import { capture, log, sh } from './util.js';
 
 /**
@@ -18,20 +19,25 @@ q0=/var/spool/postfix-b0
 postconf -c /etc/postfix-b0 -e 'authorized_submit_users = static:anyone'
 rm -f $q0/maildrop/*
 printf 'Subject: bench\n\nbody\n' | MAIL_CONFIG=/etc/postfix-b0 sendmail -f a@bench.test b@bench.test
-src=$(ls $q0/maildrop/* | head -n 1)
-mv "$src" /tmp/bench-queue-file
-for ((k = 0; k < ${n}; k++)); do
-  q=/var/spool/postfix-b$k
-  mkdir -p $q/deferred/B
-  for ((m = 0; m < ${per}; m++)); do
-    # Valid short queue IDs (hex), deferred ones in their hash directory with the next attempt
-    # a day ahead (as qmgr leaves them), so that running masters leave every message where it is.
-    id=$(printf 'B%05X' $m)
-    if ((m % 2)); then cp /tmp/bench-queue-file $q/hold/$id; else cp /tmp/bench-queue-file $q/deferred/B/$id; touch -d '+1 day' $q/deferred/B/$id; fi
-  done
-  chown -R postfix $q/deferred/B $q/hold
-done
+mv "$(ls $q0/maildrop/* | head -n 1)" /tmp/bench-queue-file
 `);
+  // Copies made here rather than by a shell loop: 10 000 files in a second, not minutes.
+  const { uid, gid } = statSync('/var/spool/postfix-b0/hold');
+  const dayAhead = new Date(Date.now() + 86_400_000);
+  for (let k = 0; k < n; k++) {
+    const q = `/var/spool/postfix-b${k}`;
+    mkdirSync(`${q}/deferred/B`, { recursive: true });
+    chownSync(`${q}/deferred/B`, uid, gid);
+    for (let m = 0; m < per; m++) {
+      // Valid short queue IDs (hex), deferred ones in their hash directory with the next
+      // attempt a day ahead (as qmgr leaves them), so that running masters leave them be.
+      const id = `B${m.toString(16).toUpperCase().padStart(5, '0')}`;
+      const file = m % 2 ? `${q}/hold/${id}` : `${q}/deferred/B/${id}`;
+      copyFileSync('/tmp/bench-queue-file', file);
+      chownSync(file, uid, gid);
+      if (!(m % 2)) utimesSync(file, dayAhead, dayAhead);
+    }
+  }
 }
 
 function unseedQueues(n) {

@@ -10,13 +10,25 @@ import { ParameterSet } from '../maincf/expand.js';
 import { parseMasterCf, type MasterEntry } from '../mastercf/parse.js';
 import { readTcpPorts } from '../mastercf/ports.js';
 import type { Fleet } from '../registry.js';
-import { readInstanceStatus } from '../status.js';
+import { isMasterRunning, readMasterPid } from '../status.js';
 import type { FleetFacts, InstanceFacts } from './problems.js';
 
-function readMaster(configDirectory: string): readonly MasterEntry[] | { error: string } {
+/**
+ * Parsed master.cf files by content: a fleet's instances mostly carry the
+ * same file (made from one prototype), which is then parsed once.
+ */
+export type MasterCache = Map<string, readonly MasterEntry[]>;
+
+function readMaster(configDirectory: string, cache: MasterCache = new Map()): readonly MasterEntry[] | { error: string } {
   const path = `${configDirectory}/master.cf`;
   try {
-    return parseMasterCf(readFileSync(path, 'utf8'), path);
+    const text = readFileSync(path, 'utf8');
+    let entries = cache.get(text);
+    if (entries === undefined) {
+      entries = parseMasterCf(text, path);
+      cache.set(text, entries);
+    }
+    return entries;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return { error: err.code !== undefined ? `cannot read ${path}: ${err.code}` : err.message };
@@ -31,7 +43,13 @@ const isDirectory = (path: string): boolean => {
   }
 };
 
-export function instanceFacts(i: Instance, parameters: ParameterSet): InstanceFacts {
+/** The master's pid file names a live master (no queue is read: metrics reads them once, itself). */
+function isRunning(queueDirectory: string): boolean {
+  const pid = readMasterPid(queueDirectory);
+  return pid !== null && isMasterRunning(pid);
+}
+
+export function instanceFacts(i: Instance, parameters: ParameterSet, masters?: MasterCache): InstanceFacts {
   const missing = [
     ['config_directory', i.configDirectory],
     ['queue_directory', i.queueDirectory],
@@ -43,8 +61,8 @@ export function instanceFacts(i: Instance, parameters: ParameterSet): InstanceFa
     instance: i,
     label: instanceLabel(i),
     parameters,
-    master: readMaster(i.configDirectory),
-    running: readInstanceStatus(i).running,
+    master: readMaster(i.configDirectory, masters),
+    running: isRunning(i.queueDirectory),
     missing,
   };
 }
@@ -86,8 +104,9 @@ export function unlistedDirectories(fleet: Fleet): string[] {
 /** Facts of the whole fleet (the check looks across it whatever is selected). */
 export function gatherFleetFacts(fleet: Fleet, parametersOf: (i: Instance) => ParameterSet, extra: readonly InstanceFacts[] = []): FleetFacts {
   const ports = readTcpPorts();
+  const masters: MasterCache = new Map();
   return {
-    instances: [...fleet.entries.flatMap((e) => (e.kind === 'ok' ? [instanceFacts(e.instance, parametersOf(e.instance))] : [])), ...extra],
+    instances: [...fleet.entries.flatMap((e) => (e.kind === 'ok' ? [instanceFacts(e.instance, parametersOf(e.instance), masters)] : [])), ...extra],
     broken: fleet.entries.flatMap((e) => (e.kind === 'broken' ? [e.broken] : [])),
     unlisted: unlistedDirectories(fleet),
     port: (name) => ports.get(name),

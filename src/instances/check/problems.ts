@@ -188,21 +188,24 @@ function destinations(f: InstanceFacts): Listener[] {
 }
 
 function checkHostnames(facts: FleetFacts, out: Problem[]): void {
-  const enabled = facts.instances.filter((f) => f.instance.enabled);
-  const listeners = new Map(enabled.map((f) => [f, instanceListeners(f, facts.port)]));
   const resolve = (l: Listener): Listener => (typeof l.port === 'string' ? { ...l, port: facts.port(l.port) ?? l.port } : l);
-  for (const a of enabled) {
-    const dest = destinations(a).map(resolve);
-    for (const b of enabled) {
-      if (a === b || value(a, 'myhostname') !== value(b, 'myhostname')) continue;
-      if (!dest.some((d) => listeners.get(b)!.some((l) => listenersClash(d, l)))) continue;
-      out.push({
-        severity: 'warning',
-        check: 'myhostname',
-        instances: [a.label, b.label],
-        settings: [setting(a, 'myhostname'), setting(b, 'myhostname')],
-        message: `${a.label} passes mail to ${b.label} and both are '${value(a, 'myhostname')}': ${b.label} takes it for a loop back to itself`,
-      });
+  // Only instances with the same host name can loop: compare within each name.
+  for (const group of groupBy(facts.instances.filter((f) => f.instance.enabled), (f) => value(f, 'myhostname')).values()) {
+    if (group.length < 2) continue;
+    const listeners = new Map(group.map((f) => [f, instanceListeners(f, facts.port)]));
+    for (const a of group) {
+      const dest = destinations(a).map(resolve);
+      if (dest.length === 0) continue;
+      for (const b of group) {
+        if (a === b || !dest.some((d) => listeners.get(b)!.some((l) => listenersClash(d, l)))) continue;
+        out.push({
+          severity: 'warning',
+          check: 'myhostname',
+          instances: [a.label, b.label],
+          settings: [setting(a, 'myhostname'), setting(b, 'myhostname')],
+          message: `${a.label} passes mail to ${b.label} and both are '${value(a, 'myhostname')}': ${b.label} takes it for a loop back to itself`,
+        });
+      }
     }
   }
 }

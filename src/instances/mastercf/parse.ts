@@ -121,10 +121,18 @@ const FLAG = /^[yn-]$/;
 export function parseMasterCf(text: string, source = 'master.cf'): MasterEntry[] {
   const bytes = Buffer.from(text, 'utf8');
   const entries: MasterEntry[] = [];
+  // Line numbers by binary search over the newline offsets, found once.
+  const newlines: number[] = [];
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) newlines.push(i);
   const lineAt = (offset: number): number => {
-    let line = 1;
-    for (let i = bytes.indexOf(10); i >= 0 && i < offset; i = bytes.indexOf(10, i + 1)) line++;
-    return line;
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (newlines[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
   };
   scanLogicalLines(bytes, (buf, start, end, offset) => {
     const logical = buf.toString('utf8', start, end);
