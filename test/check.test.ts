@@ -151,3 +151,30 @@ describe('postfix check messages', () => {
     ]);
   });
 });
+
+describe('problemsAddedBy (the API for create and apply)', () => {
+  it('reads the fleet from its files and reports only what the planned instance adds', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { loadFleet } = await import('../src/instances/registry.js');
+    const { problemsAddedBy } = await import('../src/instances/check/facts.js');
+    const root = mkdtempSync(`${tmpdir()}/postfleet-planned-`);
+    try {
+      const master = 'smtp inet n - y - - smtpd\n';
+      const dirs = { p: `${root}/postfix`, a: `${root}/postfix-a` };
+      for (const d of Object.values(dirs)) mkdirSync(d);
+      writeFileSync(`${dirs.p}/main.cf`, `multi_instance_enable = yes\nmulti_instance_directories = ${dirs.a}\ninet_interfaces = 192.0.2.1\n`);
+      writeFileSync(`${dirs.a}/main.cf`, `multi_instance_name = postfix-a\nmulti_instance_enable = yes\nqueue_directory = ${root}/qa\ndata_directory = ${root}/da\ninet_interfaces = 192.0.2.2\n`);
+      for (const d of Object.values(dirs)) writeFileSync(`${d}/master.cf`, master);
+      const defaults = new Map([...DEFAULTS, ['command_directory', root], ['daemon_directory', root], ['shlib_directory', root], ['meta_directory', root], ['queue_directory', `${root}/qp`], ['config_directory', dirs.p], ['postmulti_start_commands', 'start'], ['postmulti_stop_commands', 'stop'], ['postmulti_control_commands', 'reload'], ['multi_instance_directories', ''], ['multi_instance_group', '']]);
+      const fleet = loadFleet({ configDirectory: dirs.p, defaults });
+      const b: Instance = { configDirectory: `${root}/postfix-b`, queueDirectory: `${root}/qb`, dataDirectory: `${root}/db`, name: 'postfix-b', group: undefined, enabled: true, primary: false };
+      const planned = plannedInstanceFacts(b, new Map([['multi_instance_name', 'postfix-b'], ['data_directory', b.dataDirectory], ['syslog_name', 'postfix-a'], ['inet_interfaces', '192.0.2.2']]), defaults, master);
+      const added = problemsAddedBy(fleet, [planned]).map((p) => `${p.severity} ${p.check} ${p.instances.join('+')}`);
+      // The fleet's own problems (its masters are not running) are not the new instance's.
+      expect(added).toEqual(['error listener-clash postfix-a+postfix-b', 'error syslog-name postfix-a+postfix-b']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

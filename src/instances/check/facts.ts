@@ -11,7 +11,8 @@ import { parseMasterCf, type MasterEntry } from '../mastercf/parse.js';
 import { readTcpPorts } from '../mastercf/ports.js';
 import type { Fleet } from '../registry.js';
 import { isMasterRunning, readMasterPid } from '../status.js';
-import type { FleetFacts, InstanceFacts } from './problems.js';
+import { parametersFrom } from '../parameters.js';
+import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
 
 /**
  * Parsed master.cf files by content: a fleet's instances mostly carry the
@@ -111,4 +112,14 @@ export function gatherFleetFacts(fleet: Fleet, parametersOf: (i: Instance) => Pa
     unlisted: unlistedDirectories(fleet),
     port: (name) => ports.get(name),
   };
+}
+
+/**
+ * The problems that planned instances (plannedInstanceFacts()) would add to
+ * the fleet as it is: what create and apply print before (or after) they
+ * write. Keep the errors with `.filter((p) => p.severity === 'error')`.
+ */
+export function problemsAddedBy(fleet: Fleet, planned: readonly InstanceFacts[], parametersOf: (i: Instance) => ParameterSet = parametersFrom(fleet)): Problem[] {
+  const before = gatherFleetFacts(fleet, parametersOf);
+  return problemsIntroduced(before, { ...before, instances: [...before.instances, ...planned] });
 }
