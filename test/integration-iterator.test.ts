@@ -329,7 +329,9 @@ describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on o
       [['list', '--bogus'], /--bogus/],
       [['list', '-g'], /--group/],
       [['list', '-a', '-g', 'mta'], /--group=mta/],
-      [['list', '-i', 'a', '-g', 'mta'], /--instance=a/],
+      // (-i with -g is a union now, issue 9: test/integration-config-get.test.ts)
+      [['list', '-a', '-i', 'a'], /--instance=a/],
+      [['list', '--enabled', '--disabled'], /--disabled/],
       [['status', '-P', '2'], /-P/],
       [['postfix', 'start', '-P', '0'], /--parallel.*0/],
       [['postfix', 'start', '--parallel', 'many'], /--parallel.*many/],
