@@ -12,7 +12,7 @@ import { matchesSelection, type Selection } from '../selection.js';
 import type { Snapshot } from './snapshot.js';
 import { describeEdit, type Step } from './steps.js';
 
-export type Action = 'init' | 'create' | 'import' | 'deport' | 'destroy' | 'enable' | 'disable' | 'assign' | 'update';
+export type Action = 'init' | 'create' | 'import' | 'deport' | 'destroy' | 'enable' | 'disable' | 'assign' | 'update' | 'set' | 'unset';
 
 export interface InstancePlan {
   readonly action: Action;

@@ -4,8 +4,9 @@
  * fails, the steps already done are undone in reverse and nothing is left
  * half-made.
  */
-import { chmodSync, chownSync, lchownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname } from 'node:path';
+import { execa } from 'execa';
 import { PostfleetError } from '../errors.js';
 import { editMainCfFile, withMainCfLock } from '../maincf/write.js';
 import type { MainCfEdit } from '../maincf/edit.js';
@@ -93,7 +94,7 @@ async function applyStep(s: Step, undo: UndoLog, warnings: string[]): Promise<vo
       return;
     }
     case 'edit': {
-      const times = statSync(`${s.configDirectory}/main.cf`, { throwIfNoEntry: false });
+      const times = statSync(`${s.configDirectory}/main.cf`, { bigint: true, throwIfNoEntry: false });
       const { before, changed } = await editMainCfFile(s.configDirectory, s.edits);
       if (changed) undo.push(() => restoreMainCf(s.configDirectory, before, times));
       return;
@@ -123,10 +124,15 @@ async function applyStep(s: Step, undo: UndoLog, warnings: string[]): Promise<vo
   }
 }
 
-/** The text as it was, under the lock; and its times, so that an undone edit leaves no trace. */
-async function restoreMainCf(configDirectory: string, text: string, times: Stats | undefined): Promise<void> {
+/** The text as it was, under the lock; and its times to the nanosecond, so that an undone edit leaves no trace. */
+async function restoreMainCf(configDirectory: string, text: string, times: BigIntStats | undefined): Promise<void> {
+  const path = `${configDirectory}/main.cf`;
   await withMainCfLock(configDirectory, () => ({ next: text, result: undefined }));
-  if (times) utimesSync(`${configDirectory}/main.cf`, times.atime, times.mtime);
+  if (!times) return;
+  // utimes() takes a double: touch(1) keeps the nanoseconds.
+  const at = (ns: bigint): string => `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+  await execa('touch', ['-c', '-a', '-d', at(times.atimeNs), path]);
+  await execa('touch', ['-c', '-m', '-d', at(times.mtimeNs), path]);
 }
 
 function fsError(what: string, path: string, e: unknown): PostfleetError {
