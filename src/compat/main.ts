@@ -6,7 +6,7 @@
  */
 import { planPostfixCommand, planUnixCommand, type Plan } from '../instances/command-class.js';
 import { isPostfleetError } from '../instances/errors.js';
-import { describeBroken, type FleetEntry } from '../instances/instance.js';
+import { reportBroken } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaultsInBackground } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
@@ -56,7 +56,7 @@ async function compat(args: readonly string[]): Promise<number> {
   const fleet = loadFleet({ defaults, read });
   cache?.save();
   const selection: Selection = request.selection ?? { type: 'all' };
-  const brokenCount = reportBroken(fleet.entries);
+  const brokenCount = reportBroken(fleet.entries, (line) => process.stderr.write(`${PROG}: warning: ${line}\n`));
   let status: number;
   if (request.mode === 'list') status = list(fleet, selection, request);
   else status = await iterate(fleet, selection, request);
@@ -68,16 +68,6 @@ function fatal(message: string): number {
   return 1;
 }
 
-/** Fault isolation: a broken instance is named on stderr and skipped. */
-function reportBroken(entries: readonly FleetEntry[]): number {
-  let n = 0;
-  for (const e of entries) {
-    if (e.kind !== 'broken') continue;
-    n++;
-    process.stderr.write(`${PROG}: warning: ${describeBroken(e.broken)}\n`);
-  }
-  return n;
-}
 
 function list(fleet: Fleet, selection: Selection, request: CompatRequest): number {
   let out = '';

@@ -31,9 +31,7 @@ export interface PlannedRun {
 
 export interface Plan {
   readonly runs: readonly PlannedRun[];
-  /** Selected entries that are broken: reported, never run. */
-  readonly broken: readonly FleetEntry[];
-  /** Whether anything at all was selected (runs or broken ones). */
+  /** Whether anything at all was selected (runs, or broken ones: reported, never run). */
   readonly matched: boolean;
 }
 
@@ -57,10 +55,10 @@ export function planPostfixCommand(
   const skipDisabled = cls === 'stop' || cls === 'control';
   const ordered = reverse ? [...entries].reverse() : [...entries];
   const runs: PlannedRun[] = [];
-  const broken: FleetEntry[] = [];
+  let broken = 0;
   for (const e of ordered) {
     if (e.kind === 'broken') {
-      if (entryMatches(e, selection)) broken.push(e);
+      if (entryMatches(e, selection)) broken++;
       continue;
     }
     const i = e.instance;
@@ -76,7 +74,7 @@ export function planPostfixCommand(
       env: postfixEnvironment(i, options.verbose),
     });
   }
-  return { runs, broken, matched: runs.length + broken.length > 0 };
+  return { runs, matched: runs.length + broken > 0 };
 }
 
 /** An arbitrary command once per selected instance (postmulti -x). */
@@ -90,11 +88,11 @@ export function planUnixCommand(
   const [file = '', ...args] = command;
   const ordered = options.reverse ? [...entries].reverse() : [...entries];
   const runs: PlannedRun[] = [];
-  const broken: FleetEntry[] = [];
+  let broken = 0;
   for (const e of ordered) {
     if (!entryMatches(e, selection)) continue;
     if (e.kind === 'broken') {
-      broken.push(e);
+      broken++;
       continue;
     }
     const i = e.instance;
@@ -107,7 +105,7 @@ export function planUnixCommand(
       env: unixEnvironment(i, shared, options.path, options.verbose),
     });
   }
-  return { runs, broken, matched: runs.length + broken.length > 0 };
+  return { runs, matched: runs.length + broken > 0 };
 }
 
 /** Postfix's ROOT_PATH, used when PATH is unset or empty. */

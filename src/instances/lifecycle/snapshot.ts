@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
+import { strerror } from '../strerror.js';
 import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../status.js';
 import { decodeMainCf } from '../maincf/write.js';
 import { loadFleet, type Fleet } from '../registry.js';
@@ -102,7 +103,7 @@ function readText(path: string): string {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new PostfleetError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, { value: path });
+    throw new PostfleetError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code ?? String(e))}`, { value: path });
   }
   return decodeMainCf(bytes).text;
 }
