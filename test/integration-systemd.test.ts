@@ -66,6 +66,10 @@ describe.runIf(requireIntegration() && requireCommands('the systemd/package inte
     const run = (script: string, env: Record<string, string> = {}) => sb.run(script, { env: { PATH: SYSTEM_PATH, ...env }, timeoutMs: 240_000 });
     const runOk = (script: string, env: Record<string, string> = {}) => sb.runOk(script, { env: { PATH: SYSTEM_PATH, ...env }, timeoutMs: 240_000 });
 
+    /** The stand-in systemctl's calls since the last look. */
+    const calls = async (): Promise<string[]> => (await run('cat /run/fake-systemctl.log 2>/dev/null; rm -f /run/fake-systemctl.log')).stdout.split('\n').filter(Boolean);
+    const each = (verb: string, units: readonly string[]): string[] => units.map((u) => `--no-ask-password --no-pager ${verb} ${u}`);
+
     beforeAll(async () => {
       deb = buildDeb();
       sb = await Sandbox.create({ overlay: ['/usr', '/run'] });
@@ -88,7 +92,7 @@ describe.runIf(requireIntegration() && requireCommands('the systemd/package inte
       expect((await runOk('command -v postfleet')).stdout).toBe('/usr/sbin/postfleet\n');
       // The tools the next tests use, inside the sandbox only.
       await sb.writeFile('/usr/local/sbin/run-unit', RUN_UNIT, { mode: 0o755, backdate: false });
-    });
+    }, 600_000);
 
     it('postfleet from PATH lists the fleet, reporting the broken instances; man postfleet renders without warnings', async () => {
       const list = await run('postfleet list --json');
@@ -103,7 +107,7 @@ describe.runIf(requireIntegration() && requireCommands('the systemd/package inte
       expect(man.stderr).toBe('');
       expect(man.stdout).toMatch(/^POSTFLEET\(1\) +User Commands +POSTFLEET\(1\)$/m);
       expect(man.stdout).toContain('postfleet-generator');
-    });
+    }, 600_000);
 
     it('the generator wants each enabled instance in list order; disabled and broken ones get no unit', async () => {
       const r = await run(String.raw`set -e
@@ -131,7 +135,7 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
         '# Made by postfleet-generator from /etc/postfix/main.cf: enabled instance 5 of 5 in list order.\n' +
           '[Unit]\nDescription=Postfix nameless instance /etc/postfix-anon2 (postfleet)\nAfter=postfleet@postfix-verylongname-x.service\n',
       );
-    });
+    }, 600_000);
 
     it('systemd-analyze verify accepts the unit and the generated units', async () => {
       // --generators runs the installed generators into a temporary directory: in a mount
@@ -150,7 +154,7 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       const bad = await verify(['postfleet@postfix-a.service']);
       await runOk('rm -r /etc/systemd/system/postfleet@postfix-a.service.d');
       expect(bad.stderr).toMatch(/bogus/);
-    });
+    }, 600_000);
 
     it("the unit's commands, run as systemd runs them, start, reload and stop their own instance despite the broken ones", async () => {
       await runOk('rm -rf /var/spool/postfix*/etc /var/spool/pf-*/etc');
@@ -171,7 +175,7 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
         expect([e.id, r.exitCode]).toEqual([e.id, 0]);
         expect(await masterStates(sb, QUEUES)).toEqual(states(ALL_ENABLED.slice(0, ENABLED.length - index - 1)));
       }
-    });
+    }, 600_000);
 
     it("a broken or disabled instance's unit fails with one line naming it; the others are untouched", async () => {
       const gone = await run(`run-unit start 'postfleet@etc-postfix\\x2dgone.service'`);
@@ -186,13 +190,11 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       expect(nobody.exitCode).toBe(1);
       expect(nobody.stderr).toMatch(/^postfleet: postfleet@postfix-nobody\.service: no instance has this unit/m);
       expect(await masterStates(sb, QUEUES)).toEqual(states([]));
-    });
+    }, 600_000);
 
-    it('where systemd runs, postfleet postfix start/reload/stop and the wrapper go through systemctl, one unit at a time, never from a unit', async () => {
+    it('where systemd runs, postfleet postfix start/reload/stop go through systemctl, one unit at a time in list order (stop in reverse), never from a unit', async () => {
       await runOk(`mkdir -p /run/systemd/system && rm -f /run/fake-systemctl.log && rm -rf /run/fake-systemd`);
       await sb.writeFile('/usr/bin/systemctl', FAKE_SYSTEMCTL, { mode: 0o755, backdate: false });
-      const calls = async (): Promise<string[]> => (await run('cat /run/fake-systemctl.log 2>/dev/null; rm -f /run/fake-systemctl.log')).stdout.split('\n').filter(Boolean);
-      const each = (verb: string, units: readonly string[]): string[] => units.map((u) => `--no-ask-password --no-pager ${verb} ${u}`);
 
       const start = await run('postfleet postfix start');
       expect(start.exitCode).toBe(1); // the two broken instances
@@ -207,12 +209,17 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       expect((await run('postfleet postfix stop')).exitCode).toBe(1);
       expect(await calls()).toEqual(each('stop', [...UNITS].reverse()));
       expect(await masterStates(sb, QUEUES)).toEqual(states([]));
+    }, 600_000);
 
+    it('where systemd runs, the wrapper role goes through systemctl; --no-systemd and POSTFLEET_NO_SYSTEMD=1 do not', async () => {
       // The wrapper role: plain postfix(1), with postfleet as multi_instance_wrapper.
       const init = await runOk('postfleet init; touch -d "-1 minute" /etc/postfix/main.cf');
       expect(init.stdout).toContain('multi_instance_wrapper = /usr/bin/node /usr/lib/postfleet/bin/run.js -p --');
       expect((await runOk('postconf -h multi_instance_wrapper')).stdout).toBe('/usr/bin/node /usr/lib/postfleet/bin/run.js -p --\n');
-      await run('postfix start');
+      // No unit's start failed: the primary's unit runs postfix(1) with MAIL_CONFIG set, which
+      // does not call the wrapper again.
+      const start = await run('postfix start');
+      expect(`${start.stdout}${start.stderr}`).not.toMatch(/Job for .* failed/);
       expect(await calls()).toEqual(each('start', UNITS));
       expect(await masterStates(sb, QUEUES)).toEqual(states(ALL_ENABLED));
       await run('postfix stop');
@@ -226,6 +233,6 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       await run('postfleet postfix stop', { POSTFLEET_NO_SYSTEMD: '1' });
       expect(await calls()).toEqual([]);
       expect(await masterStates(sb, QUEUES)).toEqual(states([]));
-    });
+    }, 600_000);
   },
 );
