@@ -234,5 +234,19 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       expect(await calls()).toEqual([]);
       expect(await masterStates(sb, QUEUES)).toEqual(states([]));
     }, 600_000);
+
+    it("removing the package unmasks Debian's generator and leaves every Postfix file as it was", async () => {
+      const snapshot = 'find /etc/postfix* /srv/pf-* -type f -print0 | sort -z | xargs -0 md5sum';
+      const before = (await runOk(snapshot)).stdout;
+      const r = await runOk('dpkg --purge postfleet 2>&1');
+      expect(r.stdout).toContain("postfleet: unmasked Debian's postfix-instance-generator");
+      // postfleet init was run above: postfix(1) would now run a wrapper that is gone.
+      expect(r.stdout).toContain("postfleet: warning: multi_instance_wrapper in the primary main.cf still names postfleet; 'postmulti -e init' hands the instances back to postmulti");
+      expect(await sb.exists('/etc/systemd/system-generators/postfix-instance-generator')).toBe(false);
+      expect(await sb.exists('/lib/systemd/system/postfleet@.service')).toBe(false);
+      expect(await sb.exists('/usr/sbin/postfleet')).toBe(false);
+      expect(await sb.exists('/var/lib/postfleet')).toBe(false);
+      expect((await runOk(snapshot)).stdout).toBe(before);
+    }, 600_000);
   },
 );
