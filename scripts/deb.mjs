@@ -74,6 +74,7 @@ try {
   // packages for other platforms are not).
   const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
   let deps = 0;
+  const licences = [];
   for (const [key, entry] of Object.entries(lock.packages ?? {})) {
     if (key === '' || entry.dev || entry.devOptional || !key.startsWith('node_modules/')) continue;
     const src = path.join(ROOT, key);
@@ -83,6 +84,8 @@ try {
     }
     // Nested node_modules are copied as entries of their own.
     copy(src, at(`${lib}/${key}`), { filter: (p) => !path.relative(src, p).split(path.sep).includes('node_modules') });
+    const meta = JSON.parse(readFileSync(path.join(src, 'package.json'), 'utf8'));
+    licences.push(` ${meta.name} ${meta.version}: ${typeof meta.license === 'string' ? meta.license : 'see its files'}`);
     deps++;
   }
 
@@ -93,7 +96,8 @@ try {
   // Documentation.
   const man = readFileSync(path.join(ROOT, 'man', 'postfleet.1'), 'utf8').replaceAll('@VERSION@', version);
   write('/usr/share/man/man1/postfleet.1.gz', gzipSync(man, { level: 9 }));
-  write('/usr/share/doc/postfleet/copyright', readFileSync(path.join(ROOT, 'debian', 'copyright')));
+  const copyright = readFileSync(path.join(ROOT, 'debian', 'copyright'), 'utf8');
+  write('/usr/share/doc/postfleet/copyright', copyright.replace('@DEPENDENCIES@', [...new Set(licences)].sort().join('\n')));
   const date = execFileSync('date', ['-uR', '-d', `@${commitTime()}`], { encoding: 'utf8' }).trim();
   const changelog = `postfleet (${version}) unstable; urgency=medium\n\n  * Release ${version}: see README.md.\n\n -- postfleet developers <postfleet@users.noreply.github.com>  ${date}\n`;
   write('/usr/share/doc/postfleet/changelog.gz', gzipSync(changelog, { level: 9 }));

@@ -65,6 +65,11 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
     // No Postfix file, nothing under /etc: installing changes no configuration.
     expect([...entries.keys()].filter((p) => p.startsWith('/etc'))).toEqual([]);
     expect(execFileSync('dpkg-deb', ['-f', deb.file, 'Conffiles'], { encoding: 'utf8' }).trim()).toBe('');
+    // The copyright file names every bundled npm package's licence.
+    const copyright = readFileSync(path.join(tree, 'usr/share/doc/postfleet/copyright'), 'utf8');
+    const shipped = [...entries.keys()].flatMap((p) => /^\/usr\/lib\/postfleet\/(?:.*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\/package\.json$/.exec(p)?.slice(1) ?? []);
+    expect(shipped.length).toBeGreaterThan(10);
+    for (const name of shipped) expect([name, copyright.includes(`\n ${name} `)]).toEqual([name, true]);
   });
 
   it('lintian reports no errors', () => {
