@@ -13,6 +13,7 @@ import { SettingsCache } from '../instances/maincf/settings-cache.js';
 import { loadFleet, readAhead, readingAhead, type Fleet } from '../instances/registry.js';
 import { runPlan } from '../instances/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
+import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
 import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';
 
 const PROG = 'postfleet';
@@ -90,6 +91,14 @@ async function iterate(fleet: Fleet, selection: Selection, request: CompatReques
         });
   if (!plan.matched) return fatal('No matching instances');
 
+  // The wrapper role's `postfix start` under systemd with postfleet's units: through
+  // systemctl, one unit at a time (POSTFLEET_NO_SYSTEMD=1 bypasses; see systemd/systemctl.ts).
+  const verb = request.operands[0];
+  if (request.mode === 'postfix' && decideSystemctl(verb, probeSystemd()).use) {
+    const runs = systemctlRuns(plan.runs, verb ?? '', fleet.shared.commandDirectory);
+    const finished = await runPlan(runs, { parallel: 1, mode: 'inherit' });
+    return finished.some((r) => r.exitCode !== 0) ? 1 : 0;
+  }
   // Without -P this is postmulti: one at a time, children on our own stdio.
   // With -P, each child's output is held and shown whole, in list order:
   // postfix(1)'s terminal messages on stderr, a Unix command's stdout and
