@@ -7,6 +7,7 @@
 // oclif.commands refer to them):
 //   cli.js            `execute` from @oclif/core/execute
 //   compat/main.js    the postmulti-style path (must not pull in oclif, listr2 or execa)
+//   systemd/generator.js  postfleet-generator, run by systemd at boot (idem)
 //   commands/**.js    one per command, found by oclif's pattern discovery and `oclif manifest`
 // Everything shared lives once in chunks/, so the commands and cli.js see the same @oclif/core
 // (its errors and classes are checked with instanceof). Dynamic import()s stay lazy chunks.
@@ -29,6 +30,7 @@ function jsFiles(dir) {
 const entryPoints = [
   { in: path.join(ROOT, 'scripts', 'cli-entry.js'), out: 'cli' },
   { in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' },
+  { in: path.join(DIST, 'systemd', 'generator-main.js'), out: 'systemd/generator' },
   ...jsFiles(path.join(DIST, 'commands')).map((file) => ({
     in: file,
     out: path.relative(DIST, file).replace(/\.js$/, ''),
@@ -124,6 +126,7 @@ function checkStartup(entry, forbidden) {
   }
 }
 checkStartup(outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
+checkStartup(outPath(path.join(OUT, 'systemd', 'generator.js')), /node_modules\/(@oclif|listr2|execa)\//);
 for (const command of ['list', 'status', 'templates']) {
   checkStartup(outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
 }

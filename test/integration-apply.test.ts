@@ -41,10 +41,11 @@ describe.runIf(requireIntegration())('apply', () => {
   it('creates what is missing, then a second run changes nothing', async () => {
     const first = await sb.run('postfleet apply /etc/fleet.ini --json');
     expect(first.exitCode, first.stderr).toBe(0);
-    const outcomes = JSON.parse(first.stdout) as Array<{ instance: string; created: boolean; changed: boolean }>;
-    expect(outcomes.map((o) => [o.instance, o.created, o.changed])).toEqual([
-      ['postfix-out', true, true],
-      ['postfix-in', true, true],
+    const report = JSON.parse(first.stdout) as { changed: boolean; instances: Array<{ instance: string; action: string; changed: boolean }> };
+    expect(report.changed).toBe(true);
+    expect(report.instances.map((o) => [o.instance, o.action, o.changed])).toEqual([
+      ['postfix-out', 'create', true],
+      ['postfix-in', 'create', true],
     ]);
     const list = await sb.runOk('postfleet -l');
     expect(list.stdout).toBe(
@@ -60,6 +61,10 @@ describe.runIf(requireIntegration())('apply', () => {
     const second = await sb.run('postfleet apply /etc/fleet.ini');
     expect(second.exitCode, second.stderr).toBe(0);
     expect(second.stdout).toBe('postfix-out: up to date\npostfix-in: up to date\nnothing to change\n');
+    // the manifest from standard input, as a caller (Ansible) gives it: one answer, changed false
+    const again = await sb.run('postfleet apply - --json < /etc/fleet.ini');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, dryRun: false, diff: [], failed: [] });
     expect(await treeSnapshot(sb)).toBe(before);
   });
 
@@ -99,7 +104,7 @@ describe.runIf(requireIntegration())('apply', () => {
     const before = await treeSnapshot(sb);
     const dry = await sb.run('postfleet create postfix-s1 postfix-s2 --group multi --dry-run');
     expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/^would create postfix-s1:\n[^]*would create postfix-s2:\n[^]*multi_instance_directories \+= \/etc\/postfix-s2\n$/);
+    expect(dry.stdout).toMatch(/^would create postfix-s1:\n[^]*would create postfix-s2:\n[^]*register \/etc\/postfix-s2 in \/etc\/postfix\/main\.cf \(multi_instance_directories\)\n$/);
     const refused: Array<[string, string]> = [
       ['postfleet create postfix-s1 postfix-s2 --first', 'postfleet: --first takes one instance, not 2 (postfix-s1 postfix-s2)\n'],
       ['postfleet create postfix-s1 postfix-s2 --queue-directory /var/spool/s', 'postfleet: --queue-directory takes one instance, not 2 (postfix-s1 postfix-s2)\n'],
@@ -115,7 +120,7 @@ describe.runIf(requireIntegration())('apply', () => {
 
     const made = await sb.run('postfleet create postfix-s1 postfix-s2 postfix-s3 --group multi --json');
     expect(made.exitCode, made.stderr).toBe(0);
-    expect((JSON.parse(made.stdout) as Array<{ instance: string; action: string }>).map((r) => `${r.action} ${r.instance}`)).toEqual(['create postfix-s1', 'create postfix-s2', 'create postfix-s3']);
+    expect((JSON.parse(made.stdout) as { instances: Array<{ instance: string; action: string }> }).instances.map((r) => `${r.action} ${r.instance}`)).toEqual(['create postfix-s1', 'create postfix-s2', 'create postfix-s3']);
     const dirs = (await sb.runOk('postconf -h multi_instance_directories')).stdout.trim().split(/\s+/);
     expect(dirs.slice(-3)).toEqual(['/etc/postfix-s1', '/etc/postfix-s2', '/etc/postfix-s3']);
     expect((await sb.runOk('postmulti -l -g multi')).stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[2])).toEqual(['n', 'n', 'n']);
@@ -126,9 +131,10 @@ describe.runIf(requireIntegration())('apply', () => {
     await sb.writeFile('/etc/many.ini', many);
     const made = await sb.run('postfleet apply /etc/many.ini --json');
     expect(made.exitCode, made.stderr).toBe(0);
-    const outcomes = JSON.parse(made.stdout) as Array<{ instance: string; created: boolean; changes: string[] }>;
-    expect(outcomes.map((o) => o.instance)).toEqual(Array.from({ length: 30 }, (_, k) => `postfix-m${k}`));
-    expect(outcomes.every((o) => o.created && o.changes.includes(`edit /etc/postfix/main.cf: multi_instance_directories += /etc/${o.instance}`))).toBe(true);
+    const report = JSON.parse(made.stdout) as { changed: boolean; instances: Array<{ instance: string; action: string; changes: string[] }> };
+    expect(report.changed).toBe(true);
+    expect(report.instances.map((o) => o.instance)).toEqual(Array.from({ length: 30 }, (_, k) => `postfix-m${k}`));
+    expect(report.instances.every((o) => o.action === 'create' && o.changes.includes(`register /etc/${o.instance} in /etc/postfix/main.cf (multi_instance_directories)`))).toBe(true);
     // registered in manifest order, after the instances there were, each complete and as asked
     const list = (await sb.runOk('postmulti -l -g many')).stdout.trim().split('\n');
     expect(list.map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(Array.from({ length: 30 }, (_, k) => `postfix-m${k} many ${k % 2 ? 'y' : 'n'}`));

@@ -57,8 +57,9 @@ describe.runIf(requireIntegration())('enable / disable of several instances', ()
     const untouched = await sb.runOk('cat /etc/postfix-c/main.cf /etc/postfix-d/main.cf');
     const group = await sb.run('postfleet enable -g mta --json');
     expect(group.exitCode, group.stderr).toBe(0);
-    const outcome = JSON.parse(group.stdout) as { results: Array<{ instance: string; changed: boolean }>; failed: unknown[] };
-    expect(outcome.results.map((r) => [r.instance, r.changed])).toEqual([
+    const outcome = JSON.parse(group.stdout) as { changed: boolean; instances: Array<{ instance: string; changed: boolean }>; failed: unknown[] };
+    expect(outcome.changed).toBe(true);
+    expect(outcome.instances.map((r) => [r.instance, r.changed])).toEqual([
       ['postfix-a', true],
       ['postfix-b', true],
     ]);
@@ -94,8 +95,8 @@ describe.runIf(requireIntegration())('enable / disable of several instances', ()
       const r = await sb.run('postfleet disable --all --json');
       expect(r.exitCode).toBe(1);
       expect(r.stderr).toMatch(/^postfleet: skipping instance \/etc\/postfix-b: [^\n]*maybe[^\n]*\n/);
-      const outcome = JSON.parse(r.stdout) as { results: Array<{ instance: string | null }>; failed: Array<{ configDirectory: string }> };
-      expect(outcome.results.map((x) => x.instance)).toEqual(['postfix-a', 'postfix-c', 'postfix-d']);
+      const outcome = JSON.parse(r.stdout) as { instances: Array<{ instance: string | null }>; failed: Array<{ configDirectory: string }> };
+      expect(outcome.instances.map((x) => x.instance)).toEqual(['postfix-a', 'postfix-c', 'postfix-d']);
       expect(outcome.failed.map((f) => f.configDirectory)).toEqual(['/etc/postfix-b']);
       expect(await sb.readFile('/etc/postfix-b/main.cf')).toBe(brokenBefore);
       expect(enabledColumn((await sb.run('postfleet -l -g edge')).stdout)).toEqual(['postfix-c edge n']);

@@ -49,7 +49,7 @@ describe.runIf(requireIntegration())('life-cycle: init and create, postfleet vs 
     const [, modern] = await step('create -I postfix-in -i out', 'postmulti -I postfix-in -G mta -i out -e create', 'postfleet create postfix-in --group mta --before out');
     expect(modern.stdout).toContain('create postfix-in:');
     expect(modern.stdout).toContain('mkdir /etc/postfix-in (mode 0755)');
-    expect(modern.stdout).toContain('edit /etc/postfix/main.cf: multi_instance_directories = /etc/postfix-in /etc/postfix-out');
+    expect(modern.stdout).toContain('register /etc/postfix-in in /etc/postfix/main.cf (multi_instance_directories, before /etc/postfix-out)');
 
     // explicit private directories, with parents that do not exist yet (only paths under
     // the sandbox's overlays: anything else would be the host's)

@@ -61,7 +61,7 @@ describe.runIf(requireIntegration())('life-cycle: managing instances, postfleet 
 
     // deport: leaves the list, joins alternate_config_directories; files stay
     const deported = await step('deport', 'postmulti -i b -e deport', 'postfleet deport b');
-    expect(deported.stdout).toContain('edit /etc/postfix/main.cf: alternate_config_directories = /etc/postfix-b');
+    expect(deported.stdout).toBe('deport postfix-b:\n  unregister /etc/postfix-b from /etc/postfix/main.cf (multi_instance_directories; added to alternate_config_directories)\n');
     expect(await directories()).toBe('/etc/postfix-out');
     expect(await alternates()).toBe('/etc/postfix-b');
     expect(await ours.exists('/etc/postfix-b/master.cf')).toBe(true);

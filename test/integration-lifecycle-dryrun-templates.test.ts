@@ -29,7 +29,7 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
   it('prints the plan of every command and leaves the tree as it was', async () => {
     const init = await dryRun('init --dry-run');
     expect(init).toBe(
-      `would init /etc/postfix:\n  edit /etc/postfix/main.cf: multi_instance_wrapper = ${POSTFLEET_WRAPPER}\n  edit /etc/postfix/main.cf: multi_instance_enable = yes\n`,
+      `would init -:\n  edit /etc/postfix/main.cf: multi_instance_wrapper = ${POSTFLEET_WRAPPER}\n  edit /etc/postfix/main.cf: multi_instance_enable = yes\n`,
     );
     await sb.runOk('postfleet init && postfleet create postfix-a --group mta && postfleet create postfix-b && postfleet deport b');
 
@@ -44,14 +44,14 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
         expect.stringMatching(/^ {2}write \/etc\/postfix-n\/main\.cf \(mode 0644, \d+ lines\)$/),
         expect.stringMatching(/^ {2}write \/etc\/postfix-n\/master\.cf \(mode 0644, \d+ lines\)$/),
         expect.stringMatching(/^ {2}set-permissions \/var\/spool\/postfix-n\/maildrop \(mode 0730, uid \d+, gid \d+\)$/),
-        '  edit /etc/postfix/main.cf: multi_instance_directories = /etc/postfix-a /etc/postfix-n',
+        '  register /etc/postfix-n in /etc/postfix/main.cf (multi_instance_directories)',
       ]),
     );
     // master.cf is written after main.cf, the primary edited last
     expect(lines.findIndex((l) => l.includes('master.cf'))).toBeGreaterThan(lines.findIndex((l) => l.includes('postfix-n/main.cf')));
-    expect(lines.filter(Boolean).at(-1)).toContain('edit /etc/postfix/main.cf');
+    expect(lines.filter(Boolean).at(-1)).toContain('in /etc/postfix/main.cf');
 
-    expect(await dryRun('create postfix-n --before a --dry-run')).toContain('  edit /etc/postfix/main.cf: multi_instance_directories = /etc/postfix-n /etc/postfix-a\n');
+    expect(await dryRun('create postfix-n --before a --dry-run')).toContain('  register /etc/postfix-n in /etc/postfix/main.cf (multi_instance_directories, before /etc/postfix-a)\n');
     expect(await dryRun('create postfix-t --template null-client --set relayhost=[relay.example.com] -n')).toContain('  write /etc/postfix-t/main.cf');
     // --set and --template-dir take one value each, so the name may come after them
     expect(await dryRun('create --set relayhost=[relay.example.com] --template null-client postfix-t -n')).toContain('  write /etc/postfix-t/main.cf');
@@ -64,21 +64,20 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
     const imp = await dryRun('import postfix-b -n');
     expect(imp).toMatch(/^would import postfix-b:\n {2}set-permissions \/var\/lib\/postfix-b \(mode 0700, uid \d+\)\n/);
     expect(imp).toMatch(
-      /\n {2}edit \/etc\/postfix\/main\.cf: multi_instance_directories = \/etc\/postfix-a \/etc\/postfix-b\n {2}edit \/etc\/postfix\/main\.cf: alternate_config_directories =\n$/,
+      /\n {2}register \/etc\/postfix-b in \/etc\/postfix\/main\.cf \(multi_instance_directories; dropped from alternate_config_directories\)\n$/,
     );
     const renamed = await dryRun('import --config-directory /etc/postfix-b --name postfix-bb --group g -n');
     expect(renamed).toContain('  edit /etc/postfix-b/main.cf: multi_instance_group = g\n  edit /etc/postfix-b/main.cf: multi_instance_name = postfix-bb\n');
 
     expect(await dryRun('deport a -n')).toBe(
       'would deport postfix-a:\n' +
-        '  edit /etc/postfix/main.cf: multi_instance_directories =\n' +
-        '  edit /etc/postfix/main.cf: alternate_config_directories = /etc/postfix-b /etc/postfix-a\n',
+        '  unregister /etc/postfix-a from /etc/postfix/main.cf (multi_instance_directories; added to alternate_config_directories)\n',
     );
 
     // destroy: the instance leaves the list first, then its files go
     const destroy = (await dryRun('destroy a -n')).split('\n').filter(Boolean);
     expect(destroy[0]).toBe('would destroy postfix-a:');
-    expect(destroy[1]).toBe('  edit /etc/postfix/main.cf: multi_instance_directories =');
+    expect(destroy[1]).toBe('  unregister /etc/postfix-a from /etc/postfix/main.cf (multi_instance_directories)');
     expect(destroy.slice(2)).toEqual([
       ...['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'maildrop', 'pid', 'private', 'public', 'saved', 'trace'].map(
         (q) => `  rmdir /var/spool/postfix-a/${q}`,
@@ -98,25 +97,40 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
     expect(await dryRun('assign a --name postfix-z --group - -n')).toBe(
       'would assign postfix-z:\n  edit /etc/postfix-a/main.cf: multi_instance_group =\n  edit /etc/postfix-a/main.cf: multi_instance_name = postfix-z\n',
     );
-    expect(await dryRun('init -n')).toBe('init /etc/postfix: nothing to change\n');
+    expect(await dryRun('init -n')).toBe('init -: nothing to change\n');
 
     // --json: the same plan as data
-    const json = JSON.parse(await dryRun('destroy a --dry-run --json')) as Record<string, unknown>;
-    expect(json).toMatchObject({ action: 'destroy', instance: 'postfix-a', configDirectory: '/etc/postfix-a', changed: true, dryRun: true, warnings: [] });
-    expect(json['changes']).toEqual(destroy.slice(1).map((l) => l.trim()));
+    const json = JSON.parse(await dryRun('destroy a --dry-run --json')) as { instances: Array<Record<string, unknown>>; diff: Array<{ path: string; after: string }> };
+    expect(json).toMatchObject({ changed: true, dryRun: true, warnings: [], failed: [] });
+    expect(json.instances).toHaveLength(1);
+    expect(json.instances[0]).toMatchObject({ action: 'destroy', instance: 'postfix-a', name: 'postfix-a', configDirectory: '/etc/postfix-a', changed: true });
+    expect(json.instances[0]!['changes']).toEqual(destroy.slice(1).map((l) => l.trim()));
+    expect(json.diff.map((d) => [d.path, d.after === ''])).toEqual([
+      ['/etc/postfix-a/main.cf', true],
+      ['/etc/postfix/main.cf', false],
+    ]);
 
     // and the real thing does what the dry run said
     const real = await sb.run('postfleet enable a');
     expect(real.stdout).toBe('enable postfix-a:\n  edit /etc/postfix-a/main.cf: multi_instance_enable = yes\n');
     const realJson = JSON.parse((await sb.runOk('postfleet disable a --json')).stdout) as Record<string, unknown>;
+    const mainCf = await sb.readFile('/etc/postfix-a/main.cf');
     expect(realJson).toEqual({
-      action: 'disable',
-      instance: 'postfix-a',
-      configDirectory: '/etc/postfix-a',
       changed: true,
-      changes: ['edit /etc/postfix-a/main.cf: multi_instance_enable = no'],
-      warnings: [],
       dryRun: false,
+      instances: [
+        {
+          instance: 'postfix-a',
+          name: 'postfix-a',
+          configDirectory: '/etc/postfix-a',
+          action: 'disable',
+          changed: true,
+          changes: ['edit /etc/postfix-a/main.cf: multi_instance_enable = no'],
+        },
+      ],
+      diff: [{ path: '/etc/postfix-a/main.cf', before: mainCf.replace(/^multi_instance_enable = no$/m, 'multi_instance_enable = yes'), after: mainCf }],
+      warnings: [],
+      failed: [],
     });
     expect(await sb.readFile('/etc/postfix-a/main.cf')).toMatch(/^multi_instance_enable = no$/m);
   });

@@ -215,7 +215,7 @@ describe('ParameterSet', () => {
     expect(p.raw('data_directory')).toBe('$queue_directory/d');
     expect(p.raw('mydestination')).toBe('$myhostname, localhost.$mydomain');
     expect(p.raw('no_such')).toBeUndefined();
-    expect([p.has('data_directory'), p.has('queue_directory'), p.has('no_such')]).toEqual([true, true, false]);
+    expect([p.raw('data_directory') !== undefined, p.raw('queue_directory') !== undefined, p.raw('no_such')]).toEqual([true, true, undefined]);
     expect([p.isExplicit('data_directory'), p.isExplicit('queue_directory')]).toEqual([true, false]);
     expect(p.get('no_such')).toBe('');
   });

@@ -4,7 +4,7 @@
  */
 import { Command } from '@oclif/core/command';
 import { isPostfleetError } from '../instances/errors.js';
-import { describeBroken, type FleetEntry } from '../instances/instance.js';
+import { reportBroken, type FleetEntry } from '../instances/instance.js';
 
 export abstract class PostfleetCommand extends Command {
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
@@ -20,13 +20,7 @@ export abstract class PostfleetCommand extends Command {
 
   /** Fault isolation: broken instances are named on stderr; the caller goes on. */
   protected reportBroken(entries: readonly FleetEntry[]): number {
-    let n = 0;
-    for (const e of entries) {
-      if (e.kind !== 'broken') continue;
-      n++;
-      process.stderr.write(`postfleet: ${describeBroken(e.broken)}\n`);
-    }
-    return n;
+    return reportBroken(entries, (line) => process.stderr.write(`postfleet: ${line}\n`));
   }
 }
 

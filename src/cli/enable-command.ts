@@ -2,14 +2,14 @@
 import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from './base.js';
 import { configDirFlag } from './flags.js';
-import { dryRunFlag, enableTargetFlags, enableTargets, lifecycleContext, renderBatch } from './lifecycle.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
+import { dryRunFlag, enableTargetFlags, enableTargets, lifecycleContext, renderReport } from './lifecycle.js';
+import * as lifecycle from '../instances/lifecycle/actions.js';
 
 export abstract class EnableCommand extends PostfleetCommand {
   static override description =
     'Names one or more instances, or selects them with --group or --all. Each main.cf is edited as postconf -e would, ' +
-    'atomically, while the primary main.cf is locked. With one instance, --json prints its result; otherwise ' +
-    '{results, failed}: an instance that cannot be changed is reported and skipped, the others are changed, and the exit status is 1.';
+    'atomically, while the primary main.cf is locked; all of them or, if one edit fails, none. A broken instance that ' +
+    '--group or --all selects is reported and skipped, the others are changed, and the exit status is 1.';
   static override enableJsonFlag = true;
   static override strict = false;
   static override args = {
@@ -19,15 +19,11 @@ export abstract class EnableCommand extends PostfleetCommand {
 
   protected abstract readonly enabled: boolean;
 
-  /** One named instance: its result (as postmulti -e does it); otherwise every result and what was skipped. */
-  async run(): Promise<lifecycle.ActionResult | lifecycle.BatchOutcome> {
+  async run(): Promise<lifecycle.ChangeReport> {
     // Not this.constructor: parse() spreads the class it gets, which drops the statics a
     // subclass inherits (args, strict) — they are EnableCommand's own.
     const { argv, flags } = await this.parse(EnableCommand);
-    const names = argv as string[];
-    const targets = enableTargets(names, flags);
-    const outcome = await lifecycle.setEnabledOf(lifecycleContext(flags), targets, this.enabled);
-    process.exitCode = renderBatch(outcome, this.jsonEnabled(), (l) => this.log(l));
-    return 'names' in targets && names.length === 1 && outcome.results[0] ? outcome.results[0] : outcome;
+    const report = await lifecycle.setEnabled(lifecycleContext(flags), enableTargets(argv as string[], flags), this.enabled);
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
   }
 }

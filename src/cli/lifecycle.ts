@@ -1,11 +1,15 @@
-/** What the life-cycle commands share: flags, context and the rendering of a result. */
+/** What the life-cycle commands share: flags, context and the rendering of a change report. */
 import * as Flags from '@oclif/core/flags';
 import { PostfleetError } from '../instances/errors.js';
-import type { ActionResult, BatchOutcome, EnableTargets, LifecycleContext } from '../instances/lifecycle/operations.js';
+import type { ChangeReport, EnableTargets, LifecycleContext } from '../instances/lifecycle/actions.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 
 export const dryRunFlag = {
   'dry-run': Flags.boolean({ char: 'n', description: 'print what would change, change nothing' }),
+};
+
+export const templateDirFlag = {
+  'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true, multipleNonGreedy: true }),
 };
 
 export const placementFlags = {
@@ -18,15 +22,25 @@ export function lifecycleContext(flags: { 'config-dir'?: string | undefined; 'dr
   return { primaryConfigDirectory: flags['config-dir'], defaults: loadDefaults(), dryRun: Boolean(flags['dry-run']) };
 }
 
-export function renderResult(r: ActionResult, log: (line: string) => void): void {
-  const who = r.instance ?? r.configDirectory;
-  if (!r.changed) {
-    log(`${r.action} ${who}: nothing to change`);
-  } else {
-    log(`${r.dryRun ? 'would ' : ''}${r.action} ${who}:`);
-    for (const c of r.changes) log(`  ${c}`);
+/**
+ * The report as lines (nothing on stdout with --json: the command returns it); warnings and
+ * skipped instances on stderr either way. Sets the exit status: 1 when an instance was skipped.
+ */
+export function renderReport(report: ChangeReport, json: boolean, log: (line: string) => void): ChangeReport {
+  if (!json) {
+    for (const r of report.instances) {
+      if (!r.changed) {
+        log(`${r.action} ${r.instance}: nothing to change`);
+        continue;
+      }
+      log(`${report.dryRun ? 'would ' : ''}${r.action} ${r.instance}:`);
+      for (const c of r.changes) log(`  ${c}`);
+    }
   }
-  for (const w of r.warnings) process.stderr.write(`postfleet: warning: ${w}\n`);
+  for (const w of report.warnings) process.stderr.write(`postfleet: warning: ${w}\n`);
+  for (const f of report.failed) process.stderr.write(`postfleet: ${f.error}\n`);
+  if (report.failed.length > 0) process.exitCode = 1;
+  return report;
 }
 
 /** enable / disable: one instance, several, a group (-g) or all (-a). */
@@ -42,11 +56,4 @@ export function enableTargets(names: readonly string[], flags: { all?: boolean; 
   if (flags.all) return { secondaries: true };
   if (names.length === 0) throw new PostfleetError('name an instance, or select instances with --group or --all');
   return { names };
-}
-
-/** Renders what setEnabledOf did; returns the exit status (1 when any instance was skipped or failed). */
-export function renderBatch(outcome: BatchOutcome, json: boolean, log: (line: string) => void): number {
-  if (!json) for (const r of outcome.results) renderResult(r, log);
-  for (const f of outcome.failed) process.stderr.write(`postfleet: ${f.error}\n`);
-  return outcome.failed.length > 0 ? 1 : 0;
 }

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext } from '../cli/lifecycle.js';
-import { applyManifest, type InstanceOutcome } from '../instances/apply.js';
+import { dryRunFlag, lifecycleContext, renderReport, templateDirFlag } from '../cli/lifecycle.js';
+import { applyManifest } from '../instances/apply.js';
 import { PostfleetError } from '../instances/errors.js';
+import type { ChangeReport } from '../instances/lifecycle/actions.js';
 import { parseManifest } from '../instances/manifest.js';
-import { templateSearchPath } from '../instances/templates.js';
+import { loadTemplate, templateSearchPath } from '../instances/templates.js';
 
 export default class Apply extends PostfleetCommand {
   static override summary = 'Make the instances match an INI manifest: create, regroup, reconfigure, enable or disable.';
@@ -20,39 +20,31 @@ export default class Apply extends PostfleetCommand {
   set.listen_address = 127.0.0.1
   set.bind_address = 192.0.2.25
 
-Keys: group, enabled (yes/no), template, config_directory, queue_directory, data_directory, and set.NAME (a template variable, or else a main.cf parameter). Missing instances are created; existing ones are brought in line; instances not in the manifest are left alone. A second run changes nothing.`;
-  static override examples = ['<%= config.bin %> apply fleet.ini --dry-run', '<%= config.bin %> apply fleet.ini --json'];
+Keys: group, enabled (yes/no), template, config_directory, queue_directory, data_directory, and set.NAME (a template variable, or else a main.cf parameter). Missing instances are created; existing ones are brought in line; instances not in the manifest are left alone. The whole manifest is one plan, applied as one transaction: all of it or, if anything fails, none. A second run changes nothing. MANIFEST '-' reads standard input.`;
+  static override examples = ['<%= config.bin %> apply fleet.ini --dry-run', '<%= config.bin %> apply fleet.ini --json', 'generate-manifest | <%= config.bin %> apply -'];
   static override enableJsonFlag = true;
-  static override args = { manifest: Args.string({ required: true, description: 'INI manifest file' }) };
-  static override flags = {
-    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true, multipleNonGreedy: true }),
-    ...dryRunFlag,
-    ...configDirFlag,
-  };
+  static override args = { manifest: Args.string({ required: true, description: "INI manifest file ('-': standard input)" }) };
+  static override flags = { ...templateDirFlag, ...dryRunFlag, ...configDirFlag };
 
-  async run(): Promise<InstanceOutcome[]> {
+  async run(): Promise<ChangeReport> {
     const { args, flags } = await this.parse(Apply);
+    const source = args.manifest === '-' ? 'standard input' : args.manifest;
     let text: string;
     try {
-      text = readFileSync(args.manifest, 'utf8');
+      text = readFileSync(args.manifest === '-' ? 0 : args.manifest, 'utf8');
     } catch (e) {
-      throw new PostfleetError(`cannot read manifest ${args.manifest}: ${(e as NodeJS.ErrnoException).code ?? e}`, { value: args.manifest });
+      throw new PostfleetError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? e}`, { value: args.manifest });
     }
-    const manifest = parseManifest(text, args.manifest);
-    const outcomes = await applyManifest(lifecycleContext(flags), manifest, templateSearchPath(flags['template-dir']));
+    const searchPath = templateSearchPath(flags['template-dir']);
+    const desired = parseManifest(text, source).map((m) => ({ ...m, loadedTemplate: m.template === undefined ? undefined : loadTemplate(m.template, searchPath) }));
+    const report = await applyManifest(lifecycleContext(flags), desired);
     if (!this.jsonEnabled()) {
-      const verb = flags['dry-run'] ? 'would ' : '';
-      for (const o of outcomes) {
-        if (!o.changed) {
-          this.log(`${o.instance}: up to date`);
-          continue;
-        }
-        this.log(`${o.instance}: ${verb}${o.created ? 'create' : 'update'}`);
-        for (const c of o.changes) this.log(`  ${c}`);
+      for (const r of report.instances) {
+        this.log(r.changed ? `${r.instance}: ${report.dryRun ? 'would ' : ''}${r.action}` : `${r.instance}: up to date`);
+        for (const c of r.changes) this.log(`  ${c}`);
       }
-      if (outcomes.every((o) => !o.changed)) this.log('nothing to change');
-      for (const w of outcomes.flatMap((o) => o.warnings)) process.stderr.write(`postfleet: warning: ${w}\n`);
+      if (!report.changed) this.log('nothing to change');
     }
-    return outcomes;
+    return renderReport(report, true, (l) => this.log(l));
   }
 }

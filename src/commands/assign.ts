@@ -2,9 +2,9 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, renderResult } from '../cli/lifecycle.js';
+import { dryRunFlag, lifecycleContext, renderReport } from '../cli/lifecycle.js';
 import { PostfleetError } from '../instances/errors.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
+import * as lifecycle from '../instances/lifecycle/actions.js';
 
 export default class Assign extends PostfleetCommand {
   static override summary = 'Give an instance a new name and/or group ("-" removes it).';
@@ -20,12 +20,11 @@ export default class Assign extends PostfleetCommand {
     ...configDirFlag,
   };
 
-  async run(): Promise<lifecycle.ActionResult> {
+  async run(): Promise<lifecycle.ChangeReport> {
     const { args, flags } = await this.parse(Assign);
     if (flags.name === undefined && flags.group === undefined) throw new PostfleetError('give a new --name and/or --group');
     const clear = (v: string | undefined): string | undefined => (v === '-' ? '' : v);
-    const result = await lifecycle.assign(lifecycleContext(flags), { type: 'name', name: args.instance }, clear(flags.name), clear(flags.group));
-    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
-    return result;
+    const report = await lifecycle.assign(lifecycleContext(flags), { type: 'name', name: args.instance }, clear(flags.name), clear(flags.group));
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
   }
 }

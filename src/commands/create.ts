@@ -2,10 +2,10 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, placementFlags, renderResult } from '../cli/lifecycle.js';
+import { dryRunFlag, lifecycleContext, placementFlags, renderReport, templateDirFlag } from '../cli/lifecycle.js';
 import { PostfleetError } from '../instances/errors.js';
 import { checkPrivatePath, type PrivatePathParam } from '../instances/lifecycle/names.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
+import * as lifecycle from '../instances/lifecycle/actions.js';
 import type { Selection } from '../instances/selection.js';
 import { loadTemplate, parseSetArguments, templateSearchPath } from '../instances/templates.js';
 
@@ -47,7 +47,7 @@ export default class Create extends PostfleetCommand {
   static override flags = {
     group: Flags.string({ char: 'G', description: 'instance group', helpValue: 'GROUP' }),
     template: Flags.string({ char: 't', description: 'lay this template over the stock prototype', helpValue: 'NAME' }),
-    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true, multipleNonGreedy: true }),
+    ...templateDirFlag,
     set: Flags.string({ char: 's', description: 'template variable or main.cf parameter', helpValue: 'NAME=VALUE', multiple: true, multipleNonGreedy: true }),
     ...placementFlags,
     ...pathFlags,
@@ -55,29 +55,19 @@ export default class Create extends PostfleetCommand {
     ...configDirFlag,
   };
 
-  /** One name: its result. Several: one result each, made in one transaction (appended to the list). */
-  async run(): Promise<lifecycle.ActionResult | lifecycle.ActionResult[]> {
+  /** One name or several: one transaction, one report. */
+  async run(): Promise<lifecycle.ChangeReport> {
     const { argv, flags } = await this.parse(Create);
     const names = argv as string[];
     const settings = parseSetArguments(flags.set ?? []);
     const template = flags.template === undefined ? undefined : loadTemplate(flags.template, templateSearchPath(flags['template-dir']));
-    const ctx = lifecycleContext(flags);
     if (names.length > 1) {
       const single = (['before', 'before-group', 'first', 'config-directory', 'queue-directory', 'data-directory'] as const).find((f) => flags[f] !== undefined && flags[f] !== false);
       if (single !== undefined) throw new PostfleetError(`--${single} takes one instance, not ${names.length} (${names.join(' ')})`, { value: `--${single}` });
-      const results = await lifecycle.createMany(ctx, names.map((name) => ({ name, group: flags.group, paths: {}, placement: undefined, template, settings })));
-      if (!this.jsonEnabled()) for (const r of results) renderResult(r, (l) => this.log(l));
-      return results;
     }
-    const result = await lifecycle.create(ctx, {
-      name: names[0]!,
-      group: flags.group,
-      paths: pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']),
-      placement: placementFromFlags(flags),
-      template,
-      settings,
-    });
-    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
-    return result;
+    // Several names take no placement or directory (refused above): the flags give none.
+    const paths = pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']);
+    const requests = names.map((name): lifecycle.AddRequest => ({ name, group: flags.group, paths, placement: placementFromFlags(flags), template, settings }));
+    return renderReport(await lifecycle.create(lifecycleContext(flags), requests), this.jsonEnabled(), (l) => this.log(l));
   }
 }

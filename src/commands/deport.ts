@@ -1,8 +1,8 @@
 import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, renderResult } from '../cli/lifecycle.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
+import { dryRunFlag, lifecycleContext, renderReport } from '../cli/lifecycle.js';
+import * as lifecycle from '../instances/lifecycle/actions.js';
 import type { Selection } from '../instances/selection.js';
 
 export default class Deport extends PostfleetCommand {
@@ -14,12 +14,10 @@ export default class Deport extends PostfleetCommand {
   };
   static override flags = { ...dryRunFlag, ...configDirFlag };
 
-  async run(): Promise<lifecycle.ActionResult> {
+  async run(): Promise<lifecycle.ChangeReport> {
     const { args, flags } = await this.parse(Deport);
-    const ctx = lifecycleContext(flags);
     const selection: Selection = { type: 'name', name: args.instance };
-    const result = await lifecycle.deport(ctx, selection);
-    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
-    return result;
+    const report = await lifecycle.deport(lifecycleContext(flags), selection);
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
   }
 }

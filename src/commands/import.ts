@@ -2,9 +2,9 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, placementFlags, renderResult } from '../cli/lifecycle.js';
+import { dryRunFlag, lifecycleContext, placementFlags, renderReport } from '../cli/lifecycle.js';
 import { PostfleetError } from '../instances/errors.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
+import * as lifecycle from '../instances/lifecycle/actions.js';
 import { pathFlags, pathsFromFlags, placementFromFlags } from './create.js';
 
 export default class Import extends PostfleetCommand {
@@ -21,19 +21,18 @@ export default class Import extends PostfleetCommand {
     ...configDirFlag,
   };
 
-  async run(): Promise<lifecycle.ActionResult> {
+  async run(): Promise<lifecycle.ChangeReport> {
     const { args, flags } = await this.parse(Import);
     if (args.name !== undefined && flags.name !== undefined && args.name !== flags.name) {
       throw new PostfleetError(`give the name once: '${args.name}' or --name '${flags.name}'`, { value: flags.name });
     }
     const clear = (v: string | undefined): string | undefined => (v === '-' ? '' : v);
-    const result = await lifecycle.importInstance(lifecycleContext(flags), {
+    const report = await lifecycle.importInstance(lifecycleContext(flags), {
       name: clear(flags.name ?? args.name),
       group: clear(flags.group),
       paths: pathsFromFlags(flags, ['config_directory']),
       placement: placementFromFlags(flags),
     });
-    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
-    return result;
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
   }
 }

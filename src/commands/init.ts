@@ -1,7 +1,7 @@
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, renderResult } from '../cli/lifecycle.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
+import { dryRunFlag, lifecycleContext, renderReport } from '../cli/lifecycle.js';
+import * as lifecycle from '../instances/lifecycle/actions.js';
 import { wrapperCommand } from '../instances/lifecycle/wrapper.js';
 
 export default class Init extends PostfleetCommand {
@@ -12,10 +12,9 @@ export default class Init extends PostfleetCommand {
   static override enableJsonFlag = true;
   static override flags = { ...dryRunFlag, ...configDirFlag };
 
-  async run(): Promise<lifecycle.ActionResult> {
+  async run(): Promise<lifecycle.ChangeReport> {
     const { flags } = await this.parse(Init);
-    const result = await lifecycle.init(lifecycleContext(flags), wrapperCommand());
-    if (!this.jsonEnabled()) renderResult(result, (l) => this.log(l));
-    return result;
+    const report = await lifecycle.init(lifecycleContext(flags), wrapperCommand());
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
   }
 }

@@ -8,6 +8,7 @@ import { PostfleetError } from '../instances/errors.js';
 import { loadFleetOverlapped } from '../instances/registry.js';
 import type { RunResult } from '../instances/runner.js';
 import { nothingSelectedMessage } from '../instances/selection.js';
+import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
 
 export default class Postfix extends PostfleetCommand {
   static override summary = 'Run a postfix(1) command (start, stop, reload, status, check, …) on the selected instances.';
@@ -27,6 +28,9 @@ export default class Postfix extends PostfleetCommand {
     ...parallelFlag,
     ...configDirFlag,
     verbose: Flags.boolean({ char: 'v', description: 'export MAIL_VERBOSE to postfix(1)' }),
+    'no-systemd': Flags.boolean({
+      description: 'run postfix(1) directly even where systemd runs postfleet@.service units (start, stop, reload, restart)',
+    }),
   };
 
   async run(): Promise<RunResult[]> {
@@ -37,8 +41,12 @@ export default class Postfix extends PostfleetCommand {
     const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, { verbose: flags.verbose });
     if (!plan.matched) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     const broken = this.reportBroken(fleet.entries);
-    const results = await runWithProgress(plan.runs, {
-      parallel: flags.parallel ?? defaultParallelism(),
+    // Under systemd with postfleet's units, the masters belong in their units: one
+    // `systemctl VERB unit` at a time, in plan order (see systemd/systemctl.ts).
+    const viaSystemd = decideSystemctl(command[0], probeSystemd(), flags['no-systemd']).use;
+    const runs = viaSystemd ? systemctlRuns(plan.runs, command[0] ?? '', fleet.shared.commandDirectory) : plan.runs;
+    const results = await runWithProgress(runs, {
+      parallel: viaSystemd ? 1 : (flags.parallel ?? defaultParallelism()),
       mode: 'pty',
       json: this.jsonEnabled(),
       log: (l) => this.log(l),

@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
+import { templateDirFlag } from '../cli/lifecycle.js';
 import { listTemplates, templateSearchPath } from '../instances/templates.js';
 
 interface Row {
@@ -14,7 +14,7 @@ export default class Templates extends PostfleetCommand {
   static override examples = ['<%= config.bin %> templates', '<%= config.bin %> templates --template-dir /etc/postfleet/templates --json'];
   static override enableJsonFlag = true;
   static override flags = {
-    'template-dir': Flags.string({ description: 'also look for templates here (searched first)', helpValue: 'DIR', multiple: true, multipleNonGreedy: true }),
+    ...templateDirFlag,
   };
 
   async run(): Promise<Row[]> {

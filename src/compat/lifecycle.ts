@@ -1,22 +1,21 @@
 /**
  * postmulti -e ACTION in compat mode: postmulti's arguments mapped onto the
- * life-cycle operations. Silent on success, as postmulti is.
+ * life-cycle actions. Silent on success, as postmulti is.
  */
 import { PostfleetError } from '../instances/errors.js';
+import * as lifecycle from '../instances/lifecycle/actions.js';
 import { parsePathAssignment, type PrivatePathParam } from '../instances/lifecycle/names.js';
-import * as lifecycle from '../instances/lifecycle/operations.js';
 import { wrapperCommand } from '../instances/lifecycle/wrapper.js';
 import type { CompatRequest, EditAction } from './parse.js';
 
 export async function runCompatLifecycle(request: CompatRequest, defaults: ReadonlyMap<string, string>, prog: string): Promise<number> {
   const ctx: lifecycle.LifecycleContext = { defaults };
-  const action = request.mode as EditAction;
-  const result = await run(action, request, ctx);
-  for (const w of result.warnings) process.stderr.write(`${prog}: warning: ${w}\n`);
+  const report = await run(request.mode as EditAction, request, ctx);
+  for (const w of report.warnings) process.stderr.write(`${prog}: warning: ${w}\n`);
   return 0;
 }
 
-function run(action: EditAction, r: CompatRequest, ctx: lifecycle.LifecycleContext): Promise<lifecycle.ActionResult> {
+function run(action: EditAction, r: CompatRequest, ctx: lifecycle.LifecycleContext): Promise<lifecycle.ChangeReport> {
   switch (action) {
     case 'init':
       return lifecycle.init(ctx, wrapperCommand());
@@ -28,7 +27,7 @@ function run(action: EditAction, r: CompatRequest, ctx: lifecycle.LifecycleConte
         paths[param] = value;
       }
       const req: lifecycle.AddRequest = { name: r.assignName, group: r.assignGroup, paths, placement: r.selection };
-      return action === 'create' ? lifecycle.create(ctx, req) : lifecycle.importInstance(ctx, req);
+      return action === 'create' ? lifecycle.create(ctx, [req]) : lifecycle.importInstance(ctx, req);
     }
     case 'deport':
       return lifecycle.deport(ctx, r.selection);
@@ -36,7 +35,9 @@ function run(action: EditAction, r: CompatRequest, ctx: lifecycle.LifecycleConte
       return lifecycle.destroy(ctx, r.selection);
     case 'enable':
     case 'disable':
-      return lifecycle.setEnabled(ctx, r.selection, action === 'enable');
+      // postmulti's -e enable/disable: one instance, named by -i
+      if (r.selection?.type !== 'name') throw new PostfleetError("Select an instance via '-i name'");
+      return lifecycle.setEnabled(ctx, { names: [r.selection.name] }, action === 'enable');
     case 'assign':
       return lifecycle.assign(ctx, r.selection, r.assignName, r.assignGroup);
   }

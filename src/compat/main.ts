@@ -6,13 +6,14 @@
  */
 import { planPostfixCommand, planUnixCommand, type Plan } from '../instances/command-class.js';
 import { isPostfleetError } from '../instances/errors.js';
-import { describeBroken, type FleetEntry } from '../instances/instance.js';
+import { reportBroken } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaultsInBackground } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
 import { loadFleet, readAhead, readingAhead, type Fleet } from '../instances/registry.js';
 import { runPlan } from '../instances/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
+import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
 import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';
 
 const PROG = 'postfleet';
@@ -56,7 +57,7 @@ async function compat(args: readonly string[]): Promise<number> {
   const fleet = loadFleet({ defaults, read });
   cache?.save();
   const selection: Selection = request.selection ?? { type: 'all' };
-  const brokenCount = reportBroken(fleet.entries);
+  const brokenCount = reportBroken(fleet.entries, (line) => process.stderr.write(`${PROG}: warning: ${line}\n`));
   let status: number;
   if (request.mode === 'list') status = list(fleet, selection, request);
   else status = await iterate(fleet, selection, request);
@@ -68,16 +69,6 @@ function fatal(message: string): number {
   return 1;
 }
 
-/** Fault isolation: a broken instance is named on stderr and skipped. */
-function reportBroken(entries: readonly FleetEntry[]): number {
-  let n = 0;
-  for (const e of entries) {
-    if (e.kind !== 'broken') continue;
-    n++;
-    process.stderr.write(`${PROG}: warning: ${describeBroken(e.broken)}\n`);
-  }
-  return n;
-}
 
 function list(fleet: Fleet, selection: Selection, request: CompatRequest): number {
   let out = '';
@@ -100,6 +91,14 @@ async function iterate(fleet: Fleet, selection: Selection, request: CompatReques
         });
   if (!plan.matched) return fatal('No matching instances');
 
+  // The wrapper role's `postfix start` under systemd with postfleet's units: through
+  // systemctl, one unit at a time (POSTFLEET_NO_SYSTEMD=1 bypasses; see systemd/systemctl.ts).
+  const verb = request.operands[0];
+  if (request.mode === 'postfix' && decideSystemctl(verb, probeSystemd()).use) {
+    const runs = systemctlRuns(plan.runs, verb ?? '', fleet.shared.commandDirectory);
+    const finished = await runPlan(runs, { parallel: 1, mode: 'inherit' });
+    return finished.some((r) => r.exitCode !== 0) ? 1 : 0;
+  }
   // Without -P this is postmulti: one at a time, children on our own stdio.
   // With -P, each child's output is held and shown whole, in list order:
   // postfix(1)'s terminal messages on stderr, a Unix command's stdout and

@@ -1,90 +1,95 @@
 /**
- * Declarative provisioning: make the machine match a manifest. Missing
- * instances are created (from their template, with their settings, enabled
- * or not); existing ones get their group, enabled state and parameters
- * brought in line. Instances the manifest does not name are left alone.
- * Idempotent: a second run finds nothing to change and says so.
+ * Declarative provisioning: the manifest is the desired state, the snapshot what is found;
+ * one plan brings the second in line with the first — missing instances created (from
+ * their template, with their settings, enabled or not), existing ones regrouped,
+ * reconfigured, enabled or disabled — and one transaction applies it. Instances the
+ * manifest does not name are left alone. Applied, the manifest plans to nothing.
  */
-import type { ActionResult, LifecycleContext } from './lifecycle/operations.js';
-import * as lifecycle from './lifecycle/operations.js';
+import { PostfleetError } from './errors.js';
 import type { Instance } from './instance.js';
-import type { ManifestInstance } from './manifest.js';
-import { readMainCf } from './maincf/defaults.js';
+import { planAdd, requestedDirectory, type AddRequest } from './lifecycle/build.js';
+import { editPlan, mainCfText, requireInit, type InstancePlan, type Plan } from './lifecycle/plan.js';
+import type { ChangeReport } from './lifecycle/report.js';
+import type { Snapshot } from './lifecycle/snapshot.js';
+import { transact, type LifecycleContext } from './lifecycle/transaction.js';
 import type { MainCfEdit } from './maincf/edit.js';
 import { ParameterSet } from './maincf/expand.js';
-import { editMainCfFile } from './maincf/write.js';
-import { loadFleet } from './registry.js';
-import { loadTemplate, renderTemplate } from './templates.js';
+import { parseMainCf } from './maincf/parse.js';
+import type { ManifestInstance } from './manifest.js';
+import type { Fleet } from './registry.js';
+import { renderTemplate, type Template } from './templates.js';
 
-export interface InstanceOutcome {
-  readonly instance: string;
-  readonly created: boolean;
-  readonly changed: boolean;
-  readonly changes: readonly string[];
-  readonly warnings: readonly string[];
+/** A manifest entry with its template loaded (loading reads files: done before planning). */
+export interface DesiredInstance extends ManifestInstance {
+  readonly loadedTemplate: Template | undefined;
 }
 
-export async function applyManifest(ctx: LifecycleContext, manifest: readonly ManifestInstance[], templatePath: readonly string[]): Promise<InstanceOutcome[]> {
-  // Resolve every template and variable first: a bad manifest changes nothing.
-  const templates = manifest.map((m) => (m.template === undefined ? undefined : loadTemplate(m.template, templatePath)));
-  const rendered = manifest.map((m, k) => renderTemplate(templates[k], m.settings));
-  // One read of the fleet serves every entry: the manifest names each instance once.
-  // createMany reads the fleet again under the lock and refuses a name taken meanwhile.
-  const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
-  const byName = new Map(fleet.entries.flatMap((e) => (e.kind === 'ok' && e.instance.name !== undefined ? [[e.instance.name, e.instance] as const] : [])));
-  const steps: Array<{ name: string; created: boolean; results: ActionResult[]; changes: string[] }> = [];
-  // Missing instances: made together, in one transaction (createMany), registered in manifest order.
-  const missing = [...manifest.entries()].filter(([, m]) => !byName.has(m.name));
-  const made = await lifecycle.createMany(
-    ctx,
-    missing.map(([k, m]) => ({ name: m.name, group: m.group, paths: m.paths, placement: undefined, template: templates[k], settings: m.settings })),
-  );
-  const madeByName = new Map(missing.map(([, m], j) => [m.name, made[j]!]));
-  const toEnable: string[] = [];
-  for (const [k, m] of manifest.entries()) {
+export function applyManifest(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => manifestDirectories(fleet, desired) }, (snap) => planApply(snap, desired));
+}
+
+export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): Plan {
+  const byName = namedInstances(snap.fleet);
+  // Every template and variable is resolved first: a bad manifest plans nothing.
+  const rendered = desired.map((m) => renderTemplate(m.loadedTemplate, m.settings));
+  const missing = desired.filter((m) => !byName.has(m.name));
+  const additions = missing.length > 0 ? planAdd(snap, 'create', missing.map(addRequest)) : undefined;
+  const made = new Map(missing.map((m, k) => [m.name, additions!.instances[k]!]));
+  const instances: InstancePlan[] = [];
+  const primaryEdits: MainCfEdit[] = [...(additions?.primaryEdits ?? [])];
+  desired.forEach((m, k) => {
     const existing = byName.get(m.name);
     if (existing === undefined) {
-      const result = madeByName.get(m.name)!;
-      // New instances are made disabled, as by create; enabling is its own step, one for all.
-      const changes = m.enabled && ctx.dryRun ? [`edit ${result.configDirectory}/main.cf: multi_instance_enable = yes`] : [];
-      if (m.enabled && !ctx.dryRun) toEnable.push(m.name);
-      steps.push({ name: m.name, created: true, results: [result], changes });
-      continue;
+      instances.push(made.get(m.name)!);
+      return;
     }
-    const results: ActionResult[] = [];
-    if (m.group !== undefined && m.group !== (existing.group ?? '')) {
-      results.push(await lifecycle.assign(ctx, { type: 'name', name: m.name }, undefined, m.group));
-    }
-    const edits = parameterEdits(existing, ctx.defaults, rendered[k]!.settings, m.enabled);
-    const changes: string[] = [];
-    if (edits.length > 0) {
-      const { changed } = await editMainCfFile(existing.configDirectory, edits, { dryRun: ctx.dryRun });
-      if (changed) for (const e of edits) changes.push(`edit ${existing.configDirectory}/main.cf: ${e.op === 'set' ? `${e.name} = ${e.value}`.trimEnd() : e.name}`);
-    }
-    steps.push({ name: m.name, created: false, results, changes });
-  }
-  if (toEnable.length > 0) {
-    const enabled = new Map((await lifecycle.setEnabledOfNamed(ctx, toEnable, true)).map((r) => [r.instance, r]));
-    for (const s of steps) {
-      const r = enabled.get(s.name);
-      if (r) s.results.push(r);
-    }
-  }
-  return steps.map((s) => outcome(s.name, s.created, s.results, s.changes));
+    requireSamePlace(m, existing);
+    const p = editPlan(snap, 'update', existing, settingEdits(snap, existing, m, rendered[k]!.settings));
+    if (p.entry.steps.length > 0 || p.primaryEdits.length > 0) requireInit(snap.fleet);
+    instances.push(p.entry);
+    primaryEdits.push(...p.primaryEdits);
+  });
+  return { instances, primaryEdits, skipped: [], independent: missing.length === 0 };
 }
 
-/** The settings whose value in the instance's main.cf differs from the manifest's. */
-function parameterEdits(i: Instance, defaults: ReadonlyMap<string, string>, settings: ReadonlyArray<readonly [string, string]>, enabled: boolean | undefined): MainCfEdit[] {
-  const params = new ParameterSet(readMainCf(i.configDirectory), defaults, { configDirectory: i.configDirectory });
+function addRequest(m: DesiredInstance): AddRequest {
+  return { name: m.name, group: m.group, paths: m.paths, template: m.loadedTemplate, settings: m.settings, enabled: m.enabled === true };
+}
+
+function namedInstances(fleet: Fleet): Map<string, Instance> {
+  return new Map(fleet.entries.flatMap((e) => (e.kind === 'ok' && e.instance.name !== undefined ? [[e.instance.name, e.instance] as const] : [])));
+}
+
+/** postfleet does not move an instance: a manifest that places an existing one elsewhere is refused. */
+function requireSamePlace(m: DesiredInstance, i: Instance): void {
+  const actual = { config_directory: i.configDirectory, queue_directory: i.queueDirectory, data_directory: i.dataDirectory };
+  for (const [param, wanted] of Object.entries(m.paths) as Array<[keyof typeof actual, string]>) {
+    if (wanted !== actual[param]) {
+      throw new PostfleetError(`[${m.name}] ${param} = ${wanted}, but the instance has ${actual[param]}: an existing instance is not moved (deport it and import it, or fix the manifest)`, {
+        value: wanted,
+      });
+    }
+  }
+}
+
+/** Group, parameters and enabled state whose value in the instance's main.cf differs from the manifest's. */
+function settingEdits(snap: Snapshot, i: Instance, m: DesiredInstance, settings: ReadonlyArray<readonly [string, string]>): MainCfEdit[] {
+  const text = i.primary ? snap.primaryMainCf : mainCfText(snap, i.configDirectory);
+  const params = new ParameterSet(parseMainCf(text), snap.fleet.defaults, { configDirectory: i.configDirectory });
   const edits: MainCfEdit[] = [];
+  if (m.group !== undefined && m.group !== (i.group ?? '')) edits.push({ op: 'set', name: 'multi_instance_group', value: m.group });
   for (const [name, value] of settings) {
     if (!params.isExplicit(name) || (params.raw(name) ?? '').trim() !== value.trim()) edits.push({ op: 'set', name, value });
   }
-  if (enabled !== undefined && enabled !== i.enabled) edits.push({ op: 'set', name: 'multi_instance_enable', value: enabled ? 'yes' : 'no' });
+  if (m.enabled !== undefined && m.enabled !== i.enabled) edits.push({ op: 'set', name: 'multi_instance_enable', value: m.enabled ? 'yes' : 'no' });
   return edits;
 }
 
-function outcome(instance: string, created: boolean, results: readonly ActionResult[], extra: readonly string[] = []): InstanceOutcome {
-  const changes = [...results.flatMap((r) => r.changes), ...extra];
-  return { instance, created, changed: changes.length > 0, changes, warnings: results.flatMap((r) => r.warnings) };
+function manifestDirectories(fleet: Fleet, desired: readonly DesiredInstance[]): string[] {
+  const byName = namedInstances(fleet);
+  return desired.flatMap((m) => {
+    const existing = byName.get(m.name);
+    if (existing) return existing.primary ? [] : [existing.configDirectory];
+    return requestedDirectory(fleet, addRequest(m)) ?? [];
+  });
 }

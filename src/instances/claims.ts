@@ -12,6 +12,13 @@ export interface Claim {
 export class ClaimTable {
   private readonly owners = new Map<string, string>();
 
+  /** A copy to plan on: claims made on it do not reach this table. */
+  clone(): ClaimTable {
+    const copy = new ClaimTable();
+    for (const [value, owner] of this.owners) copy.owners.set(value, owner);
+    return copy;
+  }
+
   /** The owner ("DIR, PARAM") of a value, if claimed. */
   ownerOf(value: string): string | undefined {
     return this.owners.get(value);

@@ -36,9 +36,7 @@ export interface PlannedRun {
 
 export interface Plan {
   readonly runs: readonly PlannedRun[];
-  /** Selected entries that are broken: reported, never run. */
-  readonly broken: readonly FleetEntry[];
-  /** Whether anything at all was selected (runs or broken ones). */
+  /** Whether anything at all was selected (runs, or broken ones: reported, never run). */
   readonly matched: boolean;
 }
 
@@ -64,10 +62,10 @@ export function planPostfixCommand(
   const skipDisabled = cls === 'stop' || cls === 'control';
   const ordered = reverse ? [...entries].reverse() : [...entries];
   const runs: PlannedRun[] = [];
-  const broken: FleetEntry[] = [];
+  let broken = 0;
   for (const e of ordered) {
     if (e.kind === 'broken') {
-      if (fleetEntryMatches(e, selected)) broken.push(e);
+      if (fleetEntryMatches(e, selected)) broken++;
       continue;
     }
     const i = e.instance;
@@ -83,7 +81,7 @@ export function planPostfixCommand(
       env: postfixEnvironment(i, options.verbose),
     });
   }
-  return { runs, broken, matched: runs.length + broken.length > 0 };
+  return { runs, matched: runs.length + broken > 0 };
 }
 
 /** An arbitrary command once per selected instance (postmulti -x). */
@@ -98,11 +96,11 @@ export function planUnixCommand(
   const [file = '', ...args] = command;
   const ordered = options.reverse ? [...entries].reverse() : [...entries];
   const runs: PlannedRun[] = [];
-  const broken: FleetEntry[] = [];
+  let broken = 0;
   for (const e of ordered) {
     if (!fleetEntryMatches(e, selected)) continue;
     if (e.kind === 'broken') {
-      broken.push(e);
+      broken++;
       continue;
     }
     const i = e.instance;
@@ -115,7 +113,7 @@ export function planUnixCommand(
       env: unixEnvironment(i, shared, options.path, options.verbose),
     });
   }
-  return { runs, broken, matched: runs.length + broken.length > 0 };
+  return { runs, matched: runs.length + broken > 0 };
 }
 
 /** Postfix's ROOT_PATH, used when PATH is unset or empty. */

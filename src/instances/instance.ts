@@ -45,3 +45,14 @@ export interface CommandLists {
 export function describeBroken(b: BrokenInstance): string {
   return `skipping instance ${b.configDirectory}: ${b.reason}`;
 }
+
+/** Fault isolation: each broken entry is reported in one line (`report`); returns how many. */
+export function reportBroken(entries: readonly FleetEntry[], report: (line: string) => void): number {
+  let n = 0;
+  for (const e of entries) {
+    if (e.kind !== 'broken') continue;
+    n++;
+    report(describeBroken(e.broken));
+  }
+  return n;
+}

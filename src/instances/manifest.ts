@@ -16,7 +16,9 @@
 import { decode } from 'ini';
 import { PostfleetError } from './errors.js';
 import { checkGroupName, checkInstanceName, checkPrivatePath, type PrivatePathParam } from './lifecycle/names.js';
+import { isParameterName } from './maincf/edit.js';
 import { parseBoolean } from './registry.js';
+import { ownedParameterHint } from './reserved.js';
 
 export interface ManifestInstance {
   readonly name: string;
@@ -30,16 +32,6 @@ export interface ManifestInstance {
 
 const PATH_KEYS: readonly PrivatePathParam[] = ['config_directory', 'queue_directory', 'data_directory'];
 const KEYS = new Set(['group', 'enabled', 'template', ...PATH_KEYS]);
-/** Parameters that have keys of their own (and their checks): never set.NAME. */
-const RESERVED: ReadonlyMap<string, string> = new Map([
-  ['config_directory', 'use the config_directory key'],
-  ['queue_directory', 'use the queue_directory key'],
-  ['data_directory', 'use the data_directory key'],
-  ['multi_instance_name', 'the section name is the instance name'],
-  ['multi_instance_group', 'use the group key'],
-  ['multi_instance_enable', 'use the enabled key'],
-]);
-
 export function parseManifest(text: string, source: string): ManifestInstance[] {
   const sections: Array<{ name: string; line: number; body: string[] }> = [];
   let current: { name: string; line: number; body: string[] } | undefined;
@@ -80,8 +72,8 @@ function toInstance(name: string, values: Record<string, unknown>, where: string
   for (const key of Object.keys(values)) {
     if (key.startsWith('set.')) {
       const param = key.slice(4);
-      if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(param)) throw new PostfleetError(`${where}: bad parameter name in '${key}'`, { value: key });
-      const instead = RESERVED.get(param);
+      if (!isParameterName(param)) throw new PostfleetError(`${where}: bad parameter name in '${key}'`, { value: key });
+      const instead = ownedParameterHint(param, 'manifest');
       if (instead !== undefined) throw new PostfleetError(`${where}: '${key}' is not allowed: ${instead}`, { value: key });
       settings.push([param, str(key) ?? '']);
     } else if (!KEYS.has(key)) {

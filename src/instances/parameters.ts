@@ -97,7 +97,7 @@ export interface InstanceValuesError {
 export function instanceValues(i: Instance, set: ParameterSet, names: readonly string[], explicit: boolean): InstanceValues | InstanceValuesError {
   try {
     const values: Record<string, string | null> = {};
-    for (const n of names) values[n] = !set.has(n) || (explicit && !setInMainCf(set, n)) ? null : set.get(n);
+    for (const n of names) values[n] = set.raw(n) === undefined || (explicit && !setInMainCf(set, n)) ? null : set.get(n);
     return { instance: instanceLabel(i), name: i.name ?? null, group: i.group ?? null, configDirectory: i.configDirectory, values };
   } catch (e) {
     if (!(e instanceof PostfleetError)) throw e;

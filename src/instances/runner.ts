@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import pMap from 'p-map';
 import type { PlannedRun } from './command-class.js';
+import { strerror } from './strerror.js';
 
 export type OutputMode = 'inherit' | 'pty' | 'pipe' | 'split';
 
@@ -76,19 +77,6 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
   );
 }
 
-/** strerror() wording of the errors execvp() reports, as postmulti prints them. */
-const EXEC_ERRORS: Readonly<Record<string, string>> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  ENOEXEC: 'Exec format error',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  E2BIG: 'Argument list too long',
-  ENOMEM: 'Cannot allocate memory',
-  ETXTBSY: 'Text file busy',
-};
-
 type Spawner = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<{ exitCode: number; output: string; stderr?: string }>;
 
 /**
@@ -101,7 +89,7 @@ const inheritSpawner: Spawner = (file, args, env) =>
   new Promise((resolve) => {
     const child = spawn(file, [...args], { env, stdio: 'inherit' });
     child.once('error', (e: NodeJS.ErrnoException) => {
-      process.stderr.write(`postfleet: fatal: execvp ${file}: ${(e.code !== undefined ? EXEC_ERRORS[e.code] : undefined) ?? e.code ?? e.message}\n`);
+      process.stderr.write(`postfleet: fatal: execvp ${file}: ${e.code !== undefined ? strerror(e.code) : e.message}\n`);
       resolve({ exitCode: 1, output: '' });
     });
     // Killed by a signal: not WIFEXITED, which postmulti counts as status 1.
@@ -125,7 +113,7 @@ function execaSpawner(mode: 'pipe' | 'split'): Spawner {
       // The program could not be started at all: say so as postmulti's child
       // does (`postmulti: fatal: execvp FILE: strerror`), whose exit status is 1.
       const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
-      const message = `execvp ${file}: ${(code !== undefined ? EXEC_ERRORS[code] : undefined) ?? code ?? result.shortMessage}\n`;
+      const message = `execvp ${file}: ${code !== undefined ? strerror(code) : result.shortMessage}\n`;
       if (mode === 'split') return { exitCode: 1, output: '', stderr: `postfleet: fatal: ${message}` };
       return { exitCode: 1, output: mode === 'pipe' ? message : '' };
     }

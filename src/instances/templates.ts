@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decode as decodeIni } from 'ini';
 import { PostfleetError } from './errors.js';
+import { isParameterName } from './maincf/edit.js';
 import { parseMainCf } from './maincf/parse.js';
 
 export const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -108,7 +109,7 @@ export function parseSetArguments(args: readonly string[]): Array<[string, strin
   return args.map((a) => {
     const eq = a.indexOf('=');
     const name = eq < 0 ? '' : a.slice(0, eq).trim();
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(name)) throw new PostfleetError(`malformed --set '${a}': expected name=value`, { value: a });
+    if (!isParameterName(name)) throw new PostfleetError(`malformed --set '${a}': expected name=value`, { value: a });
     const value = a.slice(eq + 1).trim();
     if (/[\r\n]/.test(value)) throw new PostfleetError(`--set ${name}: the value may not contain a line break`, { value: a });
     return [name, value];

@@ -153,11 +153,24 @@ done
 exit 0
 `;
 
-function controllerArgs(dir: string, mode: 'serve' | 'probe'): string[] {
+function controllerArgs(dir: string, mode: 'serve' | 'probe', extra: readonly string[] = []): string[] {
   return [
     '-m', '-p', '-f', '--mount-proc', '--propagation', 'private', '--kill-child',
-    'bash', path.join(dir, 'controller.sh'), dir, mode, ...OVERLAID_DIRS,
+    'bash', path.join(dir, 'controller.sh'), dir, mode, ...OVERLAID_DIRS, ...extra,
   ];
+}
+
+/** Host directories a test may have overlaid on top of OVERLAID_DIRS (SandboxOptions.overlay). */
+export const EXTRA_OVERLAYS = ['/usr', '/run', '/opt'] as const;
+export type ExtraOverlay = (typeof EXTRA_OVERLAYS)[number];
+
+export interface SandboxOptions {
+  /**
+   * Also overlay these (copy-on-write, private): '/usr' for a test that installs a package
+   * (dpkg writes /usr, and /lib on merged-/usr systems), '/run' for one that fakes runtime
+   * state such as /run/systemd/system.
+   */
+  overlay?: readonly ExtraOverlay[];
 }
 
 function controllerEnv(binDir: string): Record<string, string> {
@@ -410,7 +423,15 @@ export class Sandbox {
   }
 
   /** Start a sandbox: fresh namespace, overlays mounted, pristine primary instance. */
-  static async create(): Promise<Sandbox> {
+  static async create(options: SandboxOptions = {}): Promise<Sandbox> {
+    const extra = [...new Set(options.overlay ?? [])];
+    for (const d of extra) {
+      if (!(EXTRA_OVERLAYS as readonly string[]).includes(d)) throw new Error(`sandbox: cannot overlay ${d} (allowed: ${EXTRA_OVERLAYS.join(', ')})`);
+      // The checkout and the io dir must be seen alike on both sides (node under /usr may be copied-on-write).
+      for (const shared of [REPO_ROOT, tempBase()]) {
+        if (shared === d || shared.startsWith(`${d}/`)) throw new Error(`sandbox: cannot overlay ${d}: ${shared} must be shared with the host`);
+      }
+    }
     if (!integration.available) {
       throw new Error(`integration sandbox unavailable: ${integration.reason ?? 'unknown reason'}`);
     }
@@ -422,7 +443,7 @@ export class Sandbox {
       `#!/bin/sh\nexec ${shq(process.execPath)} ${shq(path.join(REPO_ROOT, 'bin', 'run.js'))} "$@"\n`,
       { mode: 0o755 },
     );
-    const proc = execa('unshare', controllerArgs(dir, 'serve'), {
+    const proc = execa('unshare', controllerArgs(dir, 'serve', extra), {
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',

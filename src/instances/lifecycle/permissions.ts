@@ -58,19 +58,3 @@ export function readPostfixFiles(metaDirectory: string): string {
   for (const f of extra) text += '\n' + readFileSync(`${metaDirectory}/postfix-files.d/${f}`, 'utf8');
   return text;
 }
-
-/** Local user and group ids (postfix and postdrop are always local system accounts). */
-export function lookupIds(): { uid: (name: string) => number | undefined; gid: (name: string) => number | undefined } {
-  const table = (file: string, field: number): Map<string, number> => {
-    const m = new Map<string, number>();
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const parts = line.split(':');
-      const id = Number(parts[field]);
-      if (parts[0] && Number.isInteger(id) && !m.has(parts[0])) m.set(parts[0], id);
-    }
-    return m;
-  };
-  const users = table('/etc/passwd', 2);
-  const groups = table('/etc/group', 2);
-  return { uid: (n) => users.get(n), gid: (n) => groups.get(n) };
-}

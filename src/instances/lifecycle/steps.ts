@@ -4,10 +4,11 @@
  * fails, the steps already done are undone in reverse and nothing is left
  * half-made.
  */
-import { chmodSync, chownSync, lchownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname } from 'node:path';
+import { execa } from 'execa';
 import { PostfleetError } from '../errors.js';
-import { editMainCfFile } from '../maincf/write.js';
+import { editMainCfFile, withMainCfLock } from '../maincf/write.js';
 import type { MainCfEdit } from '../maincf/edit.js';
 
 export type Step =
@@ -52,43 +53,50 @@ export function describeEdit(e: MainCfEdit): string {
   }
 }
 
-export interface ApplyReport {
-  readonly warnings: string[];
-}
+/** What was done so far, to be undone in reverse if the change cannot be completed. */
+export class UndoLog {
+  private readonly undo: Array<() => void | Promise<void>> = [];
 
-type Undo = () => void | Promise<void>;
+  push(fn: () => void | Promise<void>): void {
+    this.undo.push(fn);
+  }
 
-/** Applies steps in order; on failure undoes what was done, in reverse, and rethrows. */
-export async function applySteps(steps: readonly Step[]): Promise<ApplyReport> {
-  const undo: Undo[] = [];
-  const warnings: string[] = [];
-  try {
-    for (const s of steps) await applyStep(s, undo, warnings);
-  } catch (e) {
-    for (const u of undo.reverse()) {
+  /** Best effort, in reverse: the error that made us roll back is what the operator must see. */
+  async rollback(): Promise<void> {
+    for (const u of this.undo.splice(0).reverse()) {
       try {
         await u();
       } catch {
-        // best effort: the original error is what the operator must see
+        // keep undoing the rest
       }
     }
-    throw e;
   }
-  return { warnings };
 }
 
-async function applyStep(s: Step, undo: Undo[], warnings: string[]): Promise<void> {
+/** Applies steps in order, logging how to undo each; warnings of removals go to `warnings`. */
+export async function applySteps(steps: readonly Step[], undo: UndoLog, warnings: string[], checkpoint: () => void = () => undefined): Promise<void> {
+  for (const s of steps) {
+    checkpoint();
+    await applyStep(s, undo, warnings);
+  }
+}
+
+async function applyStep(s: Step, undo: UndoLog, warnings: string[]): Promise<void> {
   switch (s.kind) {
     case 'mkdir':
       for (const made of mkdirp(s.path, s.mode)) undo.push(() => rmdirSync(made));
       return;
-    case 'write':
+    case 'write': {
+      // A main.cf left by a create that never wrote master.cf is replaced: undo puts it back.
+      const previous = readPrevious(s.path);
       writeNewFile(s.path, s.content, s.mode);
-      undo.push(() => unlinkSync(s.path));
+      undo.push(() => (previous ? writeNewFile(s.path, previous.content, previous.mode) : unlinkSync(s.path)));
       return;
+    }
     case 'edit': {
+      const times = statSync(`${s.configDirectory}/main.cf`, { bigint: true, throwIfNoEntry: false });
       const { before, changed } = await editMainCfFile(s.configDirectory, s.edits);
-      if (changed) undo.push(async () => void (await restoreMainCf(s.configDirectory, before)));
+      if (changed) undo.push(() => restoreMainCf(s.configDirectory, before, times));
       return;
     }
     case 'own':
@@ -116,9 +124,15 @@ async function applyStep(s: Step, undo: Undo[], warnings: string[]): Promise<voi
   }
 }
 
-async function restoreMainCf(configDirectory: string, text: string): Promise<void> {
-  const { withMainCfLock } = await import('../maincf/write.js');
+/** The text as it was, under the lock; and its times to the nanosecond, so that an undone edit leaves no trace. */
+async function restoreMainCf(configDirectory: string, text: string, times: BigIntStats | undefined): Promise<void> {
+  const path = `${configDirectory}/main.cf`;
   await withMainCfLock(configDirectory, () => ({ next: text, result: undefined }));
+  if (!times) return;
+  // utimes() takes a double: touch(1) keeps the nanoseconds.
+  const at = (ns: bigint): string => `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+  await execa('touch', ['-c', '-a', '-d', at(times.atimeNs), path]);
+  await execa('touch', ['-c', '-m', '-d', at(times.mtimeNs), path]);
 }
 
 function fsError(what: string, path: string, e: unknown): PostfleetError {
@@ -166,31 +180,29 @@ function leftovers(dir: string): string {
   return ` (it holds ${shown}${names.length > 5 ? `, and ${names.length - 5} more` : ''})`;
 }
 
-const TEMPORARY = /^\.postfleet-\d+-\d+\.tmp$/;
-
 /**
- * The temporary files writeNewFile() left in a directory when its process was
- * killed before the rename. Only create writes them, holding the primary
- * main.cf lock; so when the caller holds it, whatever is found is debris.
+ * The names writeNewFile() writes under before its rename. Only create writes them, holding
+ * the primary main.cf lock; so one found while the lock is held is debris of a killed create.
  */
-export function leftoverTemporaries(dir: string): string[] {
+export const TEMPORARY_FILE = /^\.postfleet-\d+-\d+\.tmp$/;
+
+function readPrevious(path: string): { content: Buffer; mode: number } | undefined {
   try {
-    return readdirSync(dir)
-      .filter((n) => TEMPORARY.test(n))
-      .sort()
-      .map((n) => `${dir}/${n}`);
+    const st = lstatSync(path);
+    return st.isFile() ? { content: readFileSync(path), mode: st.mode & 0o7777 } : undefined;
   } catch {
-    return [];
+    return undefined;
   }
 }
 
 /** Temporary name in the same directory, fsync, rename: never a partial file under the real name. */
-function writeNewFile(path: string, content: string, mode: number): void {
+function writeNewFile(path: string, content: string | Buffer, mode: number): void {
   const tmp = `${dirname(path)}/.postfleet-${process.pid}-${Date.now()}.tmp`;
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', 0o600);
-    writeSync(fd, content);
+    const data = typeof content === 'string' ? Buffer.from(content) : content;
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -207,13 +219,15 @@ function writeNewFile(path: string, content: string, mode: number): void {
   }
 }
 
-function own(s: Extract<Step, { kind: 'own' }>, undo: Undo[]): void {
+function own(s: Extract<Step, { kind: 'own' }>, undo: UndoLog): void {
   for (const made of mkdirp(s.path, s.mode)) undo.push(() => rmdirSync(made));
   try {
+    const st = statSync(s.path);
+    undo.push(() => chmodSync(s.path, st.mode & 0o7777));
     if (s.uid !== undefined || s.gid !== undefined) {
-      const st = statSync(s.path);
+      undo.push(() => chownSync(s.path, st.uid, st.gid));
       chownSync(s.path, s.uid ?? st.uid, s.gid ?? st.gid);
-      if (s.recursive) chownTree(s.path, s.uid, s.gid);
+      if (s.recursive) chownTree(s.path, s.uid, s.gid, undo);
     }
     chmodSync(s.path, s.mode);
   } catch (e) {
@@ -221,11 +235,12 @@ function own(s: Extract<Step, { kind: 'own' }>, undo: Undo[]): void {
   }
 }
 
-function chownTree(dir: string, uid: number | undefined, gid: number | undefined): void {
+function chownTree(dir: string, uid: number | undefined, gid: number | undefined, undo: UndoLog): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = `${dir}/${e.name}`;
     const st = lstatSync(p);
+    undo.push(() => lchownSync(p, st.uid, st.gid));
     lchownSync(p, uid ?? st.uid, gid ?? st.gid);
-    if (e.isDirectory()) chownTree(p, uid, gid);
+    if (e.isDirectory()) chownTree(p, uid, gid, undo);
   }
 }

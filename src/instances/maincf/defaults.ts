@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
+import { strerror } from '../strerror.js';
 import { parseMainCfBytes } from './parse.js';
 
 /**
@@ -107,18 +108,6 @@ export function findPostconf(path = process.env['PATH'] ?? ''): string {
   return 'postconf';
 }
 
-/** strerror() wording for the usual reasons, as Postfix would print them. */
-const REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EIO: 'Input/output error',
-};
-
 /**
  * The raw settings of `${configDir}/main.cf` (path joined the way Postfix
  * does). Throws PostfleetError naming the path if it cannot be read or is
@@ -135,7 +124,7 @@ export function readMainCf(configDir: string): Map<string, string> {
     length = readIntoShared(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = (code !== undefined ? REASONS[code] ?? code : undefined) ?? (e as Error).message;
+    const reason = code !== undefined ? strerror(code) : (e as Error).message;
     throw new PostfleetError(`cannot read ${path}: ${reason}`, { value: path });
   }
   return parseMainCfBytes(shared.subarray(0, length), path);

@@ -41,6 +41,11 @@ const NAME_END = new Set([' ', '\t', '\r', '\n', '=']);
  */
 const VALID_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 
+/** A parameter name postfleet writes (see VALID_NAME). */
+export function isParameterName(name: string): boolean {
+  return VALID_NAME.test(name);
+}
+
 /** Apply the edits in order, each with the exact semantics of its postconf counterpart. */
 export function editMainCf(text: string, edits: readonly MainCfEdit[]): string {
   checkMainCfEdits(edits);

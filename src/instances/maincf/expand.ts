@@ -510,11 +510,6 @@ export class ParameterSet {
     return this.defaults.get(name);
   }
 
-  /** Whether the parameter has a value at all (setting or default). */
-  has(name: string): boolean {
-    return this.raw(name) !== undefined;
-  }
-
   /** Whether main.cf sets the parameter explicitly. */
   isExplicit(name: string): boolean {
     return this.settings.has(name);

@@ -27,11 +27,6 @@
  */
 import { PostfleetError } from '../errors.js';
 
-/** Postfix ISSPACE(): ASCII isspace() in the C locale. */
-export function isCSpace(ch: string | undefined): boolean {
-  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f';
-}
-
 export interface LogicalLine {
   /** The joined text, as readllines() returns it. */
   readonly text: string;

@@ -44,7 +44,8 @@ const TMP_SUFFIX = '.tmp';
 const TMP_MODE = 0o600;
 const PERM_MASK = 0o7777;
 
-export type MainCfUpdate<T> = { next?: string; result: T };
+/** `rollback` undoes what `fn` did when `next` cannot be written. */
+export type MainCfUpdate<T> = { next?: string | undefined; result: T; rollback?: () => Promise<void> };
 
 /**
  * Run `fn` on the current main.cf of `configDir` while holding Postfix's
@@ -67,11 +68,17 @@ export async function withMainCfLock<T>(
   try {
     const original = await statOrFail(mainCf);
     const bytes = await readOrFail(mainCf);
-    const { text, encoding } = decode(bytes);
+    const { text, encoding } = decodeMainCf(bytes);
     const update = await fn(text);
     if (update.next !== undefined) {
-      await writeInPlace(tmp, tmpPath, encode(update.next, encoding, mainCf), original);
-      await renameOrFail(tmpPath, mainCf);
+      try {
+        await writeInPlace(tmp, tmpPath, encode(update.next, encoding, mainCf), original);
+        await renameOrFail(tmpPath, mainCf);
+      } catch (e) {
+        // What fn did was for this write: undone, as the write did not happen.
+        await update.rollback?.();
+        throw e;
+      }
       renamed = true;
       await syncDirectory(configDir);
     }
@@ -99,7 +106,7 @@ export async function editMainCfFile(
   if (opts.dryRun) {
     const mainCf = path.join(configDir, 'main.cf');
     await requireMainCf(configDir, mainCf);
-    const before = decode(await readOrFail(mainCf)).text;
+    const before = decodeMainCf(await readOrFail(mainCf)).text;
     const after = editMainCf(before, edits);
     return { before, after, changed: after !== before };
   }
@@ -273,7 +280,7 @@ type Encoding = 'utf8' | 'latin1';
  * is decoded byte for byte as Latin-1 so that untouched lines are written
  * back unchanged instead of being "repaired" with U+FFFD.
  */
-function decode(bytes: Buffer): { text: string; encoding: Encoding } {
+export function decodeMainCf(bytes: Buffer): { text: string; encoding: Encoding } {
   const text = bytes.toString('utf8');
   if (Buffer.from(text, 'utf8').equals(bytes)) return { text, encoding: 'utf8' };
   return { text: bytes.toString('latin1'), encoding: 'latin1' };

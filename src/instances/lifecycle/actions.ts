@@ -1,0 +1,59 @@
+/**
+ * postmulti's life-cycle actions (-e init, create, import, deport, destroy, enable, disable,
+ * assign), each one transaction: what it reads (the snapshot's needs) and how it plans.
+ */
+import type { Fleet } from '../registry.js';
+import type { Selection } from '../selection.js';
+import { planAdd, requestedDirectory, type AddRequest } from './build.js';
+import { entryDirectory, selectExisting } from './plan.js';
+import { planDeport, planDestroy } from './removal.js';
+import type { ChangeReport } from './report.js';
+import { enableDirectories, planAssign, planEnable, planInit, type EnableTargets } from './settings.js';
+import { transact, type LifecycleContext } from './transaction.js';
+
+export type { AddRequest } from './build.js';
+export type { EnableTargets } from './settings.js';
+export type { ChangeReport } from './report.js';
+export type { LifecycleContext } from './transaction.js';
+
+export function init(ctx: LifecycleContext, wrapperCommand: string): Promise<ChangeReport> {
+  return transact(ctx, { directories: () => [] }, (snap) => planInit(snap, wrapperCommand));
+}
+
+/** One instance, or several in one transaction (appended to the list in order). */
+export function create(ctx: LifecycleContext, reqs: readonly AddRequest[]): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => requestedDirectories(fleet, reqs) }, (snap) => planAdd(snap, 'create', reqs));
+}
+
+export function importInstance(ctx: LifecycleContext, req: AddRequest): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => requestedDirectories(fleet, [req]) }, (snap) => planAdd(snap, 'import', [req]));
+}
+
+export function deport(ctx: LifecycleContext, selection: Selection | undefined): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => selectedDirectory(fleet, selection), status: true }, (snap) => planDeport(snap, selection));
+}
+
+export function destroy(ctx: LifecycleContext, selection: Selection | undefined): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => selectedDirectory(fleet, selection), status: true }, (snap) => planDestroy(snap, selection));
+}
+
+export function setEnabled(ctx: LifecycleContext, targets: EnableTargets, enabled: boolean): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => enableDirectories(fleet, targets) }, (snap) => planEnable(snap, targets, enabled));
+}
+
+export function assign(ctx: LifecycleContext, selection: Selection | undefined, name: string | undefined, group: string | undefined): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => selectedDirectory(fleet, selection) }, (snap) => planAssign(snap, selection, name, group));
+}
+
+function requestedDirectories(fleet: Fleet, reqs: readonly AddRequest[]): string[] {
+  return reqs.flatMap((r) => requestedDirectory(fleet, r) ?? []);
+}
+
+/** Best effort: a selection that names nothing is the planner's to refuse. */
+function selectedDirectory(fleet: Fleet, selection: Selection | undefined): string[] {
+  try {
+    return [entryDirectory(selectExisting(fleet, selection))];
+  } catch {
+    return [];
+  }
+}

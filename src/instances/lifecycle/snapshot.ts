@@ -1,0 +1,152 @@
+/**
+ * Everything a life-cycle plan reads from the machine, read in one go: the fleet, the
+ * primary main.cf, the prototypes, postfix-files, the users and groups, and the state of
+ * the directories the request is about. The planners (plan.ts and the modules it names)
+ * read nothing else, so they are pure: the same snapshot gives the same plan, --dry-run
+ * shows exactly what the real run does, and the planning is unit-tested on hand-made
+ * snapshots without root or Postfix.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { PostfleetError } from '../errors.js';
+import { strerror } from '../strerror.js';
+import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../status.js';
+import { decodeMainCf } from '../maincf/write.js';
+import { loadFleet, type Fleet } from '../registry.js';
+import { readPostfixFiles } from './permissions.js';
+import { TEMPORARY_FILE } from './steps.js';
+
+export interface Prototype {
+  readonly path: string;
+  readonly text: string;
+  readonly mode: number;
+}
+
+/** A directory the request names: an instance's config directory, existing or to be. */
+export interface DirectoryState {
+  /** main.cf as text; undefined when there is none. */
+  readonly mainCf: string | undefined;
+  /** Why main.cf exists but could not be read. */
+  readonly mainCfError?: string | undefined;
+  readonly masterCf: boolean;
+  /** Debris of a create killed before its rename (steps.ts writes these names). */
+  readonly temporaries: readonly string[];
+  /** For removals: the master's pid (when running) and the messages queued. */
+  readonly status?: { readonly pid: number | null; readonly queued: number } | undefined;
+}
+
+export interface Snapshot {
+  readonly fleet: Fleet;
+  /** The primary main.cf as it is (under the lock: what the lock holder read). */
+  readonly primaryMainCf: string;
+  readonly mainCfProto: Prototype | undefined;
+  readonly masterCfProto: Prototype | undefined;
+  /** $meta_directory/postfix-files and its drop-ins; undefined when unreadable. */
+  readonly postfixFiles: string | undefined;
+  readonly users: ReadonlyMap<string, number>;
+  readonly groups: ReadonlyMap<string, number>;
+  readonly directories: ReadonlyMap<string, DirectoryState>;
+}
+
+/** What to read besides the fleet: derived from the fleet and the request, without I/O. */
+export interface SnapshotNeeds {
+  /** Config directories whose state the plan looks at. Best effort: bad input is the planner's to refuse. */
+  readonly directories: (fleet: Fleet) => readonly string[];
+  /** Also the master's pid and the queue count of those directories' instances (deport, destroy). */
+  readonly status?: boolean;
+}
+
+export interface SnapshotSource {
+  readonly primaryConfigDirectory?: string | undefined;
+  readonly defaults: ReadonlyMap<string, string>;
+}
+
+export function readSnapshot(source: SnapshotSource, needs: SnapshotNeeds, primaryMainCf?: string): Snapshot {
+  const fleet = loadFleet({ configDirectory: source.primaryConfigDirectory, defaults: source.defaults });
+  const primaryDir = fleet.primaryConfigDirectory;
+  const meta = fleet.shared.metaDirectory;
+  const directories = new Map<string, DirectoryState>();
+  for (const dir of needs.directories(fleet)) {
+    if (!directories.has(dir)) directories.set(dir, readDirectory(fleet, dir, Boolean(needs.status)));
+  }
+  return {
+    fleet,
+    primaryMainCf: primaryMainCf ?? readText(`${primaryDir}/main.cf`),
+    mainCfProto: readPrototype(`${meta}/main.cf.proto`),
+    masterCfProto: readPrototype(`${meta}/master.cf.proto`),
+    postfixFiles: attempt(() => readPostfixFiles(meta)),
+    users: idTable('/etc/passwd'),
+    groups: idTable('/etc/group'),
+    directories,
+  };
+}
+
+function readDirectory(fleet: Fleet, dir: string, withStatus: boolean): DirectoryState {
+  let mainCf: string | undefined;
+  let mainCfError: string | undefined;
+  try {
+    mainCf = readText(`${dir}/main.cf`);
+  } catch (e) {
+    if (exists(`${dir}/main.cf`)) mainCfError = e instanceof Error ? e.message : String(e);
+  }
+  const entry = fleet.entries.find((e) => e.kind === 'ok' && e.instance.configDirectory === dir);
+  let status: DirectoryState['status'];
+  if (withStatus && entry?.kind === 'ok') {
+    const i = entry.instance;
+    const queued = QUEUE_NAMES.reduce((n, q) => n + (countQueueFiles(`${i.queueDirectory}/${q}`) ?? 0), 0);
+    status = { pid: readInstanceStatus(i).pid, queued };
+  }
+  return { mainCf, mainCfError, masterCf: exists(`${dir}/master.cf`), temporaries: temporariesIn(dir), status };
+}
+
+function readText(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new PostfleetError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code ?? String(e))}`, { value: path });
+  }
+  return decodeMainCf(bytes).text;
+}
+
+function readPrototype(path: string): Prototype | undefined {
+  return attempt(() => ({ path, text: readFileSync(path, 'utf8'), mode: statSync(path).mode & 0o7777 }));
+}
+
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function temporariesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((n) => TEMPORARY_FILE.test(n))
+      .sort()
+      .map((n) => `${dir}/${n}`);
+  } catch {
+    return [];
+  }
+}
+
+/** name → id of /etc/passwd or /etc/group (postfix and postdrop are always local system accounts). */
+function idTable(file: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of (attempt(() => readFileSync(file, 'utf8')) ?? '').split('\n')) {
+    const parts = line.split(':');
+    const id = Number(parts[2]);
+    if (parts[0] && parts[2] !== '' && Number.isInteger(id) && !m.has(parts[0])) m.set(parts[0], id);
+  }
+  return m;
+}

@@ -1,0 +1,130 @@
+/**
+ * One transaction for everything a command changes. The plan is made first from a snapshot
+ * read without the lock, so bad input is refused before anything is touched (Postfix's
+ * main.cf.tmp lock file included); --dry-run reports that plan. Otherwise the primary
+ * main.cf is locked (the lock `postconf -e` takes), a fresh snapshot is read and planned
+ * again (concurrent changes are never lost), every instance's steps are applied, and the
+ * primary main.cf is written last, atomically. If a step, that write, or a signal stops it,
+ * everything done is undone in reverse and the error names the file.
+ */
+import pMap from 'p-map';
+import { PostfleetError } from '../errors.js';
+import { loadFleet } from '../registry.js';
+import { editMainCf } from '../maincf/edit.js';
+import { withMainCfLock } from '../maincf/write.js';
+import { changesAnything, type InstancePlan, type Plan } from './plan.js';
+import { reportOf, type ChangeReport } from './report.js';
+import { readSnapshot, type Snapshot, type SnapshotNeeds, type SnapshotSource } from './snapshot.js';
+import { applySteps, UndoLog } from './steps.js';
+
+export interface LifecycleContext extends SnapshotSource {
+  readonly dryRun?: boolean | undefined;
+}
+
+export type Planner = (snap: Snapshot) => Plan;
+
+/** Instance main.cf edits in flight at once: each takes its own lock through a flock(1) process. */
+const EDITS_IN_FLIGHT = 8;
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export async function transact(ctx: LifecycleContext, needs: SnapshotNeeds, plan: Planner): Promise<ChangeReport> {
+  const preview = readSnapshot(ctx, needs);
+  const previewPlan = plan(preview);
+  const primaryDir = preview.fleet.primaryConfigDirectory;
+  if (ctx.dryRun || !changesAnything(previewPlan, preview.primaryMainCf)) {
+    return reportOf(previewPlan, { configDirectory: primaryDir, mainCf: preview.primaryMainCf }, Boolean(ctx.dryRun), []);
+  }
+  const warnings: string[] = [];
+  const done = await interruptible((checkpoint) =>
+    withMainCfLock(primaryDir, async (current) => {
+      const snap = readSnapshot(ctx, needs, current);
+      const p = plan(snap);
+      const undo = new UndoLog();
+      try {
+        await applyInstances(p, undo, warnings, checkpoint);
+        checkpoint();
+      } catch (e) {
+        await undo.rollback();
+        throw e;
+      }
+      const next = p.primaryEdits.length > 0 ? editMainCf(current, p.primaryEdits) : current;
+      return { next: next !== current ? next : undefined, result: { plan: p, current }, rollback: () => undo.rollback() };
+    }),
+  );
+  for (const i of done.plan.instances) if (i.release) warnings.push(...(await release(ctx, primaryDir, i.release)));
+  return reportOf(done.plan, { configDirectory: primaryDir, mainCf: done.current }, false, warnings);
+}
+
+async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkpoint: () => void): Promise<void> {
+  const withSteps = p.instances.filter((i) => i.steps.length > 0);
+  if (!p.independent) {
+    for (const i of withSteps) await applySteps(i.steps, undo, warnings, checkpoint);
+    return;
+  }
+  // Several instances' main.cf edits at once; after a failure none is started, the ones in
+  // flight finish, and then everything is undone.
+  let failure: { error: unknown } | undefined;
+  await pMap(
+    withSteps,
+    async (i: InstancePlan) => {
+      if (failure) return;
+      try {
+        await applySteps(i.steps, undo, warnings, checkpoint);
+      } catch (error) {
+        failure ??= { error };
+      }
+    },
+    { concurrency: EDITS_IN_FLIGHT },
+  );
+  if (failure) throw failure.error;
+}
+
+/**
+ * The files of an instance the primary no longer lists (destroy), removed under the lock
+ * again: if a concurrent create or import took one of its directories over since, they are
+ * that instance's now and nothing is removed.
+ */
+async function release(ctx: LifecycleContext, primaryDir: string, r: NonNullable<InstancePlan['release']>): Promise<string[]> {
+  return withMainCfLock(primaryDir, async () => {
+    const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+    for (const d of r.directories) {
+      const owner = fleet.claims.ownerOf(d);
+      if (owner !== undefined) return { result: [`${d} is in use again by instance ${owner}: its files were left in place`] };
+    }
+    const warnings: string[] = [];
+    await applySteps(r.steps, new UndoLog(), warnings);
+    return { result: warnings };
+  });
+}
+
+/**
+ * Runs `fn` with SIGINT, SIGTERM and SIGHUP held off: a signal makes the next checkpoint
+ * throw, so the transaction is undone instead of left half-done; the process then exits
+ * with the signal's status.
+ */
+async function interruptible<T>(fn: (checkpoint: () => void) => Promise<T>): Promise<T> {
+  let caught: NodeJS.Signals | undefined;
+  const handlers = SIGNALS.map((sig) => {
+    const h = (): void => {
+      caught ??= sig;
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  const checkpoint = (): void => {
+    if (caught) throw new PostfleetError(`interrupted by ${caught}: nothing was changed`, { exitCode: 128 + signalNumber(caught) });
+  };
+  try {
+    const result = await fn(checkpoint);
+    // Caught after the last checkpoint: the change is whole; the exit status still tells.
+    if (caught) process.exitCode = 128 + signalNumber(caught);
+    return result;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[sig as 'SIGHUP'] ?? 1;
+}

@@ -1,0 +1,84 @@
+/**
+ * What postfleet@ID.service runs: `postfleet unit start|stop|reload ID`. The unit answers for
+ * its own instance only: another instance that is broken is reported (one line each, in the
+ * journal) but does not fail this unit, whereas postmulti -i X aborts on any broken instance.
+ * Never goes through systemctl (it is what systemctl runs).
+ */
+import { existsSync } from 'node:fs';
+import { postfixEnvironment, type PlannedRun } from '../instances/command-class.js';
+import { PostfleetError } from '../instances/errors.js';
+import { describeBroken, instanceLabel, type FleetEntry, type Instance } from '../instances/instance.js';
+import { loadFleetOverlapped } from '../instances/registry.js';
+import { runPlan } from '../instances/runner.js';
+import { entryOfUnit, unitName } from './units.js';
+
+export const UNIT_ACTIONS = ['start', 'stop', 'reload'] as const;
+export type UnitAction = (typeof UNIT_ACTIONS)[number];
+
+/** Debian's per-instance start preparation (chroot refresh), run by its postfix@.service as ExecStartPre. */
+export const CONFIGURE_INSTANCE = '/usr/lib/postfix/configure-instance.sh';
+
+export interface UnitActionOptions {
+  readonly configDirectory?: string | undefined;
+  /** Where broken instances and progress are reported (the journal, under systemd). */
+  readonly warn: (line: string) => void;
+}
+
+/** The instance of unit postfleet@ID.service, or an error naming the unit. */
+export function resolveUnit(entries: readonly FleetEntry[], id: string): Instance {
+  const entry = entryOfUnit(entries, id);
+  const unit = unitName(id);
+  if (entry === undefined) {
+    throw new PostfleetError(`${unit}: no instance has this unit (the primary is '-', others their name or escaped config directory)`, {
+      value: id,
+    });
+  }
+  if (entry.kind === 'broken') throw new PostfleetError(`${unit}: ${describeBroken(entry.broken).replace(/^skipping /, '')}`, { value: id });
+  return entry.instance;
+}
+
+/**
+ * The commands a unit action runs, in order: for start, Debian's configure-instance.sh (when
+ * present) with MAIL_CONFIG naming the instance and `-` as its argument, so that it reads that
+ * instance with plain postconf rather than through postmulti; then `postfix start|stop|reload`.
+ * Stop and reload act whatever multi_instance_enable says (the unit runs the master);
+ * start refuses a disabled instance, whose unit the generator does not make.
+ */
+export function planUnitAction(
+  action: UnitAction,
+  instance: Instance,
+  commandDirectory: string,
+  configureInstance: string | undefined,
+): PlannedRun[] {
+  if (action === 'start' && !instance.enabled) {
+    throw new PostfleetError(
+      `${instanceLabel(instance)} is disabled (multi_instance_enable = no): not started; enable it with 'postfleet enable'`,
+      { value: instance.configDirectory },
+    );
+  }
+  const env = postfixEnvironment(instance);
+  const label = instanceLabel(instance);
+  const runs: PlannedRun[] = [];
+  if (action === 'start' && configureInstance !== undefined) {
+    runs.push({ instance, label, verb: 'configure-instance', file: configureInstance, args: ['-'], env });
+  }
+  runs.push({ instance, label, verb: action, file: `${commandDirectory}/postfix`, args: ['--', action], env });
+  return runs;
+}
+
+/** Runs the action; the exit status is that of the first command that failed, else 0. */
+export async function runUnitAction(action: UnitAction, id: string, options: UnitActionOptions): Promise<number> {
+  const fleet = await loadFleetOverlapped({ configDirectory: options.configDirectory });
+  const instance = resolveUnit(fleet.entries, id);
+  for (const e of fleet.entries) if (e.kind === 'broken') options.warn(`warning: ${describeBroken(e.broken)}`);
+  const configure = existsSync(CONFIGURE_INSTANCE) ? CONFIGURE_INSTANCE : undefined;
+  for (const run of planUnitAction(action, instance, fleet.shared.commandDirectory, configure)) {
+    const [result] = await runPlan([run], { parallel: 1, mode: 'inherit' });
+    const code = result?.exitCode ?? 1;
+    if (code !== 0) {
+      options.warn(`${run.verb} of ${run.label} failed (exit ${code}): ${[run.file, ...run.args].join(' ')}`);
+      return code;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,244 @@
+/**
+ * The pure planners, on hand-made snapshots: every action and apply planned without root,
+ * without Postfix and without touching a file.
+ */
+import { describe, expect, it } from 'vitest';
+import { planApply, type DesiredInstance } from '../src/instances/apply.js';
+import { planAdd } from '../src/instances/lifecycle/build.js';
+import { changesAnything } from '../src/instances/lifecycle/plan.js';
+import { planDeport, planDestroy } from '../src/instances/lifecycle/removal.js';
+import { reportOf } from '../src/instances/lifecycle/report.js';
+import { planAssign, planEnable, planInit } from '../src/instances/lifecycle/settings.js';
+import type { Template } from '../src/instances/templates.js';
+import { afterPlan, INITIALISED, primaryAfter, secondary, snapshotOf, type FleetSpec } from './helpers/snapshot.js';
+
+const fleet = (extra: Record<string, string> = {}, list = Object.keys(extra)): FleetSpec => ({
+  mainCf: { '/etc/postfix': `${INITIALISED}multi_instance_directories = ${list.join(' ')}\n`, ...extra },
+});
+
+const two = fleet({ '/etc/postfix-a': secondary('postfix-a', { group: 'mta' }), '/etc/postfix-b': secondary('postfix-b', { group: 'mta', enabled: true }) });
+
+const report = (spec: FleetSpec, plan: Parameters<typeof reportOf>[0]) => reportOf(plan, { configDirectory: '/etc/postfix', mainCf: snapshotOf(spec).primaryMainCf }, true, []);
+
+describe('planning create', () => {
+  it('makes the directories, main.cf and master.cf, sets permissions, and appends the instance to the list', () => {
+    const snap = snapshotOf(two);
+    const plan = planAdd(snap, 'create', [{ name: 'postfix-c', group: 'out', paths: {} }]);
+    const [c] = plan.instances;
+    expect(c).toMatchObject({ action: 'create', name: 'postfix-c', configDirectory: '/etc/postfix-c', primary: false });
+    expect(c!.steps.map((s) => `${s.kind} ${'path' in s ? s.path : ''}`)).toEqual([
+      'mkdir /etc/postfix-c',
+      'mkdir /var/spool/postfix-c',
+      'mkdir /var/lib/postfix-c',
+      'write /etc/postfix-c/main.cf',
+      'write /etc/postfix-c/master.cf',
+      'own /var/spool/postfix-c',
+      'own /var/spool/postfix-c/active',
+      'own /var/spool/postfix-c/maildrop',
+      'own /var/spool/postfix-c/pid',
+      'own /var/lib/postfix-c',
+    ]);
+    expect(c!.steps.find((s) => s.kind === 'own' && s.path.endsWith('/maildrop'))).toMatchObject({ uid: 100, gid: 101, mode: 0o730, recursive: false });
+    const mainCf = c!.mainCf!.after;
+    expect(mainCf).toContain('#command_directory = /usr/sbin\n');
+    expect(mainCf).toMatch(/queue_directory = \/var\/spool\/postfix-c\ndata_directory = \/var\/lib\/postfix-c\nauthorized_submit_users = \nmaster_service_disable = inet\nmulti_instance_group = out\nmulti_instance_name = postfix-c\n$/);
+    expect(primaryAfter(snap, plan)).toContain('multi_instance_directories = /etc/postfix-a /etc/postfix-b /etc/postfix-c\n');
+    expect(report(two, plan).instances[0]!.changes.at(-1)).toBe('register /etc/postfix-c in /etc/postfix/main.cf (multi_instance_directories)');
+  });
+
+  it('places one instance before another, or first', () => {
+    const snap = snapshotOf(two);
+    expect(primaryAfter(snap, planAdd(snap, 'create', [{ name: 'postfix-c', group: undefined, paths: {}, placement: { type: 'name', name: 'b' } }]))).toContain(
+      'multi_instance_directories = /etc/postfix-a /etc/postfix-c /etc/postfix-b\n',
+    );
+    expect(primaryAfter(snap, planAdd(snap, 'create', [{ name: 'postfix-c', group: undefined, paths: {}, placement: { type: 'all' } }]))).toContain(
+      'multi_instance_directories = /etc/postfix-c /etc/postfix-a /etc/postfix-b\n',
+    );
+    expect(() => planAdd(snap, 'create', [{ name: 'postfix-c', group: undefined, paths: {}, placement: { type: 'group', group: 'none' } }])).toThrow('No matching secondary instances');
+  });
+
+  it('several at once: appended in order, and no two may clash', () => {
+    const snap = snapshotOf(two);
+    const plan = planAdd(snap, 'create', ['postfix-x', 'postfix-y', 'postfix-z'].map((name) => ({ name, group: 'g', paths: {} })));
+    expect(primaryAfter(snap, plan)).toContain('multi_instance_directories = /etc/postfix-a /etc/postfix-b /etc/postfix-x /etc/postfix-y /etc/postfix-z\n');
+    expect(plan.instances.map((i) => i.configDirectory)).toEqual(['/etc/postfix-x', '/etc/postfix-y', '/etc/postfix-z']);
+    expect(() =>
+      planAdd(snap, 'create', [
+        { name: 'postfix-x', group: undefined, paths: {} },
+        { name: 'postfix-y', group: undefined, paths: { queue_directory: '/var/spool/postfix-x' } },
+      ]),
+    ).toThrow('instance /etc/postfix-y, queue_directory=/var/spool/postfix-x conflicts with instance /etc/postfix-x, queue_directory=/var/spool/postfix-x');
+  });
+
+  it('refuses bad input with postmulti’s words, before anything', () => {
+    const snap = snapshotOf(two);
+    const create = (name: string, paths = {}) => () => planAdd(snap, 'create', [{ name, group: undefined, paths }]);
+    expect(create('mail-x')).toThrow("New instance name must start with 'postfix-': 'mail-x'");
+    expect(create('postfix-a')).toThrow('new config_directory=/etc/postfix-a is already in use by instance /etc/postfix-a, config_directory=/etc/postfix-a');
+    expect(create('postfix-c', { queue_directory: '/var/spool/postfix' })).toThrow(/queue_directory=\/var\/spool\/postfix conflicts with instance \/etc\/postfix, queue_directory/);
+    const bare = snapshotOf({ mainCf: { '/etc/postfix': '' } });
+    expect(() => planAdd(bare, 'create', [{ name: 'postfix-c', group: undefined, paths: {} }])).toThrow("multi_instance_wrapper is empty, run 'postfleet init' first.");
+  });
+
+  it('a template’s or --set’s settings land in main.cf; identity parameters are refused', () => {
+    const snap = snapshotOf(two);
+    const template: Template = { name: 't', directory: '/t', description: '', variables: new Map([['relay', 'the relay']]), mainCf: 'relayhost = {{relay}}\n', masterCf: undefined };
+    const plan = planAdd(snap, 'create', [{ name: 'postfix-c', group: undefined, paths: {}, template, settings: [['relay', '[r]:587'], ['smtp_tls_security_level', 'encrypt']] }]);
+    expect(plan.instances[0]!.mainCf!.after).toMatch(/relayhost = \[r\]:587\nsmtp_tls_security_level = encrypt\nmulti_instance_name = postfix-c\n$/);
+    expect(() => planAdd(snap, 'create', [{ name: 'postfix-c', group: undefined, paths: {}, settings: [['queue_directory', '/x']] }])).toThrow(
+      'queue_directory = /x: not settable by a template or --set; use --queue-directory',
+    );
+  });
+
+  it('over a complete instance: imported, only name and group edited; debris of a killed create removed', () => {
+    const spec: FleetSpec = { ...two, mainCf: { ...two.mainCf, '/etc/postfix-c': secondary(undefined, { queue: '/var/spool/postfix-c', data: '/var/lib/postfix-c' }) } };
+    const plan = planAdd(snapshotOf(spec), 'create', [{ name: 'postfix-c', group: undefined, paths: {} }]);
+    expect(plan.instances[0]!.steps[0]).toEqual({ kind: 'edit', configDirectory: '/etc/postfix-c', edits: [{ op: 'set', name: 'multi_instance_name', value: 'postfix-c' }] });
+    const debris = { ...two, temporaries: { '/etc/postfix-c': ['/etc/postfix-c/.postfleet-1-2.tmp'] } };
+    expect(planAdd(snapshotOf(debris), 'create', [{ name: 'postfix-c', group: undefined, paths: {} }]).instances[0]!.steps[0]).toEqual({ kind: 'unlink', path: '/etc/postfix-c/.postfleet-1-2.tmp' });
+  });
+});
+
+describe('planning import, deport, destroy', () => {
+  const withC = (c: string | undefined, masterCf = true): FleetSpec => ({
+    mainCf: { ...two.mainCf, ...(c === undefined ? {} : { '/etc/postfix-c': c }) },
+    masterCf: ['/etc/postfix', '/etc/postfix-a', '/etc/postfix-b', ...(masterCf ? ['/etc/postfix-c'] : [])],
+  });
+
+  it('import needs main.cf and master.cf, and drops the directory from the alternates', () => {
+    expect(() => planAdd(snapshotOf(withC(undefined)), 'import', [{ name: 'postfix-c', group: undefined, paths: {} }])).toThrow("'/etc/postfix-c' lacks a main.cf file");
+    expect(() => planAdd(snapshotOf(withC(secondary('postfix-c'), false)), 'import', [{ name: 'postfix-c', group: undefined, paths: {} }])).toThrow("'/etc/postfix-c' lacks a master.cf file");
+    const spec = withC(secondary('postfix-c'));
+    spec.mainCf['/etc/postfix'] += 'alternate_config_directories = /etc/postfix-c /srv/x\n';
+    const snap = snapshotOf(spec);
+    const plan = planAdd(snap, 'import', [{ name: undefined, group: 'in', paths: { config_directory: '/etc/postfix-c' } }]);
+    expect(primaryAfter(snap, plan)).toMatch(/multi_instance_directories = \/etc\/postfix-a \/etc\/postfix-b \/etc\/postfix-c\nalternate_config_directories = \/srv\/x\n$/);
+    expect(plan.instances[0]!.steps[0]).toMatchObject({ kind: 'edit', edits: [{ name: 'multi_instance_group', value: 'in' }] });
+  });
+
+  it('deport: refused while running; keeps the directory as an alternate; a vanished instance is just dropped', () => {
+    const running = { ...two, status: { '/etc/postfix-a': { pid: 4242, queued: 0 } } };
+    expect(() => planDeport(snapshotOf(running), { type: 'name', name: 'a' })).toThrow("Instance '/etc/postfix-a' is not stopped (master pid 4242)");
+    expect(() => planDeport(snapshotOf(two), { type: 'name', name: 'b' })).toThrow('Cannot remove enabled instances: postfix-b is enabled');
+    expect(() => planDeport(snapshotOf(two), { type: 'name', name: '-' })).toThrow('Cannot remove the primary instance: /etc/postfix');
+    const snap = snapshotOf(two);
+    expect(primaryAfter(snap, planDeport(snap, { type: 'name', name: 'a' }))).toMatch(/multi_instance_directories = \/etc\/postfix-b\nalternate_config_directories = \/etc\/postfix-a\n$/);
+    const gone = fleet({ '/etc/postfix-b': secondary('postfix-b') }, ['/etc/postfix-gone', '/etc/postfix-b']);
+    const s2 = snapshotOf(gone);
+    const p2 = planDeport(s2, { type: 'name', name: '/etc/postfix-gone' });
+    expect(primaryAfter(s2, p2)).toMatch(/multi_instance_directories = \/etc\/postfix-b\n$/);
+  });
+
+  it('destroy: only a disabled, stopped, empty instance; unregistered first, its files released afterwards', () => {
+    const queued = { ...two, status: { '/etc/postfix-a': { pid: null, queued: 3 } } };
+    expect(() => planDestroy(snapshotOf(queued), { type: 'name', name: 'a' })).toThrow("Instance '/etc/postfix-a' has 3 message(s) in its queue /var/spool/postfix-a");
+    const snap = snapshotOf(two);
+    const plan = planDestroy(snap, { type: 'name', name: 'a' });
+    const [a] = plan.instances;
+    expect(a!.steps).toEqual([]);
+    expect(a!.release!.directories).toEqual(['/etc/postfix-a', '/var/spool/postfix-a', '/var/lib/postfix-a']);
+    expect(a!.release!.steps.slice(-3)).toEqual([
+      { kind: 'unlink', path: '/etc/postfix-a/master.cf' },
+      { kind: 'unlink', path: '/etc/postfix-a/main.cf' },
+      { kind: 'rmdir', path: '/etc/postfix-a' },
+    ]);
+    expect(a!.release!.steps.every((s) => s.kind !== 'rmdir' || /^\/(etc|var\/spool|var\/lib)\/postfix-a(\/[a-z]+)?$/.test(s.path))).toBe(true);
+    const r = report(two, plan);
+    expect(r.instances[0]!.changes[0]).toBe('unregister /etc/postfix-a from /etc/postfix/main.cf (multi_instance_directories)');
+    expect(r.diff.map((d) => [d.path, d.after === ''])).toEqual([
+      ['/etc/postfix-a/main.cf', true],
+      ['/etc/postfix/main.cf', false],
+    ]);
+  });
+});
+
+describe('planning enable, disable, assign, init', () => {
+  it('names, a group or every secondary; a broken one is skipped; an unchanged one is no change', () => {
+    const spec = fleet({ '/etc/postfix-a': secondary('postfix-a', { group: 'mta' }), '/etc/postfix-b': secondary('postfix-b', { group: 'mta', enabled: true }), '/etc/postfix-x': 'multi_instance_enable = maybe\n' });
+    const snap = snapshotOf(spec);
+    const all = planEnable(snap, { secondaries: true }, true);
+    expect(all.instances.map((i) => [i.configDirectory, i.steps.length])).toEqual([
+      ['/etc/postfix-a', 1],
+      ['/etc/postfix-b', 0],
+    ]);
+    expect(all.skipped).toEqual([{ configDirectory: '/etc/postfix-x', error: 'skipping instance /etc/postfix-x: Unexpected /etc/postfix-x/main.cf entry: multi_instance_enable = maybe' }]);
+    expect(all.primaryEdits).toEqual([]);
+    expect(() => planEnable(snap, { names: ['a', '/etc/postfix-x'] }, true)).toThrow('instance /etc/postfix-x is broken');
+    expect(() => planEnable(snap, { group: 'none' }, true)).toThrow("no instance in group 'none'");
+    const off = planEnable(snap, { names: ['b'] }, false);
+    expect(off.instances[0]!.mainCf!.after).toMatch(/multi_instance_enable = no\n$/);
+    expect(changesAnything(planEnable(snap, { names: ['a'] }, false), snap.primaryMainCf)).toBe(false);
+  });
+
+  it('the primary is edited in the one primary write', () => {
+    const snap = snapshotOf(two);
+    const plan = planEnable(snap, { names: ['-'] }, false);
+    expect(plan.instances[0]!.steps).toEqual([]);
+    expect(plan.primaryEdits).toEqual([{ op: 'set', name: 'multi_instance_enable', value: 'no' }]);
+    expect(report(two, plan).instances[0]).toMatchObject({ instance: '-', changes: ['edit /etc/postfix/main.cf: multi_instance_enable = no'] });
+  });
+
+  it('assign renames and regroups; a taken name is refused; no change is no change', () => {
+    const snap = snapshotOf(two);
+    expect(() => planAssign(snap, { type: 'name', name: 'a' }, 'postfix-b', undefined)).toThrow(/multi_instance_name=postfix-b conflicts with instance \/etc\/postfix-b/);
+    const plan = planAssign(snap, { type: 'name', name: 'a' }, 'postfix-z', '');
+    expect(plan.instances[0]).toMatchObject({ name: 'postfix-z', steps: [{ kind: 'edit', edits: [{ name: 'multi_instance_group', value: '' }, { name: 'multi_instance_name', value: 'postfix-z' }] }] });
+    expect(changesAnything(planAssign(snap, { type: 'name', name: 'a' }, 'postfix-a', 'mta'), snap.primaryMainCf)).toBe(false);
+  });
+
+  it('init sets the wrapper and enables the primary, once', () => {
+    const bare = snapshotOf({ mainCf: { '/etc/postfix': 'myhostname = x\n' } });
+    const plan = planInit(bare, '/usr/sbin/postfleet -p --');
+    expect(primaryAfter(bare, plan)).toBe('myhostname = x\nmulti_instance_wrapper = /usr/sbin/postfleet -p --\nmulti_instance_enable = yes\n');
+    const done = snapshotOf({ mainCf: { '/etc/postfix': primaryAfter(bare, plan) } });
+    expect(changesAnything(planInit(done, '/usr/sbin/postfleet -p --'), done.primaryMainCf)).toBe(false);
+  });
+});
+
+describe('planning apply', () => {
+  const desired = (name: string, rest: Partial<DesiredInstance> = {}): DesiredInstance => ({
+    name,
+    group: undefined,
+    enabled: undefined,
+    template: undefined,
+    settings: [],
+    paths: {},
+    loadedTemplate: undefined,
+    ...rest,
+  });
+
+  it('creates the missing (enabled in the same main.cf write), updates the existing in one edit each, and then plans nothing', () => {
+    const manifest = [
+      desired('postfix-a', { group: 'relay', enabled: true, settings: [['relayhost', '[r]']] }),
+      desired('postfix-n', { group: 'new', enabled: true, settings: [['myhostname', 'n.example']] }),
+      desired('postfix-b', { enabled: true }),
+    ];
+    const snap = snapshotOf(two);
+    const plan = planApply(snap, manifest);
+    expect(plan.instances.map((i) => [i.name, i.action, i.steps.map((s) => s.kind).join(',')])).toEqual([
+      ['postfix-a', 'update', 'edit'],
+      ['postfix-n', 'create', 'mkdir,mkdir,mkdir,write,write,own,own,own,own,own'],
+      ['postfix-b', 'update', ''],
+    ]);
+    expect(plan.instances[0]!.steps[0]).toMatchObject({ edits: [{ name: 'multi_instance_group', value: 'relay' }, { name: 'relayhost', value: '[r]' }, { name: 'multi_instance_enable', value: 'yes' }] });
+    expect(plan.instances[1]!.mainCf!.after).toMatch(/myhostname = n\.example\nmulti_instance_group = new\nmulti_instance_name = postfix-n\nmulti_instance_enable = yes\n$/);
+    expect(primaryAfter(snap, plan)).toContain('multi_instance_directories = /etc/postfix-a /etc/postfix-b /etc/postfix-n\n');
+
+    const after = afterPlan(two, plan, snap);
+    const again = snapshotOf(after);
+    expect(changesAnything(planApply(again, manifest), again.primaryMainCf)).toBe(false);
+  });
+
+  it('refuses to move an existing instance, naming the setting', () => {
+    expect(() => planApply(snapshotOf(two), [desired('postfix-a', { paths: { config_directory: '/srv/postfix-a' } })])).toThrow(
+      '[postfix-a] config_directory = /srv/postfix-a, but the instance has /etc/postfix-a',
+    );
+    expect(() => planApply(snapshotOf(two), [desired('postfix-a', { paths: { queue_directory: '/var/spool/postfix-a' } })])).not.toThrow();
+  });
+
+  it('two new instances that clash are refused together', () => {
+    expect(() => planApply(snapshotOf(two), [desired('postfix-x'), desired('postfix-y', { paths: { config_directory: '/etc/postfix-x' } })])).toThrow(
+      'new config_directory=/etc/postfix-x is already in use by instance /etc/postfix-x, config_directory=/etc/postfix-x',
+    );
+  });
+});
