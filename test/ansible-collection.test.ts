@@ -75,6 +75,25 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', () => {
     expect(docs['postfleet.fleet.postfix']!.doc.options.state!.choices).toEqual(['started', 'stopped', 'reloaded', 'restarted']);
   });
 
+  it('passes the ansible-test sanity tests that need no download', async () => {
+    // validate-modules, pep8, pylint, import … install their requirements from the network
+    // into a venv; these run with ansible-core alone. The tree must sit in ansible_collections/NS/NAME.
+    const tree = path.join(coll.dir, 'sanity', 'ansible_collections', 'postfleet', 'fleet');
+    await execa('mkdir', ['-p', path.dirname(tree)]);
+    await execa('cp', ['-r', COLLECTION_SOURCE, tree]);
+    const tests = [
+      'action-plugin-docs', 'compile', 'empty-init', 'future-import-boilerplate', 'line-endings', 'metaclass-boilerplate', 'no-assert', 'no-basestring',
+      'no-dict-iteritems', 'no-get-exception', 'no-main-display', 'no-smart-quotes', 'no-unicode-literals', 'replace-urlopen', 'shebang', 'symlinks',
+      'use-argspec-type-path', 'use-compat-six',
+    ];
+    const version = (await py(['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])).stdout.trim();
+    const r = await execa('ansible-test', ['sanity', '--python', version, ...tests.flatMap((t) => ['--test', t])], {
+      env: coll.env, extendEnv: false, reject: false, cwd: tree, all: true,
+    });
+    expect(r.exitCode, r.all).toBe(0);
+    for (const t of tests) expect(r.all).toContain(`Running sanity test "${t}"`);
+  });
+
   it('passes its Python unit tests', async () => {
     const root = path.join(installed, 'tests', 'unit');
     const files = (await execa('find', [root, '-name', 'test_*.py'])).stdout.split('\n').filter(Boolean);
