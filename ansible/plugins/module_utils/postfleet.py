@@ -8,6 +8,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible.module_utils.six import string_types
+
 # Options of the doc fragment postfleet.fleet.postfleet.
 COMMON_ARGUMENT_SPEC = dict(
     primary_config_dir=dict(type='path'),
@@ -171,7 +173,7 @@ def manifest_value_text(value, what):
 
 def manifest_section(name, spec):
     """One [instance] section of an INI manifest from a dict with INSTANCE_KEYS (None: leave as is)."""
-    if not isinstance(name, str) or not _SAFE_NAME.match(name):
+    if not isinstance(name, string_types) or not _SAFE_NAME.match(name):
         raise ManifestError('bad instance name %r' % (name,))
     spec = spec or {}
     if not isinstance(spec, dict):
@@ -191,7 +193,7 @@ def manifest_section(name, spec):
     if not isinstance(settings, dict):
         raise ManifestError('instance %s: settings must be a dictionary of main.cf parameters, not %r' % (name, settings))
     for param, value in settings.items():
-        if not isinstance(param, str) or not _SAFE_NAME.match(param):
+        if not isinstance(param, string_types) or not _SAFE_NAME.match(param):
             raise ManifestError('instance %s: bad parameter name %r' % (name, param))
         lines.append('set.%s = %s' % (param, manifest_value(value, '%s: %s' % (name, param))))
     return '\n'.join(lines) + '\n'

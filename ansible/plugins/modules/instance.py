@@ -150,9 +150,17 @@ from ansible_collections.postfleet.fleet.plugins.module_utils.postfleet import (
 
 
 def find_status(rows, name):
-    """The status row of the instance `name` names, as postfleet's -i does for a name."""
+    """The first status row (list order) that `name` selects, by postfleet's -i rules: the
+    name; the name without 'postfix-'; the config directory (a path, or a nameless instance)."""
     for row in rows or []:
-        if row.get('name') == name or (not name.startswith('postfix-') and row.get('name') == 'postfix-' + name):
+        own = row.get('name')
+        if name.startswith('/') or own is None:
+            candidate = row.get('configDirectory')
+        elif not name.startswith('postfix-') and own.startswith('postfix-'):
+            candidate = own[len('postfix-'):]
+        else:
+            candidate = own
+        if candidate == name:
             return row
     return None
 
