@@ -243,6 +243,42 @@ ${saveTask('start.json', ['start', 'info', 'postfleet_instances'])}`,
     expect(s2.start.instances[0]!.after.pid).toBe(out.after.pid);
   });
 
+  it("a postfleet failure fails the task with postfleet's one-line message and changes nothing; src applies a manifest file on the host", async () => {
+    const direct = await sb.run("printf '[postfix-bad]\\ntemplate = no-such-template\\n' | postfleet apply -");
+    expect(direct.exitCode).not.toBe(0);
+    const reason = direct.stderr.trim();
+    expect(reason).toMatch(/^postfleet: .*no-such-template/);
+    expect(reason.split('\n')).toHaveLength(1);
+    await sb.writeFile('/etc/postfleet/fleet.ini', '[postfix-out]\ngroup = mta\nenabled = yes\nset.relayhost = [relay.example.com]:587\n\n[postfix-new]\ngroup = edge\n');
+    await an.write(
+      'misc.yml',
+      `
+- hosts: all
+  tasks:
+    - postfleet.fleet.instance:
+        name: postfix-bad
+        template: no-such-template
+      register: bad
+      ignore_errors: true
+    - postfleet.fleet.manifest:
+        src: /etc/postfleet/fleet.ini
+      register: src
+${saveTask('misc.json', ['bad', 'src'])}`,
+    );
+    const before = await snapshotBesides(sb, ['postfix-out']);
+    const r = await play('misc.yml');
+    expect(r.exitCode, show(r)).toBe(0);
+    expect(r.recap.localhost).toMatchObject({ changed: 0, failed: 0, ignored: 1 });
+    const s = await saved('misc.json');
+    expect(s.bad).toMatchObject({ failed: true, changed: false, msg: reason });
+    expect(s.src).toMatchObject({ changed: false });
+    expect(s.src!.instances.map((i) => [i.instance, i.changed])).toEqual([
+      ['postfix-out', false],
+      ['postfix-new', false],
+    ]);
+    expect(await snapshotBesides(sb, ['postfix-out'])).toBe(before);
+  });
+
   it('state: absent refuses an enabled instance with postfleet\'s own reason, and force refuses one holding mail', async () => {
     // What postfleet itself says (and changes nothing doing so).
     const direct = await sb.run('postfleet destroy postfix-out');
