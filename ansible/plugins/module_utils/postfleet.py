@@ -82,8 +82,6 @@ class Postfleet(object):
         """
         cmd = self.argv(command, args)
         rc, out, err = self.module.run_command(cmd, data=data, binary_data=True, environ_update=dict(LC_ALL='C'))
-        for w in warning_lines(err):
-            self.module.warn(w)
         parsed = None
         if out.strip():
             try:
@@ -92,6 +90,11 @@ class Postfleet(object):
                 if rc == 0:
                     raise PostfleetFailure('postfleet printed something that is not JSON: %s' % out.strip()[:200],
                                            rc=rc, cmd=cmd, stdout=out, stderr=err)
+        # A changing command's answer carries its warnings (module_result passes them on);
+        # a read-only one's are only on stderr.
+        if not (isinstance(parsed, dict) and 'warnings' in parsed):
+            for w in warning_lines(err):
+                self.module.warn(w)
         if rc != 0:
             if partial_ok and parsed is not None:
                 for line in error_lines(err):
