@@ -14,7 +14,7 @@ import { buildCollection, COLLECTION_SOURCE, PYTHON, requireAnsible, type BuiltC
 
 const MODULES = ['instance', 'manifest', 'info', 'postfix'] as const;
 
-describe.runIf(requireAnsible())('ansible collection postfleet.fleet', () => {
+describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout: 300_000 }, () => {
   let coll: BuiltCollection;
   let installed: string;
   const py = (args: string[], input?: string) =>
@@ -23,7 +23,7 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', () => {
   beforeAll(async () => {
     coll = await buildCollection();
     installed = path.join(coll.collectionsPath, 'ansible_collections', 'postfleet', 'fleet');
-  });
+  }, 300_000);
   afterAll(() => coll?.dispose());
 
   it('ansible-galaxy collection build makes the tarball, and it installs', async () => {

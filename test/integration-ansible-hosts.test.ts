@@ -58,7 +58,7 @@ const PLAYBOOK = `
         state: started
 `;
 
-describe.runIf(RUN)('ansible: many hosts in one play', () => {
+describe.runIf(RUN)('ansible: many hosts in one play', { timeout: 900_000 }, () => {
   let sb: Sandbox;
   let coll: BuiltCollection;
   let an: AnsibleInSandbox;
@@ -80,7 +80,7 @@ postfleet init -c /etc/${h}/postfix >/dev/null`);
     await sb.backdate('/etc/h*/postfix/main.cf', '/etc/postfix/main.cf');
     await an.write('hosts.ini', INVENTORY);
     await an.write('site.yml', PLAYBOOK);
-  });
+  }, 300_000);
   afterAll(async () => {
     await sb?.dispose();
     coll?.dispose();

@@ -92,7 +92,8 @@ interface ModuleResult {
   diff?: unknown;
 }
 
-describe.runIf(RUN)('ansible: postfleet.fleet on one host', () => {
+// Each test runs ansible-playbook two or three times (5-60 s each on an idle machine; far more with suites side by side).
+describe.runIf(RUN)('ansible: postfleet.fleet on one host', { timeout: 900_000 }, () => {
   let sb: Sandbox;
   let coll: BuiltCollection;
   let an: AnsibleInSandbox;
@@ -109,7 +110,7 @@ describe.runIf(RUN)('ansible: postfleet.fleet on one host', () => {
     await sb.runOk('postfleet init');
     await sb.backdate('/etc/postfix/main.cf');
     await an.write('fleet.yml', FLEET_V1);
-  });
+  }, 300_000);
   afterAll(async () => {
     await sb?.dispose();
     coll?.dispose();
