@@ -220,6 +220,9 @@ export class AnsibleInSandbox {
         ANSIBLE_NOCOLOR: '1',
         ANSIBLE_FORCE_COLOR: '0',
         PYTHONDONTWRITEBYTECODE: '1',
+        // The sandbox shares the host's /run: on a systemd-booted host postfleet would start
+        // and stop masters through the host's systemctl. Here they are the sandbox's own.
+        POSTFLEET_NO_SYSTEMD: '1',
       },
     });
     return { ...r, ...parseRecap(r.stdout) };
