@@ -3,7 +3,7 @@
  * nothing and says so, --dry-run and a bad manifest leave every file as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { treeSnapshot } from './helpers/lifecycle.js';
+import { treeSnapshot, withoutDirectoryTimes } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
 
 const MANIFEST = `; the fleet
@@ -147,13 +147,6 @@ describe.runIf(requireIntegration())('apply', () => {
     // mkdir of the second new instance's data directory fails (its parent is a file): the
     // first one's directories and files, already made, are removed again; nothing registered.
     await sb.writeFile('/etc/failing.ini', '[postfix-f1]\n\n[postfix-f2]\ndata_directory = /etc/postfix/main.cf/f2\n');
-    // Directories made and removed again leave their parents with a new mtime, nothing else.
-    const withoutDirectoryTimes = (tree: string): string =>
-      tree
-        .split('\n')
-        .map((l) => l.replace(/^(d \S+ \S+ \S+) \S+ /, '$1 '))
-        .sort()
-        .join('\n');
     const before = withoutDirectoryTimes(await treeSnapshot(sb));
     const r = await sb.run('postfleet apply /etc/failing.ini');
     expect(r.exitCode).not.toBe(0);

@@ -6,16 +6,9 @@
  * instances and an edit of an existing one), destroy, and enable of several.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefusal, treeSnapshot } from './helpers/lifecycle.js';
+import { expectRefusal, treeSnapshot, withoutDirectoryTimes } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
 
-/** Directories made and removed again leave their parents with a new mtime, nothing else. */
-const withoutDirectoryTimes = (tree: string): string =>
-  tree
-    .split('\n')
-    .map((l) => l.replace(/^(d \S+ \S+ \S+) \S+ /, '$1 '))
-    .sort()
-    .join('\n');
 
 /** Moves DIR onto a tmpfs of its own and fills that to the last block. */
 const fullTmpfs = (dir: string): string => String.raw`
@@ -76,5 +69,34 @@ describe.runIf(requireIntegration())('whole or nothing: a full file system', () 
     await refusedWithTreeUnchanged('postfleet enable postfix-a postfix-b', '/etc/postfix-b/main.cf.tmp');
     await sb.writeFile('/etc/fleet.ini', '[postfix-a]\nset.myhostname = a.example\n\n[postfix-b]\nset.myhostname = b.example\n');
     await refusedWithTreeUnchanged('postfleet apply /etc/fleet.ini', '/etc/postfix-b/main.cf.tmp');
+  });
+});
+
+describe.runIf(requireIntegration())('whole or nothing: a signal', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.runOk('postfleet init && postfleet create postfix-a');
+  }, 120_000);
+  afterAll(async () => {
+    await sb?.dispose();
+  });
+
+  it('SIGTERM while waiting for the primary’s lock: nothing is made, exit 143, one line', async () => {
+    const before = withoutDirectoryTimes(await treeSnapshot(sb));
+    // Another editor holds Postfix's main.cf lock; postfleet create waits for it (its flock(1)
+    // child is the sign), is sent SIGTERM there, and gets the lock only once the holder goes.
+    const r = await sb.run(String.raw`
+exec 9>/etc/postfix/main.cf.tmp && chmod 600 /etc/postfix/main.cf.tmp && flock -x 9
+postfleet create postfix-sig postfix-sig2 >/dev/null 2>/var/lib/sig.err 9>&- & pf=$!
+until pgrep -f 'flock --exclusive 3' >/dev/null; do kill -0 $pf || break; sleep 0.05; done
+kill -TERM $pf
+exec 9>&-
+wait $pf; echo "exit $?"
+`);
+    expect(r.stdout).toBe('exit 143\n');
+    expect(await sb.readFile('/var/lib/sig.err')).toBe('postfleet: interrupted by SIGTERM: nothing was changed\n');
+    await sb.runOk('rm /var/lib/sig.err');
+    expect(withoutDirectoryTimes(await treeSnapshot(sb))).toBe(before);
   });
 });

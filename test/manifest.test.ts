@@ -19,6 +19,14 @@ describe('parseManifest', () => {
       { name: 'postfix-c', group: undefined, enabled: false, template: undefined, settings: [], paths: {} },
     ]);
   });
+  it('reads true, false and null as the text they are, quoted or not', () => {
+    const [m] = parseManifest('[postfix-a]\nset.x_flag = true\nset.y_flag = "false"\nset.z_value = null\n', 'fleet.ini');
+    expect(m!.settings).toEqual([
+      ['x_flag', 'true'],
+      ['y_flag', 'false'],
+      ['z_value', 'null'],
+    ]);
+  });
   const bad: Array<[string, RegExp]> = [
     ['[postfix-a]\nbogus = 1\n', /fleet.ini \[postfix-a\]: unknown key 'bogus'/],
     ['[postfix-a]\n[postfix-a]\n', /fleet.ini, line 2: duplicate instance \[postfix-a\]/],

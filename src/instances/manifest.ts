@@ -13,7 +13,7 @@
  * than by ini, because instance names may contain dots (ini nests on them)
  * and duplicate sections must be refused (ini merges them).
  */
-import { decode } from 'ini';
+import { unsafe } from 'ini';
 import { PostfleetError } from './errors.js';
 import { checkGroupName, checkInstanceName, checkPrivatePath, type PrivatePathParam } from './lifecycle/names.js';
 import { isParameterName } from './maincf/edit.js';
@@ -56,7 +56,18 @@ export function parseManifest(text: string, source: string): ManifestInstance[] 
     }
     current.body.push(line);
   });
-  return sections.map((s) => toInstance(s.name, decode(s.body.join('\n')) as Record<string, unknown>, `${source} [${s.name}]`));
+  return sections.map((s) => toInstance(s.name, decodeSection(s.body), `${source} [${s.name}]`));
+}
+
+/**
+ * Each line's value unquoted and unescaped as ini does it, but always as text: ini's decode
+ * reads true, false and null as a boolean or null (and nests a key with a dot and a null
+ * value), while a main.cf value is always text.
+ */
+function decodeSection(body: readonly string[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const line of body) values[line.slice(0, line.indexOf('=')).trim()] = unsafe(line.slice(line.indexOf('=') + 1).trim());
+  return values;
 }
 
 function toInstance(name: string, values: Record<string, unknown>, where: string): ManifestInstance {

@@ -192,6 +192,15 @@ find /etc/postfix* /var/spool/postfix* /var/lib/postfix* -xdev -type f -print0 |
   return r.stdout;
 }
 
+/** A treeSnapshot() without directories' mtimes: directories made and removed again leave their parents with a new mtime, nothing else. */
+export function withoutDirectoryTimes(tree: string): string {
+  return tree
+    .split('\n')
+    .map((l) => l.replace(/^(d \S+ \S+ \S+) \S+ /, '$1 '))
+    .sort()
+    .join('\n');
+}
+
 /** Asserts a refusal: non-zero exit, exactly one line on stderr, naming `value`, nothing on stdout. */
 export function expectRefusal(r: RunResult, value: string | RegExp): string {
   const err = r.stderr.replace(/\n$/, '');

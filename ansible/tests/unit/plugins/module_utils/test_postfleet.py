@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Unit tests of module_utils/postfleet.py (stdlib unittest; run by test/ansible-collection.test.ts
+# with the collection on sys.path as ansible_collections.postfleet.fleet).
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import unittest
+
+from ansible_collections.postfleet.fleet.plugins.module_utils.postfleet import (
+    ManifestError, ansible_diff, error_lines, manifest_section, manifest_text, merge_results, one_line, warning_lines,
+)
+
+
+class ManifestSection(unittest.TestCase):
+    def test_keys_in_fixed_order_values_quoted(self):
+        text = manifest_section('postfix-out', dict(settings=dict(relayhost='[r.example]:587'), enabled=True, group='mta',
+                                                    template='null-client', config_directory='/srv/out/etc'))
+        self.assertEqual(text, '[postfix-out]\n'
+                               'group = "mta"\n'
+                               'enabled = "yes"\n'
+                               'template = "null-client"\n'
+                               'config_directory = "/srv/out/etc"\n'
+                               'set.relayhost = "[r.example]:587"\n')
+
+    def test_omitted_keys_are_left_out(self):
+        self.assertEqual(manifest_section('postfix-a', dict(group=None, enabled=None, settings=None)), '[postfix-a]\n')
+        self.assertEqual(manifest_section('postfix-a', None), '[postfix-a]\n')
+
+    def test_value_kinds(self):
+        text = manifest_section('postfix-a', dict(settings=dict(a=False, b=25, c=['127.0.0.0/8', '[::1]/128'], d='', e=None)))
+        self.assertIn('set.a = "no"\n', text)
+        self.assertIn('set.b = "25"\n', text)
+        self.assertIn('set.c = "127.0.0.0/8, [::1]/128"\n', text)
+        self.assertIn('set.d = ""\n', text)
+        self.assertIn('set.e = ""\n', text)
+
+    def test_refuses_what_would_break_the_manifest(self):
+        bad = [
+            ('postfix-a\n[postfix-b]', {}),
+            ('postfix-a]', {}),
+            ('', {}),
+            ('postfix-a', dict(settings={'x\ny': '1'})),
+            ('postfix-a', dict(settings={'x = y': '1'})),
+            ('postfix-a', dict(settings=dict(x='one\ntwo'))),
+            ('postfix-a', dict(settings=dict(x=dict(y=1)))),
+            ('postfix-a', dict(settings=dict(x=[['nested']]))),
+            ('postfix-a', dict(settings='relayhost=x')),
+            ('postfix-a', dict(enabled='yes')),
+            ('postfix-a', dict(bogus=1)),
+            ('postfix-a', 'group=mta'),
+        ]
+        for name, spec in bad:
+            with self.assertRaises(ManifestError, msg=repr((name, spec))):
+                manifest_section(name, spec)
+
+    def test_unknown_key_is_named(self):
+        with self.assertRaisesRegex(ManifestError, "unknown key 'setting'"):
+            manifest_section('postfix-a', dict(setting={}))
+
+    def test_manifest_keeps_order_and_refuses_duplicates(self):
+        text = manifest_text([('postfix-b', {}), ('postfix-a', dict(group='g'))])
+        self.assertEqual(text, '[postfix-b]\n\n[postfix-a]\ngroup = "g"\n')
+        with self.assertRaisesRegex(ManifestError, 'postfix-a appears twice'):
+            manifest_text([('postfix-a', {}), ('postfix-a', {})])
+
+
+class Answers(unittest.TestCase):
+    def test_diff_in_ansible_form(self):
+        answer = dict(diff=[dict(path='/etc/postfix-a/main.cf', before='', after='x = 1\n')])
+        self.assertEqual(ansible_diff(answer), [dict(before_header='/etc/postfix-a/main.cf', after_header='/etc/postfix-a/main.cf',
+                                                     before='', after='x = 1\n')])
+        self.assertEqual(ansible_diff(None), [])
+        self.assertEqual(ansible_diff(dict(changed=False)), [])
+
+    def test_merge(self):
+        merged = merge_results([dict(changed=False, instances=[1], diff=[], warnings=['w']),
+                                None, dict(changed=True, instances=[2], diff=['d'], failed=[])])
+        self.assertEqual(merged, dict(changed=True, instances=[1, 2], diff=['d'], warnings=['w'], failed=[]))
+
+    def test_stderr_lines(self):
+        err = 'postfleet: warning: left /etc/postfix-a/extra in place\npostfleet: Instance postfix-a is enabled\n'
+        self.assertEqual(warning_lines(err), ['left /etc/postfix-a/extra in place'])
+        self.assertEqual(error_lines(err), ['postfleet: Instance postfix-a is enabled'])
+        self.assertEqual(one_line(err, 'default'), 'postfleet: Instance postfix-a is enabled')
+        self.assertEqual(one_line('', 'default'), 'default')
+
+
+if __name__ == '__main__':
+    unittest.main()
