@@ -80,6 +80,23 @@ describe.runIf(requireIntegration())('apply', () => {
     expect((await sb.runOk('postfleet apply /etc/fleet.ini')).stdout).toContain('nothing to change');
   });
 
+  it('prints the check errors that new instances add (a shared maillog_file), with --dry-run too', async () => {
+    await sb.writeFile('/etc/shared.ini', '[postfix-l1]\nset.maillog_file = /var/log/shared.log\n\n[postfix-l2]\nset.maillog_file = /var/log/shared.log\n');
+    for (const flags of ['--dry-run --json', '--json']) {
+      const r = await sb.run(`postfleet apply /etc/shared.ini ${flags}`);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { changed: boolean; problems: Array<{ severity: string; instances: string[]; message: string }> };
+      expect(report.changed).toBe(true);
+      expect(report.problems.length, r.stderr).toBeGreaterThan(0);
+      expect(report.problems.every((p) => p.severity === 'error')).toBe(true);
+      expect(report.problems.some((p) => p.instances.includes('postfix-l1') && p.instances.includes('postfix-l2') && p.message.includes('/var/log/shared.log'))).toBe(true);
+      expect(r.stderr).toMatch(/^postfleet: warning: check: .*\/var\/log\/shared\.log/m);
+    }
+    // applied, nothing is added any more
+    const again = JSON.parse((await sb.runOk('postfleet apply /etc/shared.ini --json')).stdout) as { changed: boolean; problems: unknown[] };
+    expect(again).toMatchObject({ changed: false, problems: [] });
+  });
+
   it('refuses a manifest with an unknown key, a duplicate instance or an unknown template, changing nothing', async () => {
     const cases: Array<[string, RegExp]> = [
       ['[postfix-x]\nbogus = 1\n', /unknown key 'bogus'/],
@@ -140,7 +157,7 @@ describe.runIf(requireIntegration())('apply', () => {
     expect(list.map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(Array.from({ length: 30 }, (_, k) => `postfix-m${k} many ${k % 2 ? 'y' : 'n'}`));
     const dirs = (await sb.runOk('postconf -h multi_instance_directories')).stdout.trim().split(/\s+/);
     expect(dirs.slice(-30)).toEqual(Array.from({ length: 30 }, (_, k) => `/etc/postfix-m${k}`));
-    expect(dirs).toHaveLength(35);
+    expect(dirs).toHaveLength(37);
     await sb.backdate('/etc/postfix-m*/main.cf');
     expect((await sb.runOk('postfix -c /etc/postfix-m29 check && echo ok')).stdout).toBe('ok\n');
 

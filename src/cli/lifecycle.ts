@@ -1,7 +1,10 @@
 /** What the life-cycle commands share: flags, context and the rendering of a change report. */
 import * as Flags from '@oclif/core/flags';
 import { PostfleetError } from '../instances/errors.js';
+import { errorsAddedBy } from '../instances/check/change.js';
+import type { Problem } from '../instances/check/problems.js';
 import type { ChangeReport, EnableTargets, LifecycleContext } from '../instances/lifecycle/actions.js';
+import { loadFleet } from '../instances/registry.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 
 export const dryRunFlag = {
@@ -56,4 +59,19 @@ export function enableTargets(names: readonly string[], flags: { all?: boolean; 
   if (flags.all) return { secondaries: true };
   if (names.length === 0) throw new PostfleetError('name an instance, or select instances with --group or --all');
   return { names };
+}
+
+/**
+ * create and apply: the check's errors the change adds (or, with --dry-run, would add) to the
+ * fleet, on stderr and in the JSON answer. They do not fail the command: what was asked is done.
+ */
+export function reportAddedErrors(report: ChangeReport, ctx: LifecycleContext): ChangeReport & { readonly problems: readonly Problem[] } {
+  let problems: Problem[] = [];
+  try {
+    problems = errorsAddedBy(report, loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults }));
+  } catch (e) {
+    process.stderr.write(`postfleet: warning: the check after the change could not run: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+  for (const p of problems) process.stderr.write(`postfleet: warning: check: ${p.message}\n`);
+  return { ...report, problems };
 }

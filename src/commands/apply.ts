@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, renderReport, templateDirFlag } from '../cli/lifecycle.js';
+import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
 import { applyManifest } from '../instances/apply.js';
 import { PostfleetError } from '../instances/errors.js';
-import type { ChangeReport } from '../instances/lifecycle/actions.js';
 import { parseManifest } from '../instances/manifest.js';
 import { loadTemplate, templateSearchPath } from '../instances/templates.js';
 
@@ -26,7 +25,7 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
   static override args = { manifest: Args.string({ required: true, description: "INI manifest file ('-': standard input)" }) };
   static override flags = { ...templateDirFlag, ...dryRunFlag, ...configDirFlag };
 
-  async run(): Promise<ChangeReport> {
+  async run(): Promise<ReturnType<typeof reportAddedErrors>> {
     const { args, flags } = await this.parse(Apply);
     const source = args.manifest === '-' ? 'standard input' : args.manifest;
     let text: string;
@@ -37,7 +36,8 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
     }
     const searchPath = templateSearchPath(flags['template-dir']);
     const desired = parseManifest(text, source).map((m) => ({ ...m, loadedTemplate: m.template === undefined ? undefined : loadTemplate(m.template, searchPath) }));
-    const report = await applyManifest(lifecycleContext(flags), desired);
+    const ctx = lifecycleContext(flags);
+    const report = await applyManifest(ctx, desired);
     if (!this.jsonEnabled()) {
       for (const r of report.instances) {
         this.log(r.changed ? `${r.instance}: ${report.dryRun ? 'would ' : ''}${r.action}` : `${r.instance}: up to date`);
@@ -45,6 +45,6 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
       }
       if (!report.changed) this.log('nothing to change');
     }
-    return renderReport(report, true, (l) => this.log(l));
+    return reportAddedErrors(renderReport(report, true, (l) => this.log(l)), ctx);
   }
 }

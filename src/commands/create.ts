@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, placementFlags, renderReport, templateDirFlag } from '../cli/lifecycle.js';
+import { dryRunFlag, lifecycleContext, placementFlags, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
 import { PostfleetError } from '../instances/errors.js';
 import { checkPrivatePath, type PrivatePathParam } from '../instances/lifecycle/names.js';
 import * as lifecycle from '../instances/lifecycle/actions.js';
@@ -56,7 +56,7 @@ export default class Create extends PostfleetCommand {
   };
 
   /** One name or several: one transaction, one report. */
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<ReturnType<typeof reportAddedErrors>> {
     const { argv, flags } = await this.parse(Create);
     const names = argv as string[];
     const settings = parseSetArguments(flags.set ?? []);
@@ -68,6 +68,7 @@ export default class Create extends PostfleetCommand {
     // Several names take no placement or directory (refused above): the flags give none.
     const paths = pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']);
     const requests = names.map((name): lifecycle.AddRequest => ({ name, group: flags.group, paths, placement: placementFromFlags(flags), template, settings }));
-    return renderReport(await lifecycle.create(lifecycleContext(flags), requests), this.jsonEnabled(), (l) => this.log(l));
+    const ctx = lifecycleContext(flags);
+    return reportAddedErrors(renderReport(await lifecycle.create(ctx, requests), this.jsonEnabled(), (l) => this.log(l)), ctx);
   }
 }

@@ -1,0 +1,36 @@
+/**
+ * The check's errors that a change adds to the fleet: what create and apply print. The
+ * report's diff says what each main.cf was and is (or would be); the fleet is read as it is
+ * now, which is before the change with --dry-run and after it otherwise.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { ChangeReport } from '../lifecycle/report.js';
+import { parseMainCf } from '../maincf/parse.js';
+import { parametersFrom } from '../parameters.js';
+import { readSecondary, type Fleet } from '../registry.js';
+import { gatherFleetFacts, plannedInstanceFacts } from './facts.js';
+import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
+
+export function errorsAddedBy(report: ChangeReport, fleet: Fleet): Problem[] {
+  const texts = new Map(report.diff.map((d) => [d.path, d]));
+  const changed = report.instances.filter((i) => i.changed && i.configDirectory !== fleet.primaryConfigDirectory && i.action !== 'destroy' && i.action !== 'deport' && texts.has(`${i.configDirectory}/main.cf`));
+  if (changed.length === 0) return [];
+  const now = gatherFleetFacts(fleet, parametersFrom(fleet));
+  const masterProto = `${fleet.shared.metaDirectory}/master.cf.proto`;
+  const factsOf = (dir: string, text: string): InstanceFacts => {
+    const instance = readSecondary(dir, fleet.defaults, () => parseMainCf(text, `${dir}/main.cf`));
+    const master = [`${dir}/master.cf`, masterProto].find((p) => existsSync(p));
+    return plannedInstanceFacts(instance, parseMainCf(text), fleet.defaults, master === undefined ? '' : readFileSync(master, 'utf8'));
+  };
+  // The fleet as it is with each changed instance as its main.cf was (side 'before') or will be ('after').
+  const withSide = (side: 'before' | 'after'): FleetFacts => {
+    const replaced = new Map<string, InstanceFacts | undefined>();
+    for (const i of changed) {
+      const text = texts.get(`${i.configDirectory}/main.cf`)![side];
+      replaced.set(i.configDirectory, text === '' ? undefined : factsOf(i.configDirectory, text));
+    }
+    const instances = now.instances.flatMap((f) => (replaced.has(f.instance.configDirectory) ? [] : [f]));
+    return { ...now, instances: [...instances, ...[...replaced.values()].filter((f): f is InstanceFacts => f !== undefined)] };
+  };
+  return problemsIntroduced(withSide('before'), withSide('after')).filter((p) => p.severity === 'error');
+}
