@@ -274,7 +274,7 @@ describe.runIf(requireIntegration())('integration sandbox (real Postfix in a pri
     expect((await sb.run(`cat /proc/${pid}/comm`)).stdout).toBe('master\n');
   });
 
-  it('treeSnapshot (from the overlays) sees every change under /etc, /var/spool, /var/lib, and nothing else', async () => {
+  it('treeSnapshot (the overlays, and what is mounted there) sees every change under /etc, /var/spool, /var/lib, and nothing else', async () => {
     const sb = await sandbox();
     let last = await treeSnapshot(sb);
     // reading changes nothing
@@ -291,6 +291,9 @@ describe.runIf(requireIntegration())('integration sandbox (real Postfix in a pri
       'mkdir -p /var/spool/postfix/hold/y', // a new directory
       'printf a > /var/spool/postfix/hold/y/f', // a new file
       'printf b > /var/spool/postfix/hold/y/f', // its content: same size, same mtime
+      'mkdir /etc/postfix-mnt && mount -t tmpfs -o size=64k tmpfs /etc/postfix-mnt', // a file system mounted there
+      'printf x > /etc/postfix-mnt/f', // a file on it (not in the overlay)
+      'printf y > /etc/postfix-mnt/f', // its content
     ];
     for (const change of changes) {
       await sb.runOk(change.startsWith('printf b ') ? `m=$(stat -c %y /var/spool/postfix/hold/y/f); ${change}; touch -d "$m" /var/spool/postfix/hold/y/f` : change);
@@ -300,6 +303,7 @@ describe.runIf(requireIntegration())('integration sandbox (real Postfix in a pri
     }
     expect(last).toMatch(/^c \S+ \S+ 0 \S+ \/etc\/postfix\/postfix-script$/m); // a whiteout
     expect(last).toMatch(/^[0-9a-f]{32} {2}\/var\/spool\/postfix\/hold\/y\/f$/m);
+    expect(last).toMatch(/^[0-9a-f]{32} {2}\/etc\/postfix-mnt\/f$/m);
   });
 
   it('reads and writes files inside: writeFile, readFile, exists, stat, listTree', async () => {
