@@ -17,8 +17,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: workers,
     minWorkers: 1,
-    testTimeout: 120_000 * scale,
-    hookTimeout: 180_000 * scale,
+    testTimeout: 150_000 * scale,
+    hookTimeout: 240_000 * scale,
     teardownTimeout: 60_000 * scale,
     restoreMocks: true,
     // Tests that load a fleet in-process must not use (or fill) the host's settings cache in
