@@ -76,7 +76,8 @@ describe.runIf(requireIntegration())('apply', () => {
     expect((await sb.runOk('postfleet apply /etc/fleet.ini')).stdout).toContain('nothing to change');
   });
 
-  it('refuses a manifest with an unknown key, a duplicate instance or an unknown template, changing nothing', async () => {
+  // five manifests, each: written, two snapshots and a run (123 s was too little with two suites at once)
+  it('refuses a manifest with an unknown key, a duplicate instance or an unknown template, changing nothing', { timeout: budget(5 * 3) }, async () => {
     const cases: Array<[string, RegExp]> = [
       ['[postfix-x]\nbogus = 1\n', /unknown key 'bogus'/],
       ['[postfix-x]\ngroup = a\n[postfix-x]\n', /duplicate instance \[postfix-x\]/],
@@ -96,7 +97,7 @@ describe.runIf(requireIntegration())('apply', () => {
     }
   });
 
-  it('create of several names: one transaction, appended in order; single-instance flags refused', { timeout: budget(10) }, async () => {
+  it('create of several names: one transaction, appended in order; single-instance flags refused', { timeout: budget(16) }, async () => {
     const before = await treeSnapshot(sb);
     const dry = await sb.run('postfleet create postfix-s1 postfix-s2 --group multi --dry-run');
     expect(dry.exitCode, dry.stderr).toBe(0);
