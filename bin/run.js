@@ -3,9 +3,38 @@
 // from postfix(1) at boot) goes to the getopt-style compat module before oclif
 // is even imported: oclif would take argv[0] as a command id, and this path
 // must start fast.
-const args = process.argv.slice(2);
-const first = args[0];
+import { readdirSync } from 'node:fs';
+
 const oclifOwn = new Set(['--help', '-h', '--version']);
+
+/**
+ * `postfleet -c DIR COMMAND ...` (also --config-dir DIR, --config-dir=DIR) is
+ * `postfleet COMMAND -c DIR ...`: `-c DIR` is how Postfix operators name an
+ * instance. postmulti has no -c (it refuses it as an invalid option), so only
+ * arguments postmulti refuses are read differently, and only when a postfleet
+ * command follows; anything else goes to the compat parser and its errors.
+ */
+function configDirFirst(args) {
+  const [option, value] = args;
+  let taken;
+  if (option === '-c' || option === '--config-dir') taken = 2;
+  else if (option?.startsWith('--config-dir=')) taken = 1;
+  else return undefined;
+  if (taken === 2 && (value === undefined || value.startsWith('-'))) return undefined;
+  const command = args[taken];
+  if (command === undefined || !commandIds().has(command)) return undefined;
+  return [command, ...args.slice(0, taken), ...args.slice(taken + 1)];
+}
+
+/** The commands oclif knows: one bundled file each (scripts/bundle.mjs). */
+function commandIds() {
+  const dir = new URL('../dist/bundle/commands/', import.meta.url);
+  return new Set(readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)));
+}
+
+const given = process.argv.slice(2);
+const args = configDirFirst(given) ?? given;
+const first = args[0];
 
 if (first !== undefined && first.startsWith('-') && !oclifOwn.has(first)) {
   const { runCompat } = await import('../dist/bundle/compat/main.js');
@@ -14,5 +43,5 @@ if (first !== undefined && first.startsWith('-') && !oclifOwn.has(first)) {
   // dist/bundle/ (scripts/bundle.mjs): oclif and the commands bundled together, so that
   // start-up does not resolve and compile @oclif/core's modules one by one.
   const { execute } = await import('../dist/bundle/cli.js');
-  await execute({ dir: import.meta.url });
+  await execute({ dir: import.meta.url, args });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyCommand, planPostfixCommand, planUnixCommand } from '../src/instances/command-class.js';
-import type { CommandLists, FleetEntry, Instance, SharedSettings } from '../src/instances/instance.js';
+import { instanceLabel, type CommandLists, type FleetEntry, type Instance, type SharedSettings } from '../src/instances/instance.js';
 
 const lists: CommandLists = { start: ['start'], stop: ['stop', 'abort', 'drain', 'quick-stop'], control: ['reload', 'flush'] };
 const shared: SharedSettings = { commandDirectory: '/usr/sbin', daemonDirectory: '/usr/lib/postfix/sbin', metaDirectory: '/etc/postfix', shlibDirectory: '/usr/lib/postfix' };
@@ -83,5 +83,18 @@ describe('planUnixCommand', () => {
     const p = planUnixCommand(entries, shared, { type: 'all' }, ['true'], { path: '', reverse: true });
     expect(p.runs[0]!.env['PATH']).toBe('/usr/sbin:/bin:/usr/bin:/sbin:/usr/sbin');
     expect(p.runs.map((r) => r.instance.configDirectory)).toEqual(['/etc/postfix-c', '/etc/postfix-b', '/etc/postfix-a', '/etc/postfix']);
+  });
+});
+
+describe('labels: one for each instance, in every output', () => {
+  it('the name; a nameless primary is -, a nameless secondary its config directory', () => {
+    const fleet = [...entries, inst('/etc/postfix-anon')];
+    const labels = (p: ReturnType<typeof planPostfixCommand>) => p.runs.map((r) => r.label);
+    const expected = ['-', 'postfix-a', 'postfix-b', 'postfix-c', '/etc/postfix-anon'];
+    expect(labels(planUnixCommand(fleet, shared, { type: 'all' }, ['true']))).toEqual(expected);
+    expect(labels(planPostfixCommand(fleet, shared, lists, { type: 'all' }, ['status']))).toEqual(expected);
+    expect(instanceLabel({ name: 'postfix-x', configDirectory: '/etc/postfix', primary: true })).toBe('postfix-x');
+    expect(instanceLabel({ name: undefined, configDirectory: '/etc/postfix', primary: true })).toBe('-');
+    expect(instanceLabel({ name: undefined, configDirectory: '/srv/x', primary: false })).toBe('/srv/x');
   });
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeSnapshot, withoutDirectoryTimes } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 const MANIFEST = `; the fleet
 [postfix-out]
@@ -97,7 +98,8 @@ describe.runIf(requireIntegration())('apply', () => {
     expect(again).toMatchObject({ changed: false, problems: [] });
   });
 
-  it('refuses a manifest with an unknown key, a duplicate instance or an unknown template, changing nothing', async () => {
+  // five manifests, each: written, two snapshots and a run (123 s was too little with two suites at once)
+  it('refuses a manifest with an unknown key, a duplicate instance or an unknown template, changing nothing', { timeout: budget(5 * 3) }, async () => {
     const cases: Array<[string, RegExp]> = [
       ['[postfix-x]\nbogus = 1\n', /unknown key 'bogus'/],
       ['[postfix-x]\ngroup = a\n[postfix-x]\n', /duplicate instance \[postfix-x\]/],
@@ -117,7 +119,7 @@ describe.runIf(requireIntegration())('apply', () => {
     }
   });
 
-  it('create of several names: one transaction, appended in order; single-instance flags refused', async () => {
+  it('create of several names: one transaction, appended in order; single-instance flags refused', { timeout: budget(16) }, async () => {
     const before = await treeSnapshot(sb);
     const dry = await sb.run('postfleet create postfix-s1 postfix-s2 --group multi --dry-run');
     expect(dry.exitCode, dry.stderr).toBe(0);
@@ -143,7 +145,7 @@ describe.runIf(requireIntegration())('apply', () => {
     expect((await sb.runOk('postmulti -l -g multi')).stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[2])).toEqual(['n', 'n', 'n']);
   });
 
-  it('makes new instances in one transaction: many at once, and a failure midway undoes them all', async () => {
+  it('makes new instances in one transaction: many at once, and a failure midway undoes them all', { timeout: budget(16) }, async () => {
     const many = Array.from({ length: 30 }, (_, k) => `[postfix-m${k}]\ngroup = many\nenabled = ${k % 2 ? 'yes' : 'no'}\n`).join('\n');
     await sb.writeFile('/etc/many.ini', many);
     const made = await sb.run('postfleet apply /etc/many.ini --json');

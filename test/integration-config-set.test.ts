@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefusal, treeSnapshot } from './helpers/lifecycle.js';
+import { budget } from './helpers/timing.js';
 import { requireIntegration, Sandbox, shq } from './helpers/sandbox.js';
 
 const INSTANCES = ['/etc/postfix', '/etc/postfix-a', '/etc/postfix-b', '/etc/postfix-c'];
@@ -15,7 +16,7 @@ describe.runIf(requireIntegration())('config set / unset', () => {
     sb = await Sandbox.create();
     await sb.runOk('postfleet init && postfleet create postfix-a postfix-b --group mta && postfleet create postfix-c --group edge');
     await sb.backdate('/etc/postfix*/main.cf');
-  }, 120_000);
+  }, budget(8));
   afterAll(async () => {
     await sb?.dispose();
   });

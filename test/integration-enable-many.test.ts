@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeSnapshot } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 const enabledColumn = (listing: string): string[] => listing.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 3).join(' '));
 
@@ -53,7 +54,7 @@ describe.runIf(requireIntegration())('enable / disable of several instances', ()
     expect(await treeSnapshot(sb)).toBe(before);
   });
 
-  it('names, a group, all: every selected main.cf edited, the others untouched', async () => {
+  it('names, a group, all: every selected main.cf edited, the others untouched', { timeout: budget(16) }, async () => {
     const untouched = await sb.runOk('cat /etc/postfix-c/main.cf /etc/postfix-d/main.cf');
     const group = await sb.run('postfleet enable -g mta --json');
     expect(group.exitCode, group.stderr).toBe(0);

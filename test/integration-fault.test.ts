@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { masterStates, scriptTags, stableOutput } from './helpers/fleet.js';
 import { requireIntegration, Sandbox, shq } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 describe.runIf(requireIntegration())('fault isolation: broken secondaries', () => {
   let sb: Sandbox;
@@ -76,7 +77,7 @@ touch -d '-1 minute' /etc/postfix*/main.cf`);
     expect(lines[0]).toMatch(reason);
   });
 
-  it('all three broken: postfleet lists, starts, runs and stops the others, and exits 1', async () => {
+  it('all three broken: postfleet lists, starts, runs and stops the others, and exits 1', { timeout: budget(20) }, async () => {
     await setList(`/etc/postfix-a ${BROKEN.map((b) => b[0]).join(' ')} /etc/postfix-c`);
     const warnings = (stderr: string): void => {
       const lines = stderr.split('\n').filter(Boolean);

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefusal, treeSnapshot, withoutDirectoryTimes } from './helpers/lifecycle.js';
+import { budget } from './helpers/timing.js';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
 
 
@@ -28,7 +29,7 @@ describe.runIf(requireIntegration())('whole or nothing: a full file system', () 
     await sb.runOk('postfleet init && postfleet create postfix-a postfix-b');
     await sb.runOk(fullTmpfs('/etc/postfix'));
     await sb.runOk(fullTmpfs('/etc/postfix-b'));
-  }, 120_000);
+  }, budget(8));
   afterAll(async () => {
     await sb?.dispose();
   });
@@ -77,7 +78,7 @@ describe.runIf(requireIntegration())('whole or nothing: a signal', () => {
   beforeAll(async () => {
     sb = await Sandbox.create();
     await sb.runOk('postfleet init && postfleet create postfix-a');
-  }, 120_000);
+  }, budget(8));
   afterAll(async () => {
     await sb?.dispose();
   });

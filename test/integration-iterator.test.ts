@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET, FLEET_FIXTURE, listRow, type FleetMember } from './helpers/fleet.js';
 import { requireIntegration, Sandbox, type RunResult } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on one fleet', () => {
   let sb: Sandbox;
@@ -137,10 +138,17 @@ describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on o
       ['-g', 'out', '-p', 'reload'],
       ['-x', '-i', 'nomatch', 'true'],
       ['-x', '-g', 'nomatch', 'true'],
+      // postmulti has no -c: before anything but a postfleet command, postfleet refuses it alike
+      ['-c', '/etc/postfix', '-l'],
+      ['-c', '/etc/postfix'],
+      ['-c'],
+      ['--config-dir', '/etc/postfix', '-p', 'status'],
+      ['-c', '/etc/postfix', 'lst'],
     ];
 
-    // postmulti sleeps a second before a fatal exit: these (read-only) run side by side.
-    it.concurrent.for(cases.map((args) => ({ args, line: args.join(' ') })))('postfleet $line: same message and exit status', async ({ args }, { expect }) => {
+    // postmulti sleeps a second before a fatal exit: these (read-only) run side by side,
+    // five at a time (vitest's maxConcurrency), three runs each.
+    it.concurrent.for(cases.map((args) => ({ args, line: args.join(' ') })))('postfleet $line: same message and exit status', { timeout: budget(5 * 3) }, async ({ args }, { expect }) => {
       const [pm, pf] = await both(args, { tty: true });
       expect(pm.exitCode).toBe(1);
       expect(pm.stdout).toMatch(/^postmulti: .*\n$/s);
@@ -301,7 +309,7 @@ describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on o
       const results = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
       expect(results).toEqual(
         FLEET.map((m) => ({
-          instance: m.name === '-' ? m.dir : m.name,
+          instance: m.name !== '-' ? m.name : m.dir === '/etc/postfix' ? '-' : m.dir, // the nameless primary is -
           configDirectory: m.dir,
           command: ['sh', '-c', 'echo $multi_instance_name; test -n "$multi_instance_name"'],
           exitCode: m.name === '-' ? 1 : 0,
@@ -323,6 +331,41 @@ describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on o
       const missing = await sb.exec(['postfleet', 'exec', '--json', '-i', 'a', '--', 'no-such-command']);
       expect(missing.exitCode).toBe(1);
       expect(JSON.parse(missing.stdout)).toMatchObject([{ instance: 'postfix-a', exitCode: 1, output: 'execvp no-such-command: No such file or directory\n' }]);
+    });
+
+    it('-c DIR (--config-dir) before a command is that command’s option', async () => {
+      const plain = await sb.exec(['postfleet', 'status', '--json']);
+      expect(plain.exitCode, plain.stderr).toBe(0);
+      for (const args of [
+        ['-c', '/etc/postfix', 'status', '--json'],
+        ['--config-dir', '/etc/postfix', 'status', '--json'],
+        ['--config-dir=/etc/postfix', 'status', '--json'],
+        ['status', '--json', '-c', '/etc/postfix'],
+      ]) {
+        expect(await sb.exec(['postfleet', ...args]), args.join(' ')).toEqual(plain);
+      }
+      // another primary (a copy of this one's main.cf, so the same secondaries)
+      const other = JSON.parse((await sb.exec(['postfleet', '-c', '/etc/other', 'list', '--json'])).stdout) as Array<{ configDirectory: string; primary: boolean }>;
+      expect(other.map((r) => [r.configDirectory, r.primary])).toEqual(FLEET.map((m) => [m.dir === '/etc/postfix' ? '/etc/other' : m.dir, m.dir === '/etc/postfix']));
+      // and its own errors, one line naming the value
+      expect(await sb.exec(['postfleet', '-c', '/etc/nosuch', 'list'])).toEqual({
+        stdout: '',
+        stderr: 'postfleet: cannot read /etc/nosuch/main.cf: No such file or directory\n',
+        exitCode: 1,
+      });
+    });
+
+    it('one label for each instance in every output: the nameless primary is -, as list shows it', async () => {
+      // a nameless secondary is its config directory
+      const labels = FLEET.map((m) => (m.name !== '-' ? m.name : m.dir === '/etc/postfix' ? '-' : m.dir));
+      const table = await sb.exec(['postfleet', 'status']);
+      expect(table.exitCode, table.stderr).toBe(0);
+      expect(table.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/ +/)[0])).toEqual(labels);
+      const json = JSON.parse((await sb.exec(['postfleet', 'status', '--json'])).stdout) as Array<{ instance: string }>;
+      expect(json.map((r) => r.instance)).toEqual(labels);
+      expect((await sb.exec(['postfleet', 'list'])).stdout.split('\n')[1]).toMatch(/^- +- +yes +\/etc\/postfix$/);
+      expect((await sb.exec(['postfleet', 'exec', '-i', '-', '--', 'true'])).stdout).toMatch(/^-: true: ok, [\d.]+ s\n$/);
+      expect((await sb.exec(['postfleet', 'exec', '-i', '/etc/postfix-anon', '--', 'true'])).stdout).toMatch(/^\/etc\/postfix-anon: true: ok, [\d.]+ s\n$/);
     });
 
     const badFlags: Array<[string[], RegExp]> = [

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
+import { budget, seededRandom } from './helpers/timing.js';
 
 const ROUNDS = 15;
 
@@ -19,6 +20,12 @@ describe.runIf(requireIntegration())('life-cycle: kill -9 at random points', () 
   afterAll(async () => {
     await sb?.dispose();
   });
+
+  /** How long `postfleet ARGS` takes to run to completion here, in ms (timed inside the sandbox). */
+  async function timedRun(args: string): Promise<number> {
+    const r = await sb.runOk(`s=$(date +%s%N); postfleet ${args} >/dev/null || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`);
+    return Number(r.stdout.trim());
+  }
 
   /** Runs `postfleet ARGS`, SIGKILLs it after `delayMs` unless it is done; its exit status. */
   async function killedRun(args: string, delayMs: number): Promise<number> {
@@ -67,7 +74,7 @@ err=$(postfleet -l 2>&1 >/dev/null); echo "list $? $(printf %s "$err" | wc -c)"`
     return calls;
   }
 
-  it('orders its writes so that a crash at any point is harmless', async () => {
+  it('orders its writes so that a crash at any point is harmless', { timeout: budget(4) }, async () => {
     // create: the instance's files first, master.cf after main.cf, the primary main.cf last
     const create = await traced('create postfix-o');
     const renames = create.filter((c) => c.startsWith('rename '));
@@ -89,7 +96,7 @@ err=$(postfleet -l 2>&1 >/dev/null); echo "list $? $(printf %s "$err" | wc -c)"`
     expect(await expectConsistent('after the traced create and destroy')).toBe(false);
   });
 
-  it('completes what a killed create left: its temporary file, a main.cf without master.cf, no queue', async () => {
+  it('completes what a killed create left: its temporary file, a main.cf without master.cf, no queue', { timeout: budget(4) }, async () => {
     await sb.runOk('mkdir -p /etc/postfix-h /var/spool/postfix-h && echo partial > /etc/postfix-h/main.cf && echo junk > /etc/postfix-h/.postfleet-4242-1700000000000.tmp');
     const r = await sb.run('postfleet create postfix-h');
     expect(r.exitCode, r.stderr).toBe(0);
@@ -104,9 +111,17 @@ err=$(postfleet -l 2>&1 >/dev/null); echo "list $? $(printf %s "$err" | wc -c)"`
     expect((await sb.run('postfleet destroy h')).exitCode).toBe(0);
   });
 
-  it(`${ROUNDS} rounds of create and destroy, each killed at a random moment`, async () => {
+  // A round is up to eight runs of postfleet (killed or not, and the listings that check).
+  it(`${ROUNDS} rounds of create and destroy, each killed at a random moment`, { timeout: budget(8 * ROUNDS + 4) }, async () => {
     const log: string[] = [];
     let listed = await expectConsistent('start');
+    // Kill moments spread over a whole run, however long a run takes on this machine (most
+    // of it is Node starting up when the machine is busy); chosen by a seeded generator.
+    const createMs = await timedRun('create postfix-c --group crash');
+    const destroyMs = await timedRun('destroy c');
+    const random = seededRandom();
+    log.push(`uninterrupted: create ${createMs} ms, destroy ${destroyMs} ms; seed ${random.seed}`);
+    expect(await expectConsistent('after an uninterrupted create and destroy')).toBe(false);
     for (let round = 1; round <= ROUNDS; round++) {
       // from a state where postfix-c is not listed (its files may be anything a kill left)
       if (listed) {
@@ -118,7 +133,7 @@ err=$(postfleet -l 2>&1 >/dev/null); echo "list $? $(printf %s "$err" | wc -c)"`
 
       // create, killed (compat or modern)
       const createArgs = round % 2 === 0 ? 'create postfix-c --group crash' : '-I postfix-c -G crash -e create';
-      const createDelay = Math.floor(Math.random() * 300);
+      const createDelay = random.below(createMs + 1);
       const createStatus = await killedRun(createArgs, createDelay);
       listed = await expectConsistent(`round ${round}: create killed after ${createDelay} ms (exit ${createStatus})`);
       const createOutcome = createStatus === 0 ? 'completed' : listed ? 'killed after registering' : 'killed before registering';
@@ -139,7 +154,7 @@ err=$(postfleet -l 2>&1 >/dev/null); echo "list $? $(printf %s "$err" | wc -c)"`
 
       // destroy, killed
       const destroyArgs = round % 2 === 0 ? 'destroy c' : '-i postfix-c -e destroy';
-      const destroyDelay = Math.floor(Math.random() * 300);
+      const destroyDelay = random.below(destroyMs + 1);
       const destroyStatus = await killedRun(destroyArgs, destroyDelay);
       listed = await expectConsistent(`round ${round}: destroy killed after ${destroyDelay} ms (exit ${destroyStatus})`);
       const destroyOutcome = destroyStatus === 0 ? 'completed' : listed ? 'killed before deregistering' : 'killed after deregistering';

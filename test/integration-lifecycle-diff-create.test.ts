@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSameState, lifecycleState, POSTFLEET_WRAPPER } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox, type RunResult } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 describe.runIf(requireIntegration())('life-cycle: init and create, postfleet vs postmulti', () => {
   let ref: Sandbox; // postmulti
@@ -39,7 +40,7 @@ describe.runIf(requireIntegration())('life-cycle: init and create, postfleet vs 
     return [a, b];
   }
 
-  it('init, then create with names, groups, explicit paths and every placement', async () => {
+  it('init, then create with names, groups, explicit paths and every placement', { timeout: budget(4 * 6 + 8) }, async () => {
     await step('init', 'postmulti -e init', 'postfleet -e init', { compat: true });
     expect((await ours.run('postconf -h multi_instance_wrapper multi_instance_enable')).stdout).toBe(`${POSTFLEET_WRAPPER}\nyes\n`);
 
@@ -89,7 +90,7 @@ describe.runIf(requireIntegration())('life-cycle: a primary that sets shared par
     await Promise.all([ref?.dispose(), ours?.dispose()]);
   });
 
-  it('copies mail_owner, sendmail_path, setgid_group into the new main.cf and comments out the rest', async () => {
+  it('copies mail_owner, sendmail_path, setgid_group into the new main.cf and comments out the rest', { timeout: budget(8) }, async () => {
     const extra = 'mail_owner = postfix\nsendmail_path = /usr/sbin/sendmail\nsetgid_group = postdrop\nmailq_path = /usr/bin/mailq\n';
     await Promise.all([ref, ours].map(async (sb) => sb.writeFile('/etc/postfix/main.cf', (await sb.readFile('/etc/postfix/main.cf')) + extra)));
     const [a, b] = await Promise.all([

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSameState, lifecycleState } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox, type RunResult } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 describe.runIf(requireIntegration())('life-cycle: managing instances, postfleet vs postmulti', () => {
   let ref: Sandbox; // postmulti
@@ -32,7 +33,8 @@ describe.runIf(requireIntegration())('life-cycle: managing instances, postfleet 
   const directories = async (): Promise<string> => (await ours.runOk('postconf -h multi_instance_directories')).stdout.trim();
   const alternates = async (): Promise<string> => (await ours.runOk('postconf -h alternate_config_directories')).stdout.trim();
 
-  it('enable, disable, assign, deport, import, destroy', async () => {
+  // 20 steps, each: postmulti and postfleet, then both states (a listing by each tool)
+  it('enable, disable, assign, deport, import, destroy', { timeout: budget(4 * 20) }, async () => {
     await step(
       'init and two creates',
       'postmulti -e init && postmulti -I postfix-out -G mta -e create && postmulti -I postfix-b -G mta -e create',

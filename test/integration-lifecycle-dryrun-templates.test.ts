@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTFLEET_WRAPPER, treeSnapshot } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', () => {
   let sb: Sandbox;
@@ -26,7 +27,7 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
     return r.stdout;
   }
 
-  it('prints the plan of every command and leaves the tree as it was', async () => {
+  it('prints the plan of every command and leaves the tree as it was', { timeout: budget(32) }, async () => {
     const init = await dryRun('init --dry-run');
     expect(init).toBe(
       `would init -:\n  edit /etc/postfix/main.cf: multi_instance_wrapper = ${POSTFLEET_WRAPPER}\n  edit /etc/postfix/main.cf: multi_instance_enable = yes\n`,
@@ -157,7 +158,7 @@ describe.runIf(requireIntegration())('life-cycle: templates', () => {
     expect(text.stdout).toContain('--set relayhost=');
   });
 
-  it('creates from each built-in an instance that postfix check accepts', async () => {
+  it('creates from each built-in an instance that postfix check accepts', { timeout: budget(12) }, async () => {
     await sb.runOk(
       [
         'postfleet create postfix-nc --template null-client --set relayhost=[relay.example.com]',
@@ -182,7 +183,7 @@ describe.runIf(requireIntegration())('life-cycle: templates', () => {
     }
   });
 
-  it('uses an operator’s template directory, searched before the built-ins, with its own master.cf', async () => {
+  it('uses an operator’s template directory, searched before the built-ins, with its own master.cf', { timeout: budget(12) }, async () => {
     const dir = '/etc/postfleet/templates';
     const master = (await sb.readFile('/etc/postfix/master.cf.proto')).replace(/^smtp {6}inet.*$/m, '2525      inet  n       -       y       -       -       smtpd\n  -o syslog_name={{tag}}/smtpd');
     expect(master).toContain('{{tag}}');

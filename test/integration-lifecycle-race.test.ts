@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireIntegration, Sandbox, type RunResult } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, k) => k + 1);
 
@@ -59,7 +60,7 @@ echo dirs /var/spool/postfix-* /var/lib/postfix-*`);
     expect(list.stdout.trim().split('\n')).toHaveLength(names.length + 1);
   }
 
-  it('20 modern and 20 compat creates at once: all 40 registered and complete', async () => {
+  it('20 modern and 20 compat creates at once: all 40 registered and complete', { timeout: budget(40 + 6) }, async () => {
     const script = range(20)
       .map((k) => `(postfleet create postfix-r${k} --group race >/dev/null 2>&1; echo "rc r${k} $?") &\n(postfleet -I postfix-s${k} -G race -e create 2>&1; echo "rc s${k} $?") &`)
       .join('\n');
@@ -75,7 +76,7 @@ echo dirs /var/spool/postfix-* /var/lib/postfix-*`);
     expect(check.exitCode, check.stdout).toBe(0);
   });
 
-  it('creates racing with an administrator’s postconf -e: every setting and every instance survives', async () => {
+  it('creates racing with an administrator’s postconf -e: every setting and every instance survives', { timeout: budget(10 + 10) }, async () => {
     const before = range(20).flatMap((k) => [`postfix-r${k}`, `postfix-s${k}`]);
     // two loops of postconf -e spread over the time the creates take
     const admin = (tag: string): string =>
@@ -93,7 +94,7 @@ echo dirs /var/spool/postfix-* /var/lib/postfix-*`);
     await expectFleet([...before, ...range(10).map((k) => `postfix-m${k}`)]);
   });
 
-  it('concurrent creates of one name: one wins, the others are refused naming it', async () => {
+  it('concurrent creates of one name: one wins, the others are refused naming it', { timeout: budget(8) }, async () => {
     const script = range(6)
       .map((k) => `(out=$(postfleet create postfix-same 2>&1 >/dev/null); echo "rc t${k} $?"; echo "err t${k} $out") &`)
       .join('\n');
@@ -110,7 +111,8 @@ echo dirs /var/spool/postfix-* /var/lib/postfix-*`);
     expect((await sb.runOk('ls -A /etc/postfix-same')).stdout).toBe('main.cf\nmaster.cf\n');
   });
 
-  it('for contrast: 20 concurrent postmulti -e create', async () => {
+  // (postmulti's race started in beforeAll and has been running since)
+  it('for contrast: 20 concurrent postmulti -e create', { timeout: budget(20) }, async () => {
     const r = await postmultiRace;
     await ref.backdate('/etc/postfix*/main.cf');
     const listed = (await ref.runOk('postconf -h multi_instance_directories')).stdout.trim().split(/\s+/).filter(Boolean);

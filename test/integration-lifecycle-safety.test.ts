@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefusal, treeSnapshot } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox, shq } from './helpers/sandbox.js';
+import { budget } from './helpers/timing.js';
 
 /** postmulti's (or postmulti-script's) fatal message, as postfleet's compat mode words it. */
 function postmultiFatal(terminalOutput: string): string {
@@ -75,7 +76,7 @@ describe.runIf(requireIntegration())('life-cycle: bad input is refused and chang
     }
   }
 
-  it('refuses create and import before init', async () => {
+  it('refuses create and import before init', { timeout: budget(10) }, async () => {
     const [a] = await Promise.all([ref.run('postmulti -I postfix-a -e create', { tty: true })]);
     expect(a.exitCode).toBe(1);
     expect(a.stdout).toContain("postfix/postmulti-script: fatal: multi_instance_wrapper is empty, run 'postmulti -e init' first.");
@@ -97,7 +98,8 @@ describe.runIf(requireIntegration())('life-cycle: bad input is refused and chang
     expect(await treeSnapshot(ours)).toBe(half);
   });
 
-  it('refuses bad names, groups, paths, duplicates and parameters', async () => {
+  // 29 cases, most of them both in compat and modern form
+  it('refuses bad names, groups, paths, duplicates and parameters', { timeout: budget(64) }, async () => {
     await Promise.all([
       ref.runOk('postmulti -e init && postmulti -I postfix-a -G mta -e create && postmulti -I postfix-b -e create'),
       ours.runOk('postfleet init && postfleet create postfix-a --group mta && postfleet -I postfix-b -e create'),
@@ -142,7 +144,7 @@ describe.runIf(requireIntegration())('life-cycle: bad input is refused and chang
     expect(mine.stderr.replace(/\n$/, '')).toBe(theirs.stdout.replace(/postmulti/g, 'postfleet').replace(/\n$/, ''));
   });
 
-  it('refuses to remove an enabled, a running, or (destroy) a non-empty instance', async () => {
+  it('refuses to remove an enabled, a running, or (destroy) a non-empty instance', { timeout: budget(24) }, async () => {
     // enabled
     await Promise.all([ref.runOk('postmulti -i a -e enable'), ours.runOk('postfleet -i a -e enable')]);
     await Promise.all([ref.backdate('/etc/postfix*/main.cf'), ours.backdate('/etc/postfix*/main.cf')]);
@@ -169,7 +171,7 @@ describe.runIf(requireIntegration())('life-cycle: bad input is refused and chang
     expect(await ours.exists('/var/spool/postfix-a/hold/ABC123')).toBe(true);
   });
 
-  it('refuses bad templates and --set values', async () => {
+  it('refuses bad templates and --set values', { timeout: budget(12) }, async () => {
     await ours.runOk('mkdir -p /etc/postfleet-tpl/evil && printf "queue_directory = /var/spool/postfix\\n" > /etc/postfleet-tpl/evil/main.cf');
     await expectRefused([
       { what: 'unknown template', modern: 'create postfix-z --template nosuch', value: "'nosuch'" },
@@ -208,7 +210,7 @@ find /etc /var/spool /var/lib -xdev -type f -print0 | xargs -0 -r md5sum | sed '
     return m;
   }
 
-  it('leaves extra files and directories in place, warns naming them, removes the rest', async () => {
+  it('leaves extra files and directories in place, warns naming them, removes the rest', { timeout: budget(8) }, async () => {
     await sb.runOk('postfleet init && postfleet create postfix-d && postfleet create postfix-keep');
     // what the operator added: a file in the config dir, a file and a non-Postfix
     // directory in the queue dir, a file in the data dir
@@ -247,7 +249,7 @@ ln -s /etc/postfix/main.cf /var/spool/postfix-d/trace/link-to-primary-main.cf`);
     expectRefusal(again, 'postfix-d');
   });
 
-  it('destroys an instance that has run: its sockets and pid files are left with a warning, the rest removed', async () => {
+  it('destroys an instance that has run: its sockets and pid files are left with a warning, the rest removed', { timeout: budget(10) }, async () => {
     await sb.runOk('postfleet enable keep');
     await sb.backdate('/etc/postfix*/main.cf');
     await sb.runOk('postfix -c /etc/postfix-keep start && postfix -c /etc/postfix-keep stop', { tty: true });

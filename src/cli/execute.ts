@@ -10,9 +10,9 @@ import { oneLineMessage } from './base.js';
 
 type OclifError = Error & { code?: string; oclif?: { exit?: number }; skipOclifErrorHandling?: boolean };
 
-export async function execute(options: { dir: string }): Promise<unknown> {
+export async function execute(options: { dir: string; args?: string[] }): Promise<unknown> {
   try {
-    const result = await run(process.argv.slice(2), options.dir);
+    const result = await run(options.args ?? process.argv.slice(2), options.dir);
     await flush();
     return result;
   } catch (caught) {

@@ -2,6 +2,7 @@ import { PostfleetCommand } from '../cli/base.js';
 import { renderTable } from '../cli/table.js';
 import { configDirFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { PostfleetError } from '../instances/errors.js';
+import { instanceLabel } from '../instances/instance.js';
 import { loadFleetOverlapped } from '../instances/registry.js';
 import { nothingSelectedMessage, selectFleet } from '../instances/selection.js';
 import { QUEUE_NAMES, readInstanceStatus, type InstanceStatus } from '../instances/status.js';
@@ -26,7 +27,7 @@ export default class Status extends PostfleetCommand {
     const rows: Row[] = selected.map((e) =>
       e.kind === 'ok'
         ? readInstanceStatus(e.instance)
-        : { instance: e.broken.configDirectory, configDirectory: e.broken.configDirectory, error: e.broken.reason },
+        : { instance: instanceLabel(e.broken), configDirectory: e.broken.configDirectory, error: e.broken.reason },
     );
     if (!this.jsonEnabled()) this.log(formatTable(rows));
     return rows;

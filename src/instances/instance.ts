@@ -22,9 +22,13 @@ export type FleetEntry =
   | { readonly kind: 'ok'; readonly instance: Instance }
   | { readonly kind: 'broken'; readonly broken: BrokenInstance };
 
-/** The label postmulti uses in its own messages: the name, else the directory. */
-export function instanceLabel(i: { name?: string | undefined; configDirectory: string }): string {
-  return i.name ?? i.configDirectory;
+/**
+ * How every output names an instance (status, postfix and exec results, progress lines):
+ * its name; a nameless primary is `-`, as `list` and postmulti -l show it and as `-i -`
+ * selects it; a nameless secondary is its config directory, which tells it apart.
+ */
+export function instanceLabel(i: { readonly name?: string | undefined; readonly configDirectory: string; readonly primary: boolean }): string {
+  return i.name ?? (i.primary ? '-' : i.configDirectory);
 }
 
 /** The settings every instance shares with the primary (postmulti's shared_dir_table). */

@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { REPO_ROOT, type RunResult, type Sandbox } from './sandbox.js';
+import { REPO_ROOT, shq, type RunResult, type Sandbox } from './sandbox.js';
 
 /** What `postmulti -e init` writes, and what `postfleet init` writes instead. */
 export const POSTMULTI_WRAPPER = '${command_directory}/postmulti -p --';
@@ -178,17 +178,32 @@ export function expectSameState(
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Every path under /etc, /var/spool and /var/lib with type, mode, owner, size and mtime
- * (directories included: a refusal may not even create and remove a lock file), and the
- * checksum of every file of the Postfix trees (/etc/postfix*, /var/spool/postfix*,
- * /var/lib/postfix*; checksumming all of /etc each time would cost more than the test).
+ * What was changed under /etc, /var/spool and /var/lib since the sandbox started: every path
+ * of the overlays' upper layers (what a write, a chmod, a rename or a removal leaves there)
+ * with type, mode, owner, size and mtime, directories included (a refusal may not even
+ * create and remove a lock file), and the checksum of every file there. A file system a test
+ * mounts under those trees (a small full tmpfs, say) is not in the overlay: it is listed
+ * whole. Two snapshots are equal iff nothing under those trees was changed in between, and
+ * they cost little: they read what changed, not all of /etc, and nothing the host changes
+ * underneath shows in them.
  */
 export async function treeSnapshot(sb: Sandbox): Promise<string> {
-  const r = await sb.runOk(String.raw`
-shopt -s nullglob
-find /etc /var/spool /var/lib -xdev -printf '%y %M %u:%g %s %T@ %p\n' | LC_ALL=C sort
-find /etc/postfix* /var/spool/postfix* /var/lib/postfix* -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 -r md5sum
-`);
+  const trees = (['/etc', '/var/spool', '/var/lib'] as const).map((d) => [d, sb.upperDir(d)] as const);
+  const upperLayers = trees.map(
+    ([d, upper]) => String.raw`cd ${shq(upper)}
+find . -printf '%y %M %u:%g %s %T@ ${d}/%P\n' | LC_ALL=C sort
+find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r md5sum | sed 's,  \./,  ${d}/,'`,
+  );
+  const r = await sb.runOk(String.raw`set -eo pipefail
+${upperLayers.join('\n')}
+# mounted inside the sandbox under those trees (the container's bind-mounted files too)
+for m in $(awk '{ print $5 }' /proc/self/mountinfo | LC_ALL=C sort -u); do
+  m=$(printf '%b' "$m")
+  case $m in /etc/*|/var/spool/*|/var/lib/*) ;; *) continue ;; esac
+  echo "@@MOUNT $m"
+  find "$m" -xdev -printf '%y %M %u:%g %s %T@ %p\n' | LC_ALL=C sort
+  find "$m" -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 -r md5sum
+done`);
   return r.stdout;
 }
 

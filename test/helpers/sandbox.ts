@@ -575,6 +575,16 @@ export class Sandbox {
     await this.runOk(`shopt -s nullglob; set -- ${patterns.join(' ')}; [ $# -eq 0 ] || touch -d '-1 minute' -- "$@"`);
   }
 
+  /**
+   * Where, inside the sandbox, the overlay keeps what was written to `dir` (one of
+   * OVERLAID_DIRS) since the sandbox started: changed and new files and directories, and a
+   * whiteout (a 0/0 character device) for each removed one. What a command changed under
+   * `dir` shows here, and nothing of what the host changes underneath.
+   */
+  upperDir(dir: (typeof OVERLAID_DIRS)[number]): string {
+    return path.join(this.dir, 'ov', `upper${dir.replace(/\//g, '_')}`);
+  }
+
   /** lstat() inside the sandbox; undefined if the path does not exist. */
   async stat(p: string): Promise<SandboxStat | undefined> {
     if (!(await this.exists(p))) return undefined;

@@ -2,6 +2,7 @@
  * What every changing command answers, whatever the number of instances: `--json` prints
  * this object; the text rendering says the same in lines.
  */
+import { instanceLabel } from '../instance.js';
 import { editMainCf } from '../maincf/edit.js';
 import type { Action, Plan, Skipped } from './plan.js';
 import { describeStep } from './steps.js';
@@ -35,8 +36,6 @@ export interface ChangeReport {
   readonly failed: readonly Skipped[];
 }
 
-export const instanceLabel = (i: { name: string | null; configDirectory: string; primary: boolean }): string => i.name ?? (i.primary ? '-' : i.configDirectory);
-
 export function reportOf(plan: Plan, primary: { configDirectory: string; mainCf: string }, dryRun: boolean, warnings: readonly string[]): ChangeReport {
   const primaryAfter = plan.primaryEdits.length > 0 ? editMainCf(primary.mainCf, plan.primaryEdits) : primary.mainCf;
   const primaryChanged = primaryAfter !== primary.mainCf;
@@ -46,7 +45,7 @@ export function reportOf(plan: Plan, primary: { configDirectory: string; mainCf:
       ...(primaryChanged ? p.notes : []),
       ...(p.release?.steps ?? []).flatMap((s) => describeStep(s).split('\n')),
     ];
-    return { instance: instanceLabel(p), name: p.name, configDirectory: p.configDirectory, action: p.action, changed: changes.length > 0, changes };
+    return { instance: instanceLabel({ ...p, name: p.name ?? undefined }), name: p.name, configDirectory: p.configDirectory, action: p.action, changed: changes.length > 0, changes };
   });
   const diff: FileDiff[] = plan.instances.flatMap((p) => (p.mainCf && !p.primary ? [{ path: `${p.configDirectory}/main.cf`, ...p.mainCf }] : []));
   if (primaryChanged) diff.push({ path: `${primary.configDirectory}/main.cf`, before: primary.mainCf, after: primaryAfter });
