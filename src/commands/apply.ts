@@ -32,7 +32,7 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
     try {
       text = readFileSync(args.manifest === '-' ? 0 : args.manifest, 'utf8');
     } catch (e) {
-      throw new PostfleetError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? e}`, { value: args.manifest });
+      throw new PostfleetError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
     const searchPath = templateSearchPath(flags['template-dir']);
     const desired = parseManifest(text, source).map((m) => ({ ...m, loadedTemplate: m.template === undefined ? undefined : loadTemplate(m.template, searchPath) }));

@@ -63,7 +63,7 @@ export default class Create extends PostfleetCommand {
     const template = flags.template === undefined ? undefined : loadTemplate(flags.template, templateSearchPath(flags['template-dir']));
     if (names.length > 1) {
       const single = (['before', 'before-group', 'first', 'config-directory', 'queue-directory', 'data-directory'] as const).find((f) => flags[f] !== undefined && flags[f] !== false);
-      if (single !== undefined) throw new PostfleetError(`--${single} takes one instance, not ${names.length} (${names.join(' ')})`, { value: `--${single}` });
+      if (single !== undefined) throw new PostfleetError(`--${single} takes one instance, not ${names.length} (${names.join(' ')})`);
     }
     // Several names take no placement or directory (refused above): the flags give none.
     const paths = pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']);

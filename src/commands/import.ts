@@ -24,7 +24,7 @@ export default class Import extends PostfleetCommand {
   async run(): Promise<lifecycle.ChangeReport> {
     const { args, flags } = await this.parse(Import);
     if (args.name !== undefined && flags.name !== undefined && args.name !== flags.name) {
-      throw new PostfleetError(`give the name once: '${args.name}' or --name '${flags.name}'`, { value: flags.name });
+      throw new PostfleetError(`give the name once: '${args.name}' or --name '${flags.name}'`);
     }
     const clear = (v: string | undefined): string | undefined => (v === '-' ? '' : v);
     const report = await lifecycle.importInstance(lifecycleContext(flags), {

@@ -65,9 +65,7 @@ function requireSamePlace(m: DesiredInstance, i: Instance): void {
   const actual = { config_directory: i.configDirectory, queue_directory: i.queueDirectory, data_directory: i.dataDirectory };
   for (const [param, wanted] of Object.entries(m.paths) as Array<[keyof typeof actual, string]>) {
     if (wanted !== actual[param]) {
-      throw new PostfleetError(`[${m.name}] ${param} = ${wanted}, but the instance has ${actual[param]}: an existing instance is not moved (deport it and import it, or fix the manifest)`, {
-        value: wanted,
-      });
+      throw new PostfleetError(`[${m.name}] ${param} = ${wanted}, but the instance has ${actual[param]}: an existing instance is not moved (deport it and import it, or fix the manifest)`);
     }
   }
 }

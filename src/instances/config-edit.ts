@@ -16,9 +16,9 @@ import { ownedParameterHint } from './reserved.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from './selection.js';
 
 function checkName(name: string, what: string): void {
-  if (!isParameterName(name)) throw new PostfleetError(`bad parameter name in '${what}'`, { value: what });
+  if (!isParameterName(name)) throw new PostfleetError(`bad parameter name in '${what}'`);
   const instead = ownedParameterHint(name, 'config');
-  if (instead !== undefined) throw new PostfleetError(`${name} is not changed by config set/unset: ${instead}`, { value: name });
+  if (instead !== undefined) throw new PostfleetError(`${name} is not changed by config set/unset: ${instead}`);
 }
 
 /** `NAME=VALUE` arguments as postconf -e edits; a value with a line break or another control character is refused. */
@@ -26,12 +26,12 @@ export function parseAssignments(args: readonly string[]): MainCfEdit[] {
   if (args.length === 0) throw new PostfleetError('give at least one NAME=VALUE');
   return args.map((a) => {
     const eq = a.indexOf('=');
-    if (eq < 0) throw new PostfleetError(`expected NAME=VALUE: '${a}'`, { value: a });
+    if (eq < 0) throw new PostfleetError(`expected NAME=VALUE: '${a}'`);
     const name = a.slice(0, eq).trim();
     checkName(name, a);
     const value = a.slice(eq + 1).trim();
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(value)) throw new PostfleetError(`${name}: the value may not contain a line break or another control character`, { value: name });
+    if (/[\x00-\x1f\x7f]/.test(value)) throw new PostfleetError(`${name}: the value may not contain a line break or another control character`);
     return { op: 'set', name, value };
   });
 }

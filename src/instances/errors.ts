@@ -5,14 +5,11 @@
  */
 export class PostfleetError extends Error {
   readonly exitCode: number;
-  /** The input the message is about, for JSON renderings and tests. */
-  readonly value: string | undefined;
 
-  constructor(message: string, options: { value?: string; exitCode?: number } = {}) {
+  constructor(message: string, options: { exitCode?: number } = {}) {
     super(message);
     this.name = 'PostfleetError';
     this.exitCode = options.exitCode ?? 1;
-    this.value = options.value;
   }
 }
 

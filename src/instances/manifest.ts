@@ -41,18 +41,18 @@ export function parseManifest(text: string, source: string): ManifestInstance[] 
     if (header) {
       const name = header[1]!.trim();
       if (sections.some((s) => s.name === name)) {
-        throw new PostfleetError(`${source}, line ${k + 1}: duplicate instance [${name}]`, { value: name });
+        throw new PostfleetError(`${source}, line ${k + 1}: duplicate instance [${name}]`);
       }
       current = { name, line: k + 1, body: [] };
       sections.push(current);
       return;
     }
     if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
-    if (!current) throw new PostfleetError(`${source}, line ${k + 1}: setting outside an [instance] section: '${line}'`, { value: line });
-    if (!line.includes('=')) throw new PostfleetError(`${source}, line ${k + 1}: expected key = value: '${line}'`, { value: line });
+    if (!current) throw new PostfleetError(`${source}, line ${k + 1}: setting outside an [instance] section: '${line}'`);
+    if (!line.includes('=')) throw new PostfleetError(`${source}, line ${k + 1}: expected key = value: '${line}'`);
     const key = line.slice(0, line.indexOf('=')).trim();
     if (current.body.some((b) => b.slice(0, b.indexOf('=')).trim() === key)) {
-      throw new PostfleetError(`${source}, line ${k + 1}: duplicate key '${key}' in [${current.name}]`, { value: key });
+      throw new PostfleetError(`${source}, line ${k + 1}: duplicate key '${key}' in [${current.name}]`);
     }
     current.body.push(line);
   });
@@ -76,26 +76,26 @@ function toInstance(name: string, values: Record<string, unknown>, where: string
   const str = (k: string): string | undefined => {
     const v = values[k];
     if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new PostfleetError(`${where}: '${k}' must be a single value`, { value: k });
+    if (typeof v !== 'string') throw new PostfleetError(`${where}: '${k}' must be a single value`);
     return v;
   };
   const settings: Array<[string, string]> = [];
   for (const key of Object.keys(values)) {
     if (key.startsWith('set.')) {
       const param = key.slice(4);
-      if (!isParameterName(param)) throw new PostfleetError(`${where}: bad parameter name in '${key}'`, { value: key });
+      if (!isParameterName(param)) throw new PostfleetError(`${where}: bad parameter name in '${key}'`);
       const instead = ownedParameterHint(param, 'manifest');
-      if (instead !== undefined) throw new PostfleetError(`${where}: '${key}' is not allowed: ${instead}`, { value: key });
+      if (instead !== undefined) throw new PostfleetError(`${where}: '${key}' is not allowed: ${instead}`);
       settings.push([param, str(key) ?? '']);
     } else if (!KEYS.has(key)) {
-      throw new PostfleetError(`${where}: unknown key '${key}' (known: ${[...KEYS].join(', ')}, set.NAME)`, { value: key });
+      throw new PostfleetError(`${where}: unknown key '${key}' (known: ${[...KEYS].join(', ')}, set.NAME)`);
     }
   }
   const group = str('group');
   if (group !== undefined) checkGroupName(group);
   const enabledText = str('enabled');
   const enabled = enabledText === undefined ? undefined : parseBoolean(enabledText);
-  if (enabledText !== undefined && enabled === undefined) throw new PostfleetError(`${where}: enabled must be yes or no, not '${enabledText}'`, { value: enabledText });
+  if (enabledText !== undefined && enabled === undefined) throw new PostfleetError(`${where}: enabled must be yes or no, not '${enabledText}'`);
   const paths: Partial<Record<PrivatePathParam, string>> = {};
   for (const p of PATH_KEYS) {
     const v = str(p);

@@ -70,7 +70,7 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
  * then rename(2) over the target.
  */
 export function writeTextfile(path: string, text: string): void {
-  if (!path.endsWith('.prom')) throw new PostfleetError(`textfile '${path}' must end in .prom (node_exporter's textfile collector reads only those)`, { value: path });
+  if (!path.endsWith('.prom')) throw new PostfleetError(`textfile '${path}' must end in .prom (node_exporter's textfile collector reads only those)`);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, text, { mode: 0o644 });
@@ -81,6 +81,6 @@ export function writeTextfile(path: string, text: string): void {
     } catch {
       // never made
     }
-    throw new PostfleetError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { value: path });
+    throw new PostfleetError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

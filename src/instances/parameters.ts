@@ -63,9 +63,9 @@ const PARAMETER_NAME = /^[A-Za-z0-9_]+$/;
 export function checkParameterNames(names: readonly string[], defaults: ReadonlyMap<string, string>, sets: readonly ParameterSet[]): void {
   if (names.length === 0) throw new PostfleetError('no parameter name given');
   for (const name of names) {
-    if (!PARAMETER_NAME.test(name)) throw new PostfleetError(`bad parameter name: '${name}'`, { value: name });
+    if (!PARAMETER_NAME.test(name)) throw new PostfleetError(`bad parameter name: '${name}'`);
     if (!defaults.has(name) && !sets.some((s) => s.isExplicit(name))) {
-      throw new PostfleetError(`unknown parameter: '${name}' (not a Postfix parameter, and set in no selected main.cf)`, { value: name });
+      throw new PostfleetError(`unknown parameter: '${name}' (not a Postfix parameter, and set in no selected main.cf)`);
     }
   }
 }

@@ -161,9 +161,9 @@ function claimSharedDirectories(claims: ClaimTable, primaryDir: string, shared: 
     try {
       isDir = statSync(value).isDirectory();
     } catch (e) {
-      throw new PostfleetError(`${param} = '${value}': directory not found: ${(e as NodeJS.ErrnoException).code ?? e}`, { value });
+      throw new PostfleetError(`${param} = '${value}': directory not found: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
-    if (!isDir) throw new PostfleetError(`${param} = '${value}' is not a directory`, { value });
+    if (!isDir) throw new PostfleetError(`${param} = '${value}' is not a directory`);
     // meta_directory usually overlaps config_directory or others: not claimed.
     if (param !== 'meta_directory') claims.claimAll(primaryDir, [{ param, value }]);
   }
@@ -197,7 +197,7 @@ export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>
   const enableValue = params.get('multi_instance_enable');
   const enabled = parseBoolean(enableValue);
   if (enabled === undefined) {
-    throw new PostfleetError(`Unexpected ${dir}/main.cf entry: multi_instance_enable = ${enableValue}`, { value: dir });
+    throw new PostfleetError(`Unexpected ${dir}/main.cf entry: multi_instance_enable = ${enableValue}`);
   }
   return {
     configDirectory: dir,

@@ -43,7 +43,7 @@ export function listTemplates(searchPath: readonly string[]): Template[] {
     try {
       names = readdirSync(dir).sort();
     } catch (e) {
-      throw new PostfleetError(`cannot read template directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`, { value: dir });
+      throw new PostfleetError(`cannot read template directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
     for (const name of names) {
       if (!seen.has(name) && existsSync(`${dir}/${name}/main.cf`)) seen.set(name, readTemplate(name, `${dir}/${name}`));
@@ -53,12 +53,12 @@ export function listTemplates(searchPath: readonly string[]): Template[] {
 }
 
 export function loadTemplate(name: string, searchPath: readonly string[]): Template {
-  if (!TEMPLATE_NAME.test(name)) throw new PostfleetError(`invalid template name '${name}'`, { value: name });
+  if (!TEMPLATE_NAME.test(name)) throw new PostfleetError(`invalid template name '${name}'`);
   for (const dir of searchPath) {
     if (existsSync(`${dir}/${name}/main.cf`)) return readTemplate(name, `${dir}/${name}`);
   }
   const known = listTemplates(searchPath).map((t) => t.name);
-  throw new PostfleetError(`unknown template '${name}' (available: ${known.join(', ') || 'none'})`, { value: name });
+  throw new PostfleetError(`unknown template '${name}' (available: ${known.join(', ') || 'none'})`);
 }
 
 function readTemplate(name: string, directory: string): Template {
@@ -86,14 +86,14 @@ export function renderTemplate(t: Template | undefined, set: ReadonlyArray<reado
       const value = values.get(v);
       if (value === undefined) {
         const what = t?.variables.get(v);
-        throw new PostfleetError(`template '${t?.name}' needs --set ${v}=VALUE${what ? ` (${what})` : ''}`, { value: v });
+        throw new PostfleetError(`template '${t?.name}' needs --set ${v}=VALUE${what ? ` (${what})` : ''}`);
       }
       return value;
     });
   const settings: Array<[string, string]> = [];
   if (t) {
     for (const v of t.variables.keys()) {
-      if (!values.has(v)) throw new PostfleetError(`template '${t.name}' needs --set ${v}=VALUE (${t.variables.get(v)})`, { value: v });
+      if (!values.has(v)) throw new PostfleetError(`template '${t.name}' needs --set ${v}=VALUE (${t.variables.get(v)})`);
     }
     for (const [name, value] of parseMainCf(fill(t.mainCf))) settings.push([name, value]);
   }
@@ -109,9 +109,9 @@ export function parseSetArguments(args: readonly string[]): Array<[string, strin
   return args.map((a) => {
     const eq = a.indexOf('=');
     const name = eq < 0 ? '' : a.slice(0, eq).trim();
-    if (!isParameterName(name)) throw new PostfleetError(`malformed --set '${a}': expected name=value`, { value: a });
+    if (!isParameterName(name)) throw new PostfleetError(`malformed --set '${a}': expected name=value`);
     const value = a.slice(eq + 1).trim();
-    if (/[\r\n]/.test(value)) throw new PostfleetError(`--set ${name}: the value may not contain a line break`, { value: a });
+    if (/[\r\n]/.test(value)) throw new PostfleetError(`--set ${name}: the value may not contain a line break`);
     return [name, value];
   });
 }

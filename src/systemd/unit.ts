@@ -29,11 +29,9 @@ export function resolveUnit(entries: readonly FleetEntry[], id: string): Instanc
   const entry = entryOfUnit(entries, id);
   const unit = unitName(id);
   if (entry === undefined) {
-    throw new PostfleetError(`${unit}: no instance has this unit (the primary is '-', others their name or escaped config directory)`, {
-      value: id,
-    });
+    throw new PostfleetError(`${unit}: no instance has this unit (the primary is '-', others their name or escaped config directory)`);
   }
-  if (entry.kind === 'broken') throw new PostfleetError(`${unit}: ${describeBroken(entry.broken).replace(/^skipping /, '')}`, { value: id });
+  if (entry.kind === 'broken') throw new PostfleetError(`${unit}: ${describeBroken(entry.broken).replace(/^skipping /, '')}`);
   return entry.instance;
 }
 
@@ -53,7 +51,6 @@ export function planUnitAction(
   if (action === 'start' && !instance.enabled) {
     throw new PostfleetError(
       `${instanceLabel(instance)} is disabled (multi_instance_enable = no): not started; enable it with 'postfleet enable'`,
-      { value: instance.configDirectory },
     );
   }
   const env = postfixEnvironment(instance);

@@ -90,7 +90,7 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
   const configDirectory = req.paths.config_directory ?? makePrivatePath('config_directory', fleet.primaryConfigDirectory, req.name);
   const owner = claims.ownerOf(configDirectory);
   if (owner !== undefined) {
-    throw new PostfleetError(`new config_directory=${configDirectory} is already in use by instance ${owner}=${configDirectory}`, { value: configDirectory });
+    throw new PostfleetError(`new config_directory=${configDirectory} is already in use by instance ${owner}=${configDirectory}`);
   }
   const dir = snap.directories.get(configDirectory);
   const hasMain = dir?.mainCf !== undefined || dir?.mainCfError !== undefined;
@@ -99,8 +99,8 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
   // What the instance is now (import, or a create over a complete instance) or will be.
   let existing: Instance | undefined;
   if (action === 'import') {
-    if (!hasMain) throw new PostfleetError(`'${configDirectory}' lacks a main.cf file`, { value: configDirectory });
-    if (!dir?.masterCf) throw new PostfleetError(`'${configDirectory}' lacks a master.cf file`, { value: configDirectory });
+    if (!hasMain) throw new PostfleetError(`'${configDirectory}' lacks a main.cf file`);
+    if (!dir?.masterCf) throw new PostfleetError(`'${configDirectory}' lacks a master.cf file`);
   }
   const existingText = action === 'import' || complete ? existingMainCf(snap, configDirectory) : undefined;
   if (existingText !== undefined) existing = readSecondary(configDirectory, fleet.defaults, () => parseMainCf(existingText, `${configDirectory}/main.cf`));
@@ -114,7 +114,7 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
 
   // claimAll is all-or-nothing; the table is this plan's own copy.
   const conflict = claims.claimAll(configDirectory, instanceClaims({ name, configDirectory, queueDirectory, dataDirectory }));
-  if (conflict) throw new PostfleetError(conflict, { value: configDirectory });
+  if (conflict) throw new PostfleetError(conflict);
 
   const position = insertPosition(fleet, req.placement);
   requireInit(fleet);
@@ -129,7 +129,7 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
   let ownerParams: ParameterSet;
   if (existingText !== undefined) {
     if (req.template || (req.settings?.length ?? 0) > 0) {
-      throw new PostfleetError(`${configDirectory} already holds main.cf and master.cf: a template or --set applies only to a new instance`, { value: configDirectory });
+      throw new PostfleetError(`${configDirectory} already holds main.cf and master.cf: a template or --set applies only to a new instance`);
     }
     const edits = [...nameGroupEdits, ...enableEdits];
     if (edits.length > 0) {
@@ -140,12 +140,12 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
   } else {
     const mainProto = snap.mainCfProto;
     const masterProto = snap.masterCfProto;
-    if (!mainProto) throw new PostfleetError(`Missing main.cf prototype: ${fleet.shared.metaDirectory}/main.cf.proto`, { value: `${fleet.shared.metaDirectory}/main.cf.proto` });
-    if (!masterProto) throw new PostfleetError(`Missing master.cf prototype: ${fleet.shared.metaDirectory}/master.cf.proto`, { value: `${fleet.shared.metaDirectory}/master.cf.proto` });
+    if (!mainProto) throw new PostfleetError(`Missing main.cf prototype: ${fleet.shared.metaDirectory}/main.cf.proto`);
+    if (!masterProto) throw new PostfleetError(`Missing master.cf prototype: ${fleet.shared.metaDirectory}/master.cf.proto`);
     const rendered = renderTemplate(req.template, req.settings ?? []);
     for (const [param, value] of rendered.settings) {
       const instead = ownedParameterHint(param, 'create');
-      if (instead !== undefined) throw new PostfleetError(`${param} = ${value}: not settable by a template or --set; ${instead}`, { value: param });
+      if (instead !== undefined) throw new PostfleetError(`${param} = ${value}: not settable by a template or --set; ${instead}`);
     }
     // A create killed while writing left its temporary files; we hold the lock, so they are debris.
     for (const tmp of dir?.temporaries ?? []) steps.push({ kind: 'unlink', path: tmp });
@@ -168,7 +168,7 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
 
 function existingMainCf(snap: Snapshot, configDirectory: string): string {
   const d = snap.directories.get(configDirectory);
-  if (d?.mainCf === undefined) throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${d?.mainCfError ?? 'no such file'}`, { value: configDirectory });
+  if (d?.mainCf === undefined) throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${d?.mainCfError ?? 'no such file'}`);
   return d.mainCf;
 }
 
@@ -208,7 +208,7 @@ function newMainCf(
 /** The directory part of `postfix set-permissions` for the instance (see permissions.ts). */
 function permissionSteps(snap: Snapshot, params: ParameterSet, queueDirectory: string, dataDirectory: string): Step[] {
   const meta = snap.fleet.shared.metaDirectory;
-  if (snap.postfixFiles === undefined) throw new PostfleetError(`cannot read ${meta}/postfix-files`, { value: `${meta}/postfix-files` });
+  if (snap.postfixFiles === undefined) throw new PostfleetError(`cannot read ${meta}/postfix-files`);
   const specs = instanceDirectorySpecs(snap.postfixFiles, {
     queue_directory: queueDirectory,
     data_directory: dataDirectory,
@@ -218,8 +218,8 @@ function permissionSteps(snap: Snapshot, params: ParameterSet, queueDirectory: s
   return specs.map((s): Step => {
     const uid = s.owner === undefined ? undefined : snap.users.get(s.owner);
     const gid = s.group === undefined ? undefined : snap.groups.get(s.group);
-    if (s.owner !== undefined && uid === undefined) throw new PostfleetError(`unknown user '${s.owner}' (mail_owner)`, { value: s.owner });
-    if (s.group !== undefined && gid === undefined) throw new PostfleetError(`unknown group '${s.group}' (setgid_group)`, { value: s.group });
+    if (s.owner !== undefined && uid === undefined) throw new PostfleetError(`unknown user '${s.owner}' (mail_owner)`);
+    if (s.group !== undefined && gid === undefined) throw new PostfleetError(`unknown group '${s.group}' (setgid_group)`);
     return { kind: 'own', path: s.path, uid, gid, mode: s.mode, recursive: s.recursive };
   });
 }

@@ -22,21 +22,21 @@ export function isSafeName(s: string): boolean {
  */
 export function checkInstanceName(name: string): void {
   if (name === '') return;
-  if (!isSafeName(name)) throw new PostfleetError(`Unsafe characters in new instance name: '${name}'`, { value: name });
-  if (name.includes('/')) throw new PostfleetError(`Illegal '/' character in new instance name: '${name}'`, { value: name });
-  if (!name.startsWith(NAME_PREFIX)) throw new PostfleetError(`New instance name must start with '${NAME_PREFIX}': '${name}'`, { value: name });
+  if (!isSafeName(name)) throw new PostfleetError(`Unsafe characters in new instance name: '${name}'`);
+  if (name.includes('/')) throw new PostfleetError(`Illegal '/' character in new instance name: '${name}'`);
+  if (!name.startsWith(NAME_PREFIX)) throw new PostfleetError(`New instance name must start with '${NAME_PREFIX}': '${name}'`);
 }
 
 export function checkGroupName(group: string): void {
   if (group === '') return;
-  if (!isSafeName(group)) throw new PostfleetError(`Unsafe characters in '-G ${group}'`, { value: group });
+  if (!isSafeName(group)) throw new PostfleetError(`Unsafe characters in '-G ${group}'`);
 }
 
 /** postmulti's make_private_path(): the primary's path, last component replaced by the name. */
 export function makePrivatePath(param: string, primaryValue: string, name: string | undefined): string {
-  if (name === undefined || name === '') throw new PostfleetError(`Missing ${param} parameter value`, { value: param });
+  if (name === undefined || name === '') throw new PostfleetError(`Missing ${param} parameter value`);
   if (!primaryValue.startsWith('/')) {
-    throw new PostfleetError(`Invalid default ${param} parameter value: '${primaryValue}': specify an absolute pathname`, { value: primaryValue });
+    throw new PostfleetError(`Invalid default ${param} parameter value: '${primaryValue}': specify an absolute pathname`);
   }
   const trimmed = primaryValue.replace(/\/+$/, '');
   const parent = trimmed.slice(0, trimmed.lastIndexOf('/')).replace(/\/+$/, '');
@@ -53,20 +53,20 @@ export type PrivatePathParam = 'config_directory' | 'queue_directory' | 'data_di
 export function parsePathAssignment(arg: string, action: 'create' | 'import'): { param: PrivatePathParam; value: string } {
   const eq = arg.indexOf('=');
   const name = eq < 0 ? '' : arg.slice(0, eq).trim();
-  if (eq < 0 || name === '') throw new PostfleetError(`Malformed parameter setting '${arg}'`, { value: arg });
+  if (eq < 0 || name === '') throw new PostfleetError(`Malformed parameter setting '${arg}'`);
   const raw = arg.slice(eq + 1).trim();
   const allowed: readonly string[] = action === 'import' ? ['config_directory'] : ['config_directory', 'queue_directory', 'data_directory'];
-  if (!allowed.includes(name)) throw new PostfleetError(`Parameter '${name}' not valid with action ${action}`, { value: name });
+  if (!allowed.includes(name)) throw new PostfleetError(`Parameter '${name}' not valid with action ${action}`);
   return { param: name as PrivatePathParam, value: checkPrivatePath(name, raw) };
 }
 
 export function checkPrivatePath(param: string, raw: string): string {
-  if (!raw.startsWith('/')) throw new PostfleetError(`Parameter setting '${param}' is not an absolute path: '${raw}'`, { value: raw });
+  if (!raw.startsWith('/')) throw new PostfleetError(`Parameter setting '${param}' is not an absolute path: '${raw}'`);
   const value = raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
-  if (value === '/' || value === '') throw new PostfleetError(`Parameter setting '${param}' is the root directory`, { value: raw });
+  if (value === '/' || value === '') throw new PostfleetError(`Parameter setting '${param}' is the root directory`);
   if (value.split('/').some((c) => c === '.' || c === '..')) {
-    throw new PostfleetError(`Parameter setting '${param}' has a '.' or '..' component: '${raw}'`, { value: raw });
+    throw new PostfleetError(`Parameter setting '${param}' has a '.' or '..' component: '${raw}'`);
   }
-  if (/[\s,]/.test(value)) throw new PostfleetError(`Parameter setting '${param}' contains white space or a comma: '${raw}'`, { value: raw });
+  if (/[\s,]/.test(value)) throw new PostfleetError(`Parameter setting '${param}' contains white space or a comma: '${raw}'`);
   return value;
 }

@@ -77,13 +77,13 @@ export const isPrimaryEntry = (e: FleetEntry): boolean => (e.kind === 'ok' ? e.i
 export function selectExisting(fleet: Fleet, selection: Selection | undefined): FleetEntry {
   if (selection?.type !== 'name') throw new PostfleetError("Select an instance via '-i name'");
   const found = fleet.entries.find((e) => (e.kind === 'ok' ? matchesSelection(e.instance, selection) : e.broken.configDirectory === selection.name));
-  if (!found) throw new PostfleetError(`No instance named ${selection.name}`, { value: selection.name });
+  if (!found) throw new PostfleetError(`No instance named ${selection.name}`);
   return found;
 }
 
 export function selectSound(fleet: Fleet, selection: Selection | undefined): Instance {
   const e = selectExisting(fleet, selection);
-  if (e.kind === 'broken') throw new PostfleetError(`instance ${e.broken.configDirectory} is broken: ${e.broken.reason}`, { value: e.broken.configDirectory });
+  if (e.kind === 'broken') throw new PostfleetError(`instance ${e.broken.configDirectory} is broken: ${e.broken.reason}`);
   return e.instance;
 }
 
@@ -91,7 +91,7 @@ export function selectSound(fleet: Fleet, selection: Selection | undefined): Ins
 export function mainCfText(snap: Snapshot, configDirectory: string): string {
   const d = snap.directories.get(configDirectory);
   if (d?.mainCf === undefined) {
-    throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${d?.mainCfError ?? 'no such file'}`, { value: configDirectory });
+    throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${d?.mainCfError ?? 'no such file'}`);
   }
   return d.mainCf;
 }

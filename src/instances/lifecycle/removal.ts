@@ -19,14 +19,14 @@ const label = (e: FleetEntry): string => (e.kind === 'ok' ? (e.instance.name ?? 
 function removable(snap: Snapshot, selection: Selection | undefined): FleetEntry {
   const e = selectExisting(snap.fleet, selection);
   const primary = e.kind === 'ok' ? e.instance.primary : e.broken.primary;
-  if (primary) throw new PostfleetError(`Cannot remove the primary instance: ${entryDirectory(e)}`, { value: entryDirectory(e) });
-  if (e.kind === 'ok' && e.instance.enabled) throw new PostfleetError(`Cannot remove enabled instances: ${label(e)} is enabled`, { value: label(e) });
+  if (primary) throw new PostfleetError(`Cannot remove the primary instance: ${entryDirectory(e)}`);
+  if (e.kind === 'ok' && e.instance.enabled) throw new PostfleetError(`Cannot remove enabled instances: ${label(e)} is enabled`);
   return e;
 }
 
 function requireStopped(snap: Snapshot, i: Instance): void {
   const pid = snap.directories.get(i.configDirectory)?.status?.pid ?? null;
-  if (pid !== null) throw new PostfleetError(`Instance '${i.configDirectory}' is not stopped (master pid ${pid})`, { value: i.configDirectory });
+  if (pid !== null) throw new PostfleetError(`Instance '${i.configDirectory}' is not stopped (master pid ${pid})`);
 }
 
 const hasMainCf = (snap: Snapshot, dir: string): boolean => {
@@ -42,7 +42,7 @@ export function planDeport(snap: Snapshot, selection: Selection | undefined): Pl
   const entry = (name: string | null, how: 'remove' | 'deport') => ({ action: 'deport' as const, name, configDirectory: dir, primary: false, steps: [], notes: [listNote(fleet, dir, how)] });
   // Deporting an instance whose files are already gone just drops it.
   if (!hasMainCf(snap, dir)) return { instances: [entry(null, 'remove')], primaryEdits: listEdits(fleet, { remove: { directory: dir, keepAsAlternate: false } }), skipped: [] };
-  if (e.kind === 'broken') throw new PostfleetError(`cannot deport ${dir}: ${e.broken.reason}`, { value: dir });
+  if (e.kind === 'broken') throw new PostfleetError(`cannot deport ${dir}: ${e.broken.reason}`);
   requireStopped(snap, e.instance);
   return { instances: [entry(e.instance.name ?? null, 'deport')], primaryEdits: listEdits(fleet, { remove: { directory: dir, keepAsAlternate: true } }), skipped: [] };
 }
@@ -52,12 +52,12 @@ export function planDestroy(snap: Snapshot, selection: Selection | undefined): P
   const e = removable(snap, selection);
   requireInit(fleet);
   const dir = entryDirectory(e);
-  if (!hasMainCf(snap, dir)) throw new PostfleetError(`${dir}/main.cf file not found`, { value: dir });
-  if (e.kind === 'broken') throw new PostfleetError(`cannot destroy ${dir}: ${e.broken.reason}`, { value: dir });
+  if (!hasMainCf(snap, dir)) throw new PostfleetError(`${dir}/main.cf file not found`);
+  if (e.kind === 'broken') throw new PostfleetError(`cannot destroy ${dir}: ${e.broken.reason}`);
   const i = e.instance;
   requireStopped(snap, i);
   const queued = snap.directories.get(dir)?.status?.queued ?? 0;
-  if (queued > 0) throw new PostfleetError(`Instance '${dir}' has ${queued} message(s) in its queue ${i.queueDirectory}`, { value: dir });
+  if (queued > 0) throw new PostfleetError(`Instance '${dir}' has ${queued} message(s) in its queue ${i.queueDirectory}`);
   const removal: Step[] = [
     ...QUEUE_SUBDIRS.map((q): Step => ({ kind: 'rmdir', path: `${i.queueDirectory}/${q}` })),
     { kind: 'rmdir', path: i.dataDirectory },

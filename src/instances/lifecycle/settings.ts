@@ -82,7 +82,7 @@ export function planAssign(snap: Snapshot, selection: Selection | undefined, nam
   if (name !== undefined && name !== (i.name ?? '')) {
     if (name !== '') {
       const conflict = fleet.claims.clone().claimAll(i.configDirectory, [{ param: 'multi_instance_name', value: name }]);
-      if (conflict) throw new PostfleetError(conflict, { value: name });
+      if (conflict) throw new PostfleetError(conflict);
     }
     edits.push({ op: 'set', name: 'multi_instance_name', value: name });
   }

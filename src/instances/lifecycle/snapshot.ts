@@ -103,7 +103,7 @@ function readText(path: string): string {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new PostfleetError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code ?? String(e))}`, { value: path });
+    throw new PostfleetError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code ?? String(e))}`);
   }
   return decodeMainCf(bytes).text;
 }

@@ -137,7 +137,7 @@ async function restoreMainCf(configDirectory: string, text: string, times: BigIn
 
 function fsError(what: string, path: string, e: unknown): PostfleetError {
   const err = e as NodeJS.ErrnoException;
-  return new PostfleetError(`cannot ${what} ${path}: ${err.code ?? err.message}`, { value: path });
+  return new PostfleetError(`cannot ${what} ${path}: ${err.code ?? err.message}`);
 }
 
 /** mkdir -p that reports which directories it made (deepest last). */
@@ -153,7 +153,7 @@ function mkdirp(path: string, mode: number): string[] {
     }
   }
   if (missing.length === 0 && !statSync(path).isDirectory()) {
-    throw new PostfleetError(`${path} exists and is not a directory`, { value: path });
+    throw new PostfleetError(`${path} exists and is not a directory`);
   }
   return missing;
 }

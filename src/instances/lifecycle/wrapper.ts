@@ -12,7 +12,7 @@ export function wrapperCommand(): string {
   const script = realpathSync(fileURLToPath(new URL('../../../bin/run.js', import.meta.url)));
   const node = realpathSync(process.execPath);
   for (const p of [node, script]) {
-    if (/\s/.test(p)) throw new PostfleetError(`cannot use ${p} in multi_instance_wrapper: it contains white space`, { value: p });
+    if (/\s/.test(p)) throw new PostfleetError(`cannot use ${p} in multi_instance_wrapper: it contains white space`);
   }
   return `${node} ${script} -p --`;
 }

@@ -78,15 +78,15 @@ export function loadDefaultsInBackground(postconf: string = findPostconf()): Pro
 
 function defaultsError(postconf: string, code: string | undefined, status: number | null, stderr: string, message: string): PostfleetError {
   if (code === 'ENOENT') {
-    return new PostfleetError(`cannot run ${postconf} -d: ${postconf} not found (is Postfix installed?)`, { value: postconf });
+    return new PostfleetError(`cannot run ${postconf} -d: ${postconf} not found (is Postfix installed?)`);
   }
   const detail = firstLine(stderr) || (status != null ? `exit status ${status}` : message);
-  return new PostfleetError(`${postconf} -d failed: ${detail}`, { value: postconf });
+  return new PostfleetError(`${postconf} -d failed: ${detail}`);
 }
 
 function defaultsFrom(postconf: string, stdout: string): Map<string, string> {
   const defaults = parsePostconfOutput(stdout);
-  if (defaults.size === 0) throw new PostfleetError(`${postconf} -d printed no parameters`, { value: postconf });
+  if (defaults.size === 0) throw new PostfleetError(`${postconf} -d printed no parameters`);
   return defaults;
 }
 
@@ -125,7 +125,7 @@ export function readMainCf(configDir: string): Map<string, string> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason = code !== undefined ? strerror(code) : (e as Error).message;
-    throw new PostfleetError(`cannot read ${path}: ${reason}`, { value: path });
+    throw new PostfleetError(`cannot read ${path}: ${reason}`);
   }
   return parseMainCfBytes(shared.subarray(0, length), path);
 }

@@ -65,7 +65,6 @@ export function checkMainCfEdits(edits: readonly MainCfEdit[]): void {
     if (!VALID_NAME.test(edit.name)) {
       throw new PostfleetError(
         `invalid main.cf parameter name "${printable(edit.name)}": use letters, digits, "_" and "-" (not first)`,
-        { value: edit.name },
       );
     }
     if (edit.op === 'set' && /[\n\0]/.test(edit.value)) {
@@ -73,7 +72,6 @@ export function checkMainCfEdits(edits: readonly MainCfEdit[]): void {
       // not even be passed to it in argv.
       throw new PostfleetError(
         `invalid value for main.cf parameter ${edit.name}: "${printable(edit.value)}" contains a newline or NUL; main.cf values are single-line`,
-        { value: edit.value },
       );
     }
   }

@@ -424,7 +424,7 @@ export function expandValue(raw: string, lookup: (name: string) => string | unde
     expandAt(raw, 0, resolver, out);
     return out.join('');
   } catch (e) {
-    if (e instanceof MacroError) throw new PostfleetError(`cannot expand "${raw}": ${e.message}`, { value: raw });
+    if (e instanceof MacroError) throw new PostfleetError(`cannot expand "${raw}": ${e.message}`);
     throw e;
   }
 }
@@ -530,7 +530,7 @@ export class ParameterSet {
       value = normalizePrinted(raw === undefined || !raw.includes('$') ? raw ?? '' : this.resolver.expanded(name).text);
     } catch (e) {
       if (e instanceof MacroError) {
-        throw new PostfleetError(`${this.source}: cannot expand ${name}: ${e.message}`, { value: name });
+        throw new PostfleetError(`${this.source}: cannot expand ${name}: ${e.message}`);
       }
       throw e;
     }

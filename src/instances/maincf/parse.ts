@@ -184,7 +184,7 @@ export function parseMainCfBytes(bytes: Buffer, source: string): Map<string, str
     const nv = splitNameValueBytes(line, start, end);
     if ('error' in nv) {
       const shown = line.toString('utf8', start, end);
-      throw new PostfleetError(`${source}, line ${lineNumberAt(bytes, offset)}: ${nv.error}: "${shown}"`, { value: shown });
+      throw new PostfleetError(`${source}, line ${lineNumberAt(bytes, offset)}: ${nv.error}: "${shown}"`);
     }
     settings.set(nv.name, nv.value);
   });

@@ -123,11 +123,11 @@ async function requireMainCf(configDir: string, mainCf: string): Promise<void> {
     throw failure(`config directory ${configDir}`, configDir, e);
   });
   if (!dir.isDirectory()) {
-    throw new PostfleetError(`config directory ${configDir}: not a directory`, { value: configDir });
+    throw new PostfleetError(`config directory ${configDir}: not a directory`);
   }
   const file = await statOrFail(mainCf);
   if (!file.isFile()) {
-    throw new PostfleetError(`${mainCf}: not a regular file`, { value: mainCf });
+    throw new PostfleetError(`${mainCf}: not a regular file`);
   }
 }
 
@@ -195,9 +195,7 @@ async function requireFlock(tmpPath: string): Promise<string> {
     );
     if (found) return candidate;
   }
-  throw new PostfleetError(`cannot lock ${tmpPath}: flock(1) not found in PATH (install util-linux)`, {
-    value: tmpPath,
-  });
+  throw new PostfleetError(`cannot lock ${tmpPath}: flock(1) not found in PATH (install util-linux)`);
 }
 
 async function flockExclusive(flock: string, file: FileHandle, tmpPath: string): Promise<void> {
@@ -209,7 +207,7 @@ async function flockExclusive(flock: string, file: FileHandle, tmpPath: string):
   } catch (e) {
     const stderr = (e as { stderr?: unknown }).stderr;
     const why = typeof stderr === 'string' && stderr !== '' ? firstLine(stderr) : firstLine(String(e));
-    throw new PostfleetError(`cannot lock ${tmpPath}: ${why}`, { value: tmpPath });
+    throw new PostfleetError(`cannot lock ${tmpPath}: ${why}`);
   }
 }
 
@@ -290,7 +288,6 @@ function encode(text: string, encoding: Encoding, mainCf: string): Buffer {
   if (encoding === 'latin1' && /[^\0-\xff]/.test(text)) {
     throw new PostfleetError(
       `${mainCf} is not UTF-8, and the new text has characters that cannot be written to it byte for byte`,
-      { value: mainCf },
     );
   }
   return Buffer.from(text, encoding);
@@ -306,7 +303,7 @@ function failure(what: string, file: string, e: unknown): PostfleetError {
   if (e instanceof PostfleetError) return e;
   const message = e instanceof Error ? e.message : String(e);
   const reason = /^[A-Z0-9_]+: ([^,]+)/.exec(message)?.[1] ?? message;
-  return new PostfleetError(firstLine(`${what}: ${reason}`), { value: file });
+  return new PostfleetError(firstLine(`${what}: ${reason}`));
 }
 
 function firstLine(s: string): string {

@@ -139,7 +139,7 @@ export function parseMasterCf(text: string, source = 'master.cf'): MasterEntry[]
     const line = lineAt(offset);
     const f = splitFields(logical).map((w, k) => (k < 8 ? stripBraces(w) : w));
     const bad = (what: string): never => {
-      throw new PostfleetError(`${source}: line ${line}: ${what} in "${logical}"`, { value: logical });
+      throw new PostfleetError(`${source}: line ${line}: ${what} in "${logical}"`);
     };
     if (f.length < 8) bad('bad field count');
     const [service, type, priv, unpriv, chroot, wakeup, maxproc, command] = f as [string, string, string, string, string, string, string, string];
