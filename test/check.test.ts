@@ -59,10 +59,10 @@ describe('checkFleet', () => {
     expect(checkFleet(fleet([primary, a(), b()]))).toEqual([]);
   });
   it('listener clash: same address and port, or a wildcard, between enabled instances', () => {
-    expect(checks(fleet([primary, a({ inet_interfaces: '192.0.2.1' }), b()]))).toEqual(['error listener-clash /etc/postfix+postfix-a']);
+    expect(checks(fleet([primary, a({ inet_interfaces: '192.0.2.1' }), b()]))).toEqual(['error listener-clash -+postfix-a']);
     const p = checkFleet(fleet([primary, a({ inet_interfaces: 'all' }), b()]));
-    expect(p.map((x) => x.instances.join('+'))).toEqual(['/etc/postfix+postfix-a', 'postfix-a+postfix-b']);
-    expect(p[0]!.message).toBe('/etc/postfix and postfix-a both listen on 192.0.2.1:25 and *:25: the second master cannot bind it');
+    expect(p.map((x) => x.instances.join('+'))).toEqual(['-+postfix-a', 'postfix-a+postfix-b']);
+    expect(p[0]!.message).toBe('- and postfix-a both listen on 192.0.2.1:25 and *:25: the second master cannot bind it');
     expect(p[0]!.settings).toEqual(['/etc/postfix/master.cf:1 smtp inet', '/etc/postfix-a/master.cf:1 smtp inet']);
   });
   it('listener clash: not with a disabled instance, nor a service switched off by master_service_disable', () => {
@@ -70,14 +70,14 @@ describe('checkFleet', () => {
     expect(checks(fleet([primary, a({ inet_interfaces: '192.0.2.1', master_service_disable: 'smtp/inet' })]))).toEqual([]);
   });
   it('listener clash: host:port in master.cf against inet_interfaces; IPv6; within one instance', () => {
-    expect(checks(fleet([primary, a({}, { master: '192.0.2.1:smtp inet n - y - - smtpd\n' })]))).toEqual(['error listener-clash /etc/postfix+postfix-a']);
+    expect(checks(fleet([primary, a({}, { master: '192.0.2.1:smtp inet n - y - - smtpd\n' })]))).toEqual(['error listener-clash -+postfix-a']);
     expect(checks(fleet([primary, a({ inet_interfaces: '[2001:db8::1]' }), b({ inet_interfaces: '2001:DB8:0::1' })]))).toEqual(['error listener-clash postfix-a+postfix-b']);
     expect(checks(fleet([primary, a({}, { master: 'smtp inet n - y - - smtpd\n192.0.2.2:25 inet n - y - - smtpd\n' })]))).toEqual(['error listener-clash postfix-a']);
   });
   it('syslog_name: duplicates are errors; nameless without one and non-postfix names are warnings', () => {
     expect(checks(fleet([primary, a({ syslog_name: 'postfix-x' }), b({ syslog_name: 'postfix-x' })]))).toEqual(['error syslog-name postfix-a+postfix-b']);
     const nameless = inst('/srv/anon', { multi_instance_enable: 'yes', inet_interfaces: '192.0.2.9' });
-    expect(checks(fleet([primary, nameless]))).toEqual(['error syslog-name /etc/postfix+/srv/anon', 'warning syslog-name /srv/anon']);
+    expect(checks(fleet([primary, nameless]))).toEqual(['error syslog-name -+/srv/anon', 'warning syslog-name /srv/anon']);
     expect(checks(fleet([primary, a({ syslog_name: 'mail-a' })]))).toEqual(['warning syslog-name postfix-a']);
   });
   it('myhostname: the same on instances that pass mail to each other', () => {

@@ -85,7 +85,7 @@ describe.runIf(requireIntegration())('postfleet check on a real fleet', () => {
     expect(summary(r.result)).toEqual(
       [
         'error listener-clash postfix-a+postfix-d',
-        'error syslog-name /etc/postfix+/etc/postfix-c',
+        'error syslog-name -+/etc/postfix-c',
         'error syslog-name postfix-a+postfix-b',
         'error shared-path postfix-a+postfix-d',
         'error shared-install postfix-d',
@@ -93,7 +93,7 @@ describe.runIf(requireIntegration())('postfleet check on a real fleet', () => {
         'warning unlisted-instance /etc/postfix-stray',
         'warning syslog-name /etc/postfix-c',
         'warning syslog-name postfix-d',
-        'warning myhostname /etc/postfix+postfix-a',
+        'warning myhostname -+postfix-a',
         'warning not-running postfix-d',
         'warning running-disabled postfix-b',
         'warning creation-safety postfix-d',
@@ -125,7 +125,7 @@ describe.runIf(requireIntegration())('postfleet check on a real fleet', () => {
 
   it('warnings alone exit 0; --strict makes them fail', async () => {
     const c = await check('-i', '/etc/postfix-c');
-    expect(summary(c.result)).toEqual(['error syslog-name /etc/postfix+/etc/postfix-c', 'warning syslog-name /etc/postfix-c']);
+    expect(summary(c.result)).toEqual(['error syslog-name -+/etc/postfix-c', 'warning syslog-name /etc/postfix-c']);
     expect(c.exitCode).toBe(1);
     // An instance with warnings only.
     const e = await check('-i', 'postfix-e');

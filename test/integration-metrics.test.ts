@@ -83,7 +83,7 @@ describe.runIf(requireIntegration())('postfleet metrics through the real node_ex
 
   it('up and enabled per instance, labelled postfix_instance and group', () => {
     const l = (postfix_instance: string, group: string) => ({ postfix_instance, group });
-    expect(series(scrape, 'postfleet_instance_up', l('/etc/postfix', ''))).toBe(1);
+    expect(series(scrape, 'postfleet_instance_up', l('-', ''))).toBe(1);
     expect(series(scrape, 'postfleet_instance_up', l('postfix-a', 'mta'))).toBe(1);
     expect(series(scrape, 'postfleet_instance_up', l('postfix-b', 'relay'))).toBe(0);
     expect(series(scrape, 'postfleet_instance_enabled', l('postfix-a', 'mta'))).toBe(1);
@@ -110,7 +110,7 @@ describe.runIf(requireIntegration())('postfleet metrics through the real node_ex
 
   it('check problems by severity, per instance', async () => {
     const check = JSON.parse((await sb.runOk('postfleet check --json || true')).stdout) as { problems: Array<{ severity: string; instances: string[] }> };
-    for (const name of ['/etc/postfix', 'postfix-a', 'postfix-b']) {
+    for (const name of ['-', 'postfix-a', 'postfix-b']) {
       for (const severity of ['error', 'warning']) {
         const expected = check.problems.filter((p) => p.severity === severity && p.instances.includes(name)).length;
         const group = name === 'postfix-a' ? 'mta' : name === 'postfix-b' ? 'relay' : '';
