@@ -142,7 +142,6 @@ describe('input checks', () => {
     }
     expect(error).toBeInstanceOf(PostfleetError);
     const pe = error as PostfleetError;
-    expect(pe.value).toBe('x\ny');
     expect(pe.message).toContain('x\\x0ay');
     expect(pe.message).not.toContain('\n');
     expect(pe.exitCode).not.toBe(0);
