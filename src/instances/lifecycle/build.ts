@@ -17,7 +17,7 @@ import { renderTemplate, type Template } from '../templates.js';
 import { insertPosition, listEdits, listNote } from './instance-list.js';
 import { checkGroupName, checkInstanceName, makePrivatePath, type PrivatePathParam } from './names.js';
 import { instanceDirectorySpecs } from './permissions.js';
-import { entryDirectory, requireInit, type InstancePlan, type Plan } from './plan.js';
+import { entryDirectory, mainCfText, requireInit, type InstancePlan, type Plan } from './plan.js';
 import type { Snapshot } from './snapshot.js';
 import type { Step } from './steps.js';
 
@@ -102,7 +102,7 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
     if (!hasMain) throw new PostfleetError(`'${configDirectory}' lacks a main.cf file`);
     if (!dir?.masterCf) throw new PostfleetError(`'${configDirectory}' lacks a master.cf file`);
   }
-  const existingText = action === 'import' || complete ? existingMainCf(snap, configDirectory) : undefined;
+  const existingText = action === 'import' || complete ? mainCfText(snap, configDirectory) : undefined;
   if (existingText !== undefined) existing = readSecondary(configDirectory, fleet.defaults, () => parseMainCf(existingText, `${configDirectory}/main.cf`));
 
   const queueDirectory = existing?.queueDirectory ?? req.paths.queue_directory ?? makePrivatePath('queue_directory', primary.get('queue_directory'), req.name);
@@ -164,12 +164,6 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
   }
   steps.push(...permissionSteps(snap, ownerParams, queueDirectory, dataDirectory));
   return { entry: { action, name: name ?? null, configDirectory, primary: false, steps, notes: [], mainCf }, position };
-}
-
-function existingMainCf(snap: Snapshot, configDirectory: string): string {
-  const d = snap.directories.get(configDirectory);
-  if (d?.mainCf === undefined) throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${d?.mainCfError ?? 'no such file'}`);
-  return d.mainCf;
 }
 
 /**
