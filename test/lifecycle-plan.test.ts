@@ -3,7 +3,7 @@
  * without Postfix and without touching a file.
  */
 import { describe, expect, it } from 'vitest';
-import { planApply, type DesiredInstance } from '../src/instances/apply.js';
+import { manifestDirectories, planApply, type DesiredInstance } from '../src/instances/apply.js';
 import { planAdd } from '../src/instances/lifecycle/build.js';
 import { changesAnything } from '../src/instances/lifecycle/plan.js';
 import { planDeport, planDestroy } from '../src/instances/lifecycle/removal.js';
@@ -227,6 +227,15 @@ describe('planning apply', () => {
     const after = afterPlan(two, plan, snap);
     const again = snapshotOf(after);
     expect(changesAnything(planApply(again, manifest), again.primaryMainCf)).toBe(false);
+  });
+
+  it('reads the main.cf text only of the instances it creates or changes', () => {
+    const snap = snapshotOf(two);
+    const manifest = [desired('postfix-a', { group: 'relay' }), desired('postfix-b', { group: 'mta', enabled: true }), desired('postfix-n')];
+    expect(manifestDirectories(snap.fleet, snap.settings, manifest)).toEqual(['/etc/postfix-a', '/etc/postfix-n']);
+    // Planned without postfix-b's text, the plan is the same.
+    const without = { ...snap, directories: new Map([...snap.directories].filter(([d]) => d !== '/etc/postfix-b')) };
+    expect(planApply(without, manifest)).toEqual(planApply(snap, manifest));
   });
 
   it('refuses to move an existing instance, naming the setting', () => {

@@ -67,6 +67,7 @@ export function enableTargets(names: readonly string[], flags: { all?: boolean; 
  */
 export function reportAddedErrors(report: ChangeReport, ctx: LifecycleContext): ChangeReport & { readonly problems: readonly Problem[] } {
   let problems: Problem[] = [];
+  if (report.diff.length === 0) return { ...report, problems };
   try {
     problems = errorsAddedBy(report, loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults }));
   } catch (e) {

@@ -25,7 +25,7 @@ export interface DesiredInstance extends ManifestInstance {
 }
 
 export function applyManifest(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet) => manifestDirectories(fleet, desired) }, (snap) => planApply(snap, desired));
+  return transact(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired) }, (snap) => planApply(snap, desired));
 }
 
 export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): Plan {
@@ -44,7 +44,13 @@ export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): 
       return;
     }
     requireSamePlace(m, existing);
-    const p = editPlan(snap, 'update', existing, settingEdits(snap, existing, m, rendered[k]!.settings));
+    const edits = settingEdits(existing, settingsOf(snap, existing), snap.fleet.defaults, m, rendered[k]!.settings);
+    // Only an instance that differs has its main.cf text read (manifestDirectories): the others are planned from their settings.
+    if (edits.length === 0) {
+      instances.push({ action: 'update', name: existing.name ?? null, configDirectory: existing.configDirectory, primary: existing.primary, steps: [], notes: [] });
+      return;
+    }
+    const p = editPlan(snap, 'update', existing, edits);
     if (p.entry.steps.length > 0 || p.primaryEdits.length > 0) requireInit(snap.fleet);
     instances.push(p.entry);
     primaryEdits.push(...p.primaryEdits);
@@ -70,10 +76,19 @@ function requireSamePlace(m: DesiredInstance, i: Instance): void {
   }
 }
 
+function settingsOf(snap: Snapshot, i: Instance): ReadonlyMap<string, string> {
+  return (i.primary ? undefined : snap.settings.get(i.configDirectory)) ?? parseMainCf(i.primary ? snap.primaryMainCf : mainCfText(snap, i.configDirectory));
+}
+
 /** Group, parameters and enabled state whose value in the instance's main.cf differs from the manifest's. */
-function settingEdits(snap: Snapshot, i: Instance, m: DesiredInstance, settings: ReadonlyArray<readonly [string, string]>): MainCfEdit[] {
-  const text = i.primary ? snap.primaryMainCf : mainCfText(snap, i.configDirectory);
-  const params = new ParameterSet(parseMainCf(text), snap.fleet.defaults, { configDirectory: i.configDirectory });
+function settingEdits(
+  i: Instance,
+  current: ReadonlyMap<string, string>,
+  defaults: ReadonlyMap<string, string>,
+  m: DesiredInstance,
+  settings: ReadonlyArray<readonly [string, string]>,
+): MainCfEdit[] {
+  const params = new ParameterSet(current, defaults, { configDirectory: i.configDirectory });
   const edits: MainCfEdit[] = [];
   if (m.group !== undefined && m.group !== (i.group ?? '')) edits.push({ op: 'set', name: 'multi_instance_group', value: m.group });
   for (const [name, value] of settings) {
@@ -83,11 +98,20 @@ function settingEdits(snap: Snapshot, i: Instance, m: DesiredInstance, settings:
   return edits;
 }
 
-function manifestDirectories(fleet: Fleet, desired: readonly DesiredInstance[]): string[] {
+/** The directories of the instances to create and of the existing ones whose settings differ from the manifest's. */
+export function manifestDirectories(fleet: Fleet, settings: ReadonlyMap<string, ReadonlyMap<string, string>>, desired: readonly DesiredInstance[]): string[] {
   const byName = namedInstances(fleet);
   return desired.flatMap((m) => {
     const existing = byName.get(m.name);
-    if (existing) return existing.primary ? [] : [existing.configDirectory];
-    return requestedDirectory(fleet, addRequest(m)) ?? [];
+    if (!existing) return requestedDirectory(fleet, addRequest(m)) ?? [];
+    if (existing.primary) return [];
+    const current = settings.get(existing.configDirectory);
+    if (current === undefined) return [existing.configDirectory];
+    try {
+      const wanted = renderTemplate(m.loadedTemplate, m.settings).settings;
+      return settingEdits(existing, current, fleet.defaults, m, wanted).length > 0 ? [existing.configDirectory] : [];
+    } catch {
+      return []; // a bad manifest: planApply refuses it
+    }
   });
 }

@@ -71,10 +71,13 @@ export function secondary(name: string | undefined, opts: { group?: string; enab
 }
 
 export function snapshotOf(spec: FleetSpec): Snapshot {
+  const settings = new Map<string, ReadonlyMap<string, string>>();
   const read = (dir: string): Map<string, string> => {
     const text = spec.mainCf[dir];
-    if (text === undefined) throw new PostfleetError(`cannot read ${dir}/main.cf: No such file or directory`, { value: dir });
-    return parseMainCf(text, `${dir}/main.cf`);
+    if (text === undefined) throw new PostfleetError(`cannot read ${dir}/main.cf: No such file or directory`);
+    const m = parseMainCf(text, `${dir}/main.cf`);
+    settings.set(dir, m);
+    return m;
   };
   const fleet = loadFleet({ configDirectory: '/etc/postfix', defaults: DEFAULTS, read });
   const masters = new Set(spec.masterCf ?? Object.keys(spec.mainCf));
@@ -91,6 +94,7 @@ export function snapshotOf(spec: FleetSpec): Snapshot {
     users: new Map([['root', 0], ['postfix', 100]]),
     groups: new Map([['root', 0], ['postdrop', 101]]),
     directories,
+    settings,
   };
 }
 

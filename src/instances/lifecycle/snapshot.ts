@@ -8,9 +8,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
+import type { Instance } from '../instance.js';
 import { strerror } from '../strerror.js';
 import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../status.js';
 import { decodeMainCf } from '../maincf/write.js';
+import { readMainCf } from '../maincf/defaults.js';
 import { loadFleet, type Fleet } from '../registry.js';
 import { readPostfixFiles } from './permissions.js';
 import { TEMPORARY_FILE } from './steps.js';
@@ -45,12 +47,18 @@ export interface Snapshot {
   readonly users: ReadonlyMap<string, number>;
   readonly groups: ReadonlyMap<string, number>;
   readonly directories: ReadonlyMap<string, DirectoryState>;
+  /** Each listed instance's main.cf settings as the fleet was read from them, by config directory. */
+  readonly settings: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /** What to read besides the fleet: derived from the fleet and the request, without I/O. */
 export interface SnapshotNeeds {
-  /** Config directories whose state the plan looks at. Best effort: bad input is the planner's to refuse. */
-  readonly directories: (fleet: Fleet) => readonly string[];
+  /**
+   * Config directories whose state the plan looks at, chosen from the fleet and its settings
+   * (so a plan that edits a few of a thousand instances reads a few). Best effort: bad input is
+   * the planner's to refuse.
+   */
+  readonly directories: (fleet: Fleet, settings: ReadonlyMap<string, ReadonlyMap<string, string>>) => readonly string[];
   /** Also the master's pid and the queue count of those directories' instances (deport, destroy). */
   readonly status?: boolean;
 }
@@ -61,12 +69,19 @@ export interface SnapshotSource {
 }
 
 export function readSnapshot(source: SnapshotSource, needs: SnapshotNeeds, primaryMainCf?: string): Snapshot {
-  const fleet = loadFleet({ configDirectory: source.primaryConfigDirectory, defaults: source.defaults });
+  const settings = new Map<string, ReadonlyMap<string, string>>();
+  const read = (dir: string): ReadonlyMap<string, string> => {
+    const m = readMainCf(dir);
+    settings.set(dir, m);
+    return m;
+  };
+  const fleet = loadFleet({ configDirectory: source.primaryConfigDirectory, defaults: source.defaults, read });
   const primaryDir = fleet.primaryConfigDirectory;
   const meta = fleet.shared.metaDirectory;
+  const sound = new Map(fleet.entries.flatMap((e) => (e.kind === 'ok' ? [[e.instance.configDirectory, e.instance] as const] : [])));
   const directories = new Map<string, DirectoryState>();
-  for (const dir of needs.directories(fleet)) {
-    if (!directories.has(dir)) directories.set(dir, readDirectory(fleet, dir, Boolean(needs.status)));
+  for (const dir of needs.directories(fleet, settings)) {
+    if (!directories.has(dir)) directories.set(dir, readDirectory(sound.get(dir), dir, Boolean(needs.status)));
   }
   return {
     fleet,
@@ -77,10 +92,11 @@ export function readSnapshot(source: SnapshotSource, needs: SnapshotNeeds, prima
     users: idTable('/etc/passwd'),
     groups: idTable('/etc/group'),
     directories,
+    settings,
   };
 }
 
-function readDirectory(fleet: Fleet, dir: string, withStatus: boolean): DirectoryState {
+function readDirectory(i: Instance | undefined, dir: string, withStatus: boolean): DirectoryState {
   let mainCf: string | undefined;
   let mainCfError: string | undefined;
   try {
@@ -88,10 +104,8 @@ function readDirectory(fleet: Fleet, dir: string, withStatus: boolean): Director
   } catch (e) {
     if (exists(`${dir}/main.cf`)) mainCfError = e instanceof Error ? e.message : String(e);
   }
-  const entry = fleet.entries.find((e) => e.kind === 'ok' && e.instance.configDirectory === dir);
   let status: DirectoryState['status'];
-  if (withStatus && entry?.kind === 'ok') {
-    const i = entry.instance;
+  if (withStatus && i !== undefined) {
     const queued = QUEUE_NAMES.reduce((n, q) => n + (countQueueFiles(`${i.queueDirectory}/${q}`) ?? 0), 0);
     status = { pid: readInstanceStatus(i).pid, queued };
   }

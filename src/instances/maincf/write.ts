@@ -27,6 +27,7 @@
  * write (ours or postconf's) and removed when nothing is written: no lock or
  * temporary file of ours stays in Postfix's directories.
  */
+import { isUtf8 } from 'node:buffer';
 import { constants as fsc } from 'node:fs';
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -279,8 +280,7 @@ type Encoding = 'utf8' | 'latin1';
  * back unchanged instead of being "repaired" with U+FFFD.
  */
 export function decodeMainCf(bytes: Buffer): { text: string; encoding: Encoding } {
-  const text = bytes.toString('utf8');
-  if (Buffer.from(text, 'utf8').equals(bytes)) return { text, encoding: 'utf8' };
+  if (isUtf8(bytes)) return { text: bytes.toString('utf8'), encoding: 'utf8' };
   return { text: bytes.toString('latin1'), encoding: 'latin1' };
 }
 
