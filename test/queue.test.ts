@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderMetrics, writeTextfile } from '../src/instances/metrics.js';
-import { arrivalTimeMs, scanQueue, scanQueues } from '../src/instances/queue.js';
+import { arrivalTimeMs, scanQueue, scanQueues, QueueScanner } from '../src/instances/queue.js';
 
 /** rec_put(): type, length in base-128 groups (low first), data. */
 const record = (type: string, data: string): Buffer => {
@@ -47,6 +47,12 @@ describe('scanQueue / renderMetrics / writeTextfile', () => {
     expect(scanQueues(q).active).toBeNull();
   });
 
+  it('QueueScanner scans each submitted directory once, answering in order', async () => {
+    const scanner = new QueueScanner();
+    scanner.submit([q, join(q, 'nosuch'), q]);
+    expect(await scanner.finish()).toEqual([scanQueues(q), scanQueues(join(q, 'nosuch')), scanQueues(q)]);
+  });
+
   it('renders the per-instance series', async () => {
     const text = await renderMetrics({
       selected: [
@@ -54,6 +60,8 @@ describe('scanQueue / renderMetrics / writeTextfile', () => {
         { kind: 'broken', broken: { configDirectory: '/etc/postfix-x', primary: false, reason: 'x' } },
       ],
       problems: [{ severity: 'error', check: 'c', instances: ['postfix-a', 'other'], settings: [], message: 'm' }],
+      running: new Map([['/etc/postfix-a', true]]),
+      queues: new Map([[q, scanQueues(q)]]),
       now: 1_000_000,
     });
     expect(text).toContain('postfleet_queue_messages{postfix_instance="postfix-a",group="g\\"1",queue="deferred"} 2\n');
@@ -61,7 +69,7 @@ describe('scanQueue / renderMetrics / writeTextfile', () => {
     expect(text).toContain('postfleet_queue_messages{postfix_instance="postfix-a",group="g\\"1",queue="active"} 0\n');
     expect(text).toContain('postfleet_check_problems{postfix_instance="postfix-a",group="g\\"1",severity="error"} 1\n');
     expect(text).toContain('postfleet_check_problems{postfix_instance="postfix-a",group="g\\"1",severity="warning"} 0\n');
-    expect(text).toContain('postfleet_instance_up{postfix_instance="postfix-a",group="g\\"1"} 0\n');
+    expect(text).toContain('postfleet_instance_up{postfix_instance="postfix-a",group="g\\"1"} 1\n');
     expect(text).toContain('postfleet_broken_instances 1\n');
   });
 

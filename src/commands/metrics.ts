@@ -6,6 +6,7 @@ import { checkFleet } from '../instances/check/problems.js';
 import { PostfleetError } from '../instances/errors.js';
 import { renderMetrics, writeTextfile } from '../instances/metrics.js';
 import { loadFleetParameters } from '../instances/parameters.js';
+import { QueueScanner } from '../instances/queue.js';
 import { nothingSelectedMessage, selectFleet } from '../instances/selection.js';
 
 export default class Metrics extends PostfleetCommand {
@@ -28,12 +29,19 @@ export default class Metrics extends PostfleetCommand {
   async run(): Promise<string> {
     const { flags } = await this.parse(Metrics);
     const selection = selectionFromFlags(flags);
+    const scanner = new QueueScanner();
     const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: flags['config-dir'] });
     const selected = selectFleet(fleet.entries, selection);
     if (selected.length === 0) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     if (this.reportBroken(fleet.entries) > 0) process.exitCode = 1;
-    const problems = checkFleet(gatherFleetFacts(fleet, parametersOf));
-    const text = await renderMetrics({ selected, problems, now: Date.now() });
+    const queueDirectories = selected.flatMap((e) => (e.kind === 'ok' ? [e.instance.queueDirectory] : []));
+    scanner.submit(queueDirectories);
+    const facts = gatherFleetFacts(fleet, parametersOf);
+    const problems = checkFleet(facts);
+    const running = new Map(facts.instances.map((f) => [f.instance.configDirectory, f.running === true]));
+    const scans = await scanner.finish();
+    const queues = new Map(queueDirectories.map((d, k) => [d, scans[k]!]));
+    const text = await renderMetrics({ selected, problems, running, queues, now: Date.now() });
     if (flags.textfile === undefined) process.stdout.write(text);
     else writeTextfile(flags.textfile, text);
     return text;

@@ -3,7 +3,8 @@
  * postfix_instance, plus group; never the reserved `instance`): up, enabled,
  * messages and oldest message age per queue, check problems by severity.
  * Rendered by prom-client's registry in the text exposition format, no
- * timestamps (node_exporter's textfile collector refuses them).
+ * timestamps (node_exporter's textfile collector refuses them), from what
+ * the caller read: renderMetrics itself reads nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -12,8 +13,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Problem, Severity } from './check/problems.js';
 import { PostfleetError } from './errors.js';
 import { instanceLabel, type FleetEntry } from './instance.js';
-import { QUEUE_NAMES, scanQueues } from './queue.js';
-import { isMasterRunning, readMasterPid } from './status.js';
+import { QUEUE_NAMES, type QueueScans } from './queue.js';
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 
@@ -22,6 +22,10 @@ export interface MetricsInput {
   readonly selected: readonly FleetEntry[];
   /** Problems of the check, each counted for every instance it names. */
   readonly problems: readonly Problem[];
+  /** Whether each selected sound instance's master runs, by config directory (the check's facts hold it). */
+  readonly running: ReadonlyMap<string, boolean>;
+  /** The queues of each selected sound instance, by queue directory (queue.ts's QueueScanner). */
+  readonly queues: ReadonlyMap<string, QueueScans>;
   /** Now, for message ages (ms since the epoch). */
   readonly now: number;
 }
@@ -46,12 +50,11 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
     }
     const i = e.instance;
     const l = { postfix_instance: instanceLabel(i), group: i.group ?? '' };
-    const pid = readMasterPid(i.queueDirectory);
-    up.set(l, pid !== null && isMasterRunning(pid) ? 1 : 0);
+    up.set(l, input.running.get(i.configDirectory) === true ? 1 : 0);
     enabled.set(l, i.enabled ? 1 : 0);
-    const queues = scanQueues(i.queueDirectory);
+    const queues = input.queues.get(i.queueDirectory);
     for (const q of QUEUE_NAMES) {
-      const scan = queues[q];
+      const scan = queues?.[q];
       messages.set({ ...l, queue: q }, scan?.messages ?? 0);
       const oldest = scan?.oldestArrivalMs ?? null;
       age.set({ ...l, queue: q }, oldest === null ? 0 : Math.max(0, Math.round((input.now - oldest) / 1000)));

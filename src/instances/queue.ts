@@ -9,7 +9,9 @@
  * would not do: for a deferred message it is the time of the next attempt.
  * A file without a readable time record (one being written) counts by mtime.
  */
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 export const QUEUE_NAMES = ['incoming', 'active', 'deferred', 'hold', 'maildrop', 'corrupt'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -99,6 +101,62 @@ export function scanQueue(dir: string, ages = true): QueueScan | null {
   return { messages, oldestArrivalMs: oldest };
 }
 
-export function scanQueues(queueDirectory: string, ages = true): Record<QueueName, QueueScan | null> {
-  return Object.fromEntries(QUEUE_NAMES.map((q) => [q, scanQueue(`${queueDirectory}/${q}`, ages)])) as Record<QueueName, QueueScan | null>;
+export type QueueScans = Record<QueueName, QueueScan | null>;
+
+// This module's URL is that of dist/instances/queue.js, in the bundle too (scripts/bundle.mjs).
+const WORKER = fileURLToPath(new URL('../bundle/workers/queue-scan.js', import.meta.url));
+
+/**
+ * Scans of many instances' queues shared between a worker thread and the caller: on a
+ * thousand instances the scan is a few hundred ms of mostly system time, so metrics starts
+ * the worker first (its start-up overlaps the loading of the fleet), gives it the directories,
+ * runs the fleet check meanwhile, and then takes the directories the worker has not reached
+ * (one shared counter hands out each directory once). Where there is no bundled worker (the
+ * sources run under vitest) the caller scans them all.
+ */
+export class QueueScanner {
+  private readonly worker: Worker | undefined;
+  private readonly answer: Promise<Array<[number, QueueScans]>> | undefined;
+  private readonly next = new Int32Array(new SharedArrayBuffer(4));
+  private directories: readonly string[] = [];
+
+  constructor(private readonly ages = true) {
+    if (!existsSync(WORKER)) return;
+    const worker = new Worker(WORKER, { workerData: { ages } });
+    // Until finish() waits for it, the worker does not hold the process (a command that fails first exits).
+    worker.unref();
+    this.worker = worker;
+    this.answer = new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`queue scan worker exited with status ${code}`)));
+    });
+    this.answer.catch(() => undefined);
+  }
+
+  /** The directories to scan; the worker starts on them. */
+  submit(queueDirectories: readonly string[]): void {
+    this.directories = queueDirectories;
+    this.worker?.postMessage({ directories: queueDirectories, next: this.next });
+  }
+
+  /** Scans what the worker has not taken, then waits for the worker's part: the scans in submit()'s order. */
+  async finish(): Promise<QueueScans[]> {
+    const scans = new Array<QueueScans>(this.directories.length);
+    for (const [k, scan] of takeScans(this.directories, this.next, this.ages)) scans[k] = scan;
+    this.worker?.ref();
+    if (this.answer) for (const [k, scan] of await this.answer) scans[k] = scan;
+    return scans;
+  }
+}
+
+/** Scans directories[k] for each k the shared counter hands out, until none is left. */
+export function takeScans(directories: readonly string[], next: Int32Array, ages: boolean): Array<[number, QueueScans]> {
+  const done: Array<[number, QueueScans]> = [];
+  for (let k = Atomics.add(next, 0, 1); k < directories.length; k = Atomics.add(next, 0, 1)) done.push([k, scanQueues(directories[k]!, ages)]);
+  return done;
+}
+
+export function scanQueues(queueDirectory: string, ages = true): QueueScans {
+  return Object.fromEntries(QUEUE_NAMES.map((q) => [q, scanQueue(`${queueDirectory}/${q}`, ages)])) as QueueScans;
 }
