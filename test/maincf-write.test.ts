@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { budget, seededRandom, waitFor } from './helpers/timing.js';
 import { editMainCf } from '../src/instances/maincf/edit.js';
-import { editMainCfFile, withMainCfLock } from '../src/instances/maincf/write.js';
+import { editMainCfFile, lockMainCfs, withMainCfLock } from '../src/instances/maincf/write.js';
 import { PostfleetError } from '../src/instances/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -264,6 +264,27 @@ describe('errors', () => {
     expect(fs.readdirSync(dir)).toEqual(['main.cf']);
   });
 
+  it('locks taken together: a crash\'s debris is left to the lone writer, a missing main.cf refuses them all', async () => {
+    const sound = tempConfigDir();
+    const debris = tempConfigDir();
+    fs.writeFileSync(`${debris.mainCf}.tmp`, 'junk', { mode: 0o644 });
+    fs.chmodSync(`${debris.mainCf}.tmp`, 0o644);
+    const leftover = tempConfigDir();
+    fs.writeFileSync(`${leftover.mainCf}.tmp`, 'junk of a killed writer', { mode: 0o600 });
+    const locks = await lockMainCfs([sound.dir, debris.dir, leftover.dir]);
+    expect([locks.get(sound.dir) !== undefined, locks.get(debris.dir) !== undefined, locks.get(leftover.dir) !== undefined]).toEqual([true, false, true]);
+    for (const d of [sound, debris, leftover]) await editMainCfFile(d.dir, [{ op: 'set', name: 'a', value: '1' }], { held: locks.get(d.dir) });
+    await locks.release();
+    for (const d of [sound, debris, leftover]) {
+      expect(fs.readFileSync(d.mainCf, 'utf8')).toBe(`${BASE}a = 1\n`);
+      expect(fs.readdirSync(d.dir)).toEqual(['main.cf']);
+    }
+    const missing = path.join(sound.dir, 'nosuch');
+    fs.mkdirSync(missing);
+    await expect(lockMainCfs([sound.dir, missing])).rejects.toThrow(`cannot read ${missing}/main.cf: no such file or directory`);
+    expect(fs.readdirSync(sound.dir).sort()).toEqual(['main.cf', 'nosuch']);
+  });
+
   it('says so when flock(1) is missing, and creates nothing', async () => {
     const { dir, mainCf } = tempConfigDir();
     const savedPath = process.env.PATH;
@@ -360,6 +381,24 @@ describe('serialisation with real postconf', () => {
     await pc;
     expect(fs.readFileSync(mainCf, 'utf8')).toBe(`${BASE}from_postfleet = yes\nfrom_postconf = yes\n`);
     expect(fs.readdirSync(dir)).toEqual(['main.cf']);
+  }, budget(2));
+
+  it.runIf(hasPostconf)('locks taken together hold postconf -e off until each is written under or given back', async () => {
+    const [a, b, c] = [tempConfigDir(), tempConfigDir(), tempConfigDir()];
+    const locks = await lockMainCfs([c.dir, a.dir, b.dir]);
+    const pcA = postconf(a.dir, '-e', 'from_postconf=yes');
+    const pcC = postconf(c.dir, '-e', 'from_postconf=yes');
+    await waitFor('postconf to wait for both locks', () => blockedOn(`${a.mainCf}.tmp`) === 1 && blockedOn(`${c.mainCf}.tmp`) === 1);
+    await editMainCfFile(a.dir, [{ op: 'set', name: 'from_postfleet', value: 'yes' }], { held: locks.get(a.dir) });
+    await pcA;
+    expect(fs.readFileSync(a.mainCf, 'utf8')).toBe(`${BASE}from_postfleet = yes\nfrom_postconf = yes\n`);
+    expect(await settled(pcC)).toBe(false);
+    expect(blockedOn(`${c.mainCf}.tmp`)).toBe(1);
+    await locks.release();
+    await pcC;
+    expect(fs.readFileSync(c.mainCf, 'utf8')).toBe(`${BASE}from_postconf = yes\n`);
+    expect(fs.readFileSync(b.mainCf, 'utf8')).toBe(BASE);
+    for (const d of [a, b, c]) expect(fs.readdirSync(d.dir)).toEqual(['main.cf']);
   }, budget(2));
 
   it.runIf(hasPostconf)('20 postfleet processes racing 10 postconf -e: every setting lands', async () => {

@@ -8,7 +8,7 @@ import { chmodSync, chownSync, lchownSync, closeSync, fsyncSync, lstatSync, mkdi
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { PostfleetError } from '../errors.js';
-import { editMainCfFile, withMainCfLock } from '../maincf/write.js';
+import { editMainCfFile, withMainCfLock, type HeldLocks } from '../maincf/write.js';
 import type { MainCfEdit } from '../maincf/edit.js';
 
 export type Step =
@@ -74,14 +74,15 @@ export class UndoLog {
 }
 
 /** Applies steps in order, logging how to undo each; warnings of removals go to `warnings`. */
-export async function applySteps(steps: readonly Step[], undo: UndoLog, warnings: string[], checkpoint: () => void = () => undefined): Promise<void> {
+/** `locks`: main.cf edit locks taken ahead (lockMainCfs()), used by the edits of those files. */
+export async function applySteps(steps: readonly Step[], undo: UndoLog, warnings: string[], checkpoint: () => void = () => undefined, locks?: HeldLocks): Promise<void> {
   for (const s of steps) {
     checkpoint();
-    await applyStep(s, undo, warnings);
+    await applyStep(s, undo, warnings, locks);
   }
 }
 
-async function applyStep(s: Step, undo: UndoLog, warnings: string[]): Promise<void> {
+async function applyStep(s: Step, undo: UndoLog, warnings: string[], locks: HeldLocks | undefined): Promise<void> {
   switch (s.kind) {
     case 'mkdir':
       for (const made of mkdirp(s.path, s.mode)) undo.push(() => rmdirSync(made));
@@ -95,7 +96,7 @@ async function applyStep(s: Step, undo: UndoLog, warnings: string[]): Promise<vo
     }
     case 'edit': {
       const times = statSync(`${s.configDirectory}/main.cf`, { bigint: true, throwIfNoEntry: false });
-      const { before, changed } = await editMainCfFile(s.configDirectory, s.edits);
+      const { before, changed } = await editMainCfFile(s.configDirectory, s.edits, { held: locks?.get(s.configDirectory) });
       if (changed) undo.push(() => restoreMainCf(s.configDirectory, before, times));
       return;
     }

@@ -11,7 +11,7 @@ import pMap from 'p-map';
 import { PostfleetError } from '../errors.js';
 import { loadFleet } from '../registry.js';
 import { editMainCf } from '../maincf/edit.js';
-import { withMainCfLock } from '../maincf/write.js';
+import { lockMainCfs, withMainCfLock } from '../maincf/write.js';
 import { changesAnything, type InstancePlan, type Plan } from './plan.js';
 import { reportOf, type ChangeReport } from './report.js';
 import { readSnapshot, type Snapshot, type SnapshotNeeds, type SnapshotSource } from './snapshot.js';
@@ -23,8 +23,10 @@ export interface LifecycleContext extends SnapshotSource {
 
 export type Planner = (snap: Snapshot) => Plan;
 
-/** Instance main.cf edits in flight at once: each takes its own lock through a flock(1) process. */
+/** Instance main.cf edits in flight at once. */
 const EDITS_IN_FLIGHT = 8;
+/** Instance main.cf locks taken together (one process for each batch: maincf/write.ts's lockMainCfs()). */
+const LOCK_BATCH = 64;
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -62,21 +64,32 @@ async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkp
     for (const i of withSteps) await applySteps(i.steps, undo, warnings, checkpoint);
     return;
   }
-  // Several instances' main.cf edits at once; after a failure none is started, the ones in
-  // flight finish, and then everything is undone.
+  // Several instances' main.cf edits at once, their locks taken a batch at a time; after a
+  // failure none is started, the ones in flight finish, and then everything is undone.
   let failure: { error: unknown } | undefined;
-  await pMap(
-    withSteps,
-    async (i: InstancePlan) => {
-      if (failure) return;
-      try {
-        await applySteps(i.steps, undo, warnings, checkpoint);
-      } catch (error) {
-        failure ??= { error };
-      }
-    },
-    { concurrency: EDITS_IN_FLIGHT },
-  );
+  for (let start = 0; start < withSteps.length && !failure; start += LOCK_BATCH) {
+    const batch = withSteps.slice(start, start + LOCK_BATCH);
+    checkpoint();
+    // Never the primary's (its edits are the transaction's own write, under the lock held already).
+    const edited = batch.flatMap((i) => i.steps.flatMap((s) => (s.kind === 'edit' && !i.primary ? [s.configDirectory] : [])));
+    const locks = await lockMainCfs(edited);
+    try {
+      await pMap(
+        batch,
+        async (i: InstancePlan) => {
+          if (failure) return;
+          try {
+            await applySteps(i.steps, undo, warnings, checkpoint, locks);
+          } catch (error) {
+            failure ??= { error };
+          }
+        },
+        { concurrency: EDITS_IN_FLIGHT },
+      );
+    } finally {
+      await locks.release();
+    }
+  }
   if (failure) throw failure.error;
 }
 

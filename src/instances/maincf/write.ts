@@ -56,15 +56,20 @@ export type MainCfUpdate<T> = { next?: string | undefined; result: T; rollback?:
 export async function withMainCfLock<T>(
   configDir: string,
   fn: (current: string) => Promise<MainCfUpdate<T>> | MainCfUpdate<T>,
+  held?: HeldLock,
 ): Promise<T> {
   const mainCf = path.join(configDir, 'main.cf');
   const tmpPath = mainCf + TMP_SUFFIX;
-  await requireMainCf(configDir, mainCf);
-  // A temporary file we cannot lock is one we may not remove, so make sure
-  // flock(1) is there before creating it.
-  const flock = await requireFlock(tmpPath);
-
-  const tmp = await openLocked(flock, tmpPath);
+  let tmp: FileHandle;
+  if (held !== undefined && held.tmpPath === tmpPath && !held.taken) {
+    held.taken = true;
+    tmp = held.handle;
+  } else {
+    await requireMainCf(configDir, mainCf);
+    // A temporary file we cannot lock is one we may not remove, so make sure
+    // flock(1) is there before creating it.
+    tmp = await openLocked(await requireFlock(tmpPath), tmpPath);
+  }
   let renamed = false;
   try {
     const original = await statOrFail(mainCf);
@@ -99,7 +104,7 @@ export async function withMainCfLock<T>(
 export async function editMainCfFile(
   configDir: string,
   edits: readonly MainCfEdit[],
-  opts: { dryRun?: boolean } = {},
+  opts: { dryRun?: boolean; held?: HeldLock | undefined } = {},
 ): Promise<{ before: string; after: string; changed: boolean }> {
   // Bad input must leave Postfix's directory exactly as it was, temporary
   // file included, so it is refused before the lock is taken.
@@ -111,11 +116,119 @@ export async function editMainCfFile(
     const after = editMainCf(before, edits);
     return { before, after, changed: after !== before };
   }
-  return withMainCfLock(configDir, (before) => {
-    const after = editMainCf(before, edits);
-    const changed = after !== before;
-    return { next: changed ? after : undefined, result: { before, after, changed } };
-  });
+  return withMainCfLock(
+    configDir,
+    (before) => {
+      const after = editMainCf(before, edits);
+      const changed = after !== before;
+      return { next: changed ? after : undefined, result: { before, after, changed } };
+    },
+    opts.held,
+  );
+}
+
+/** A main.cf's edit lock taken ahead by lockMainCfs(), for one withMainCfLock() or editMainCfFile(). */
+export interface HeldLock {
+  readonly tmpPath: string;
+  readonly handle: FileHandle;
+  taken: boolean;
+}
+
+/** Locks taken together; release() gives back the ones no write took (removing our temporary file, as edit_file_cleanup() does). */
+export interface HeldLocks {
+  get(configDir: string): HeldLock | undefined;
+  release(): Promise<void>;
+}
+
+/**
+ * The edit locks of several main.cf files, taken with one process: one flock(1) run per
+ * file costs a process spawn from Node each (most of an `enable -g` of a thousand
+ * instances); one perl locking every descriptor costs one for them all. Each lock is then
+ * what openLocked() gives, after the same checks: a temporary file that is no longer the one
+ * locked, or is crash debris, is left out, and its write takes its lock alone. Locks are taken
+ * in path order; the only other holder of several at once is another postfleet, which does
+ * the same under its primary's lock, so no two wait on each other.
+ */
+export async function lockMainCfs(configDirs: readonly string[]): Promise<HeldLocks> {
+  const dirs = [...new Set(configDirs)].sort();
+  const held = new Map<string, HeldLock>();
+  const release = async (): Promise<void> => {
+    for (const l of held.values()) {
+      if (l.taken) continue;
+      l.taken = true;
+      await giveBack(l);
+    }
+  };
+  if (dirs.length === 0) return { get: () => undefined, release };
+  // Everything that can be refused is refused before a temporary file is created.
+  for (const dir of dirs) await requireMainCf(dir, path.join(dir, 'main.cf'));
+  const perl = await requireProgram('perl', `${dirs[0]}/main.cf${TMP_SUFFIX}`, 'perl-base');
+  const opened: Array<{ dir: string; tmpPath: string; handle: FileHandle }> = [];
+  let openFailure: unknown;
+  for (const dir of dirs) {
+    const tmpPath = path.join(dir, 'main.cf') + TMP_SUFFIX;
+    try {
+      opened.push({ dir, tmpPath, handle: await openTmp(tmpPath) });
+    } catch (e) {
+      openFailure = e;
+      break;
+    }
+  }
+  try {
+    await flockAll(perl, opened);
+  } catch (e) {
+    for (const o of opened) await o.handle.close().catch(() => undefined);
+    throw openFailure ?? e;
+  }
+  const locked = [];
+  for (const o of opened) {
+    if (await stillOurs(o.handle, o.tmpPath)) locked.push(o);
+    else await o.handle.close().catch(() => undefined); // the write locks it alone: openLocked() knows what to do
+  }
+  if (openFailure !== undefined) {
+    for (const o of locked) await giveBack(o);
+    throw openFailure;
+  }
+  for (const o of locked) held.set(o.dir, { tmpPath: o.tmpPath, handle: o.handle, taken: false });
+  return { get: (dir) => held.get(dir), release };
+}
+
+/** The locked temporary file is still the one under its name, a sound one (not crash debris), and now empty. */
+async function stillOurs(handle: FileHandle, tmpPath: string): Promise<boolean> {
+  const locked = await handle.stat().catch(() => undefined);
+  const current = await fs.lstat(tmpPath).catch(() => undefined);
+  if (locked === undefined || current === undefined || current.dev !== locked.dev || current.ino !== locked.ino) return false;
+  if (!current.isFile() || current.nlink > 1 || (current.mode & PERM_MASK) !== TMP_MODE) return false;
+  return handle.truncate(0).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A lock held and not written under: the temporary file is ours to remove (edit_file_cleanup()), then the lock goes. */
+async function giveBack(l: { tmpPath: string; handle: FileHandle }): Promise<void> {
+  await fs.unlink(l.tmpPath).catch(() => undefined);
+  await l.handle.close().catch(() => undefined);
+}
+
+/**
+ * flock(2) on each descriptor in turn, in one perl process (perl-base is Essential on Debian
+ * and Ubuntu; perl's flock is flock(2), as flock(1)'s): the script is fixed, the descriptors
+ * are its arguments. Like flock(1)'s, the locks stay with our descriptors when it exits.
+ */
+async function flockAll(perl: string, files: ReadonlyArray<{ tmpPath: string; handle: FileHandle }>): Promise<void> {
+  if (files.length === 0) return;
+  const script = 'use Fcntl qw(:flock); for my $fd (@ARGV) { open(my $fh, ">&=", $fd) or die "descriptor $fd: $!\\n"; flock($fh, LOCK_EX) or die "$!\\n" }';
+  const childFds = files.map((_, k) => String(3 + k));
+  const stdio = ['ignore', 'ignore', 'pipe', ...files.map((o) => o.handle.fd)] as unknown as ['ignore', 'ignore', 'pipe', 3];
+  try {
+    await execa(perl, ['-e', script, ...childFds], { stdio });
+  } catch (e) {
+    const stderr = (e as { stderr?: unknown }).stderr;
+    const why = typeof stderr === 'string' && stderr !== '' ? firstLine(stderr) : firstLine(String(e));
+    const more = files.length > 1 ? ` (and ${files.length - 1} more)` : '';
+    throw new PostfleetError(`cannot lock ${files[0]?.tmpPath}${more}: ${why}`);
+  }
 }
 
 /** Fail early, naming the path, before anything is created next to main.cf. */
@@ -186,17 +299,22 @@ async function openTmp(tmpPath: string): Promise<FileHandle> {
 }
 
 /** The flock(1) that $PATH names, looked up on every call: cheap, and never stale. */
-async function requireFlock(tmpPath: string): Promise<string> {
+function requireFlock(tmpPath: string): Promise<string> {
+  return requireProgram('flock', tmpPath, 'util-linux');
+}
+
+/** A program in $PATH, or an error naming the file it was needed to lock and the package that has it. */
+async function requireProgram(name: string, tmpPath: string, pkg: string): Promise<string> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir === '') continue;
-    const candidate = path.join(dir, 'flock');
+    const candidate = path.join(dir, name);
     const found = await fs.access(candidate, fsc.X_OK).then(
       () => true,
       () => false,
     );
     if (found) return candidate;
   }
-  throw new PostfleetError(`cannot lock ${tmpPath}: flock(1) not found in PATH (install util-linux)`);
+  throw new PostfleetError(`cannot lock ${tmpPath}: ${name}(1) not found in PATH (install ${pkg})`);
 }
 
 async function flockExclusive(flock: string, file: FileHandle, tmpPath: string): Promise<void> {
