@@ -214,3 +214,35 @@ describe('SettingsCache', () => {
     expect(cacheDirectoryFromEnvironment({ POSTFLEET_CACHE_DIR: '' })).toBeUndefined();
   });
 });
+
+describe('SettingsCache.memory (one run: a transaction reads the fleet twice)', () => {
+  it('reads an unchanged file once; a replaced or rewritten one again; writes nothing to disk', () => {
+    const a = instance('a', ['x = 1']);
+    const b = instance('b', ['y = 1']);
+    const old = new Date(Date.now() - 60_000);
+    for (const d of [a, b]) fs.utimesSync(path.join(d, 'main.cf'), old, old);
+    // ctime is now: wait (on the file's own clock) until it is older than the in-run margin.
+    const ctime = fs.statSync(path.join(a, 'main.cf')).ctimeMs;
+    while (Date.now() - ctime < 60) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    const reads: string[] = [];
+    const cache = SettingsCache.memory((dir) => {
+      reads.push(dir);
+      return readMainCf(dir);
+    });
+    expect(cache.read(a).get('x')).toBe('1');
+    expect(cache.read(b).get('y')).toBe('1');
+    expect(cache.read(a).get('x')).toBe('1');
+    expect(reads).toEqual([a, b]);
+    // Replaced (postconf -e, postfleet: a new inode), and rewritten in place (same size).
+    fs.writeFileSync(path.join(a, 'main.cf.new'), '# a\nx = 2\n');
+    fs.renameSync(path.join(a, 'main.cf.new'), path.join(a, 'main.cf'));
+    fs.writeFileSync(path.join(b, 'main.cf'), '# b\ny = 2\n');
+    expect(cache.read(a).get('x')).toBe('2');
+    expect(cache.read(b).get('y')).toBe('2');
+    // Both just written: not kept, read every time until they are older than the margin.
+    expect(cache.read(a).get('x')).toBe('2');
+    expect(reads).toEqual([a, b, a, b, a]);
+    cache.save();
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+});

@@ -4,8 +4,9 @@ import { PostfleetError } from '../instances/errors.js';
 import { errorsAddedBy } from '../instances/check/change.js';
 import type { Problem } from '../instances/check/problems.js';
 import type { ChangeReport, EnableTargets, LifecycleContext } from '../instances/lifecycle/actions.js';
-import { loadFleet } from '../instances/registry.js';
+import { loadFleetParameters } from '../instances/parameters.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
+import { SettingsCache } from '../instances/maincf/settings-cache.js';
 
 export const dryRunFlag = {
   'dry-run': Flags.boolean({ char: 'n', description: 'print what would change, change nothing' }),
@@ -22,7 +23,7 @@ export const placementFlags = {
 };
 
 export function lifecycleContext(flags: { 'config-dir'?: string | undefined; 'dry-run'?: boolean }): LifecycleContext {
-  return { primaryConfigDirectory: flags['config-dir'], defaults: loadDefaults(), dryRun: Boolean(flags['dry-run']) };
+  return { primaryConfigDirectory: flags['config-dir'], defaults: loadDefaults(), dryRun: Boolean(flags['dry-run']), readSettings: SettingsCache.memory().read };
 }
 
 /**
@@ -65,11 +66,12 @@ export function enableTargets(names: readonly string[], flags: { all?: boolean; 
  * create and apply: the check's errors the change adds (or, with --dry-run, would add) to the
  * fleet, on stderr and in the JSON answer. They do not fail the command: what was asked is done.
  */
-export function reportAddedErrors(report: ChangeReport, ctx: LifecycleContext): ChangeReport & { readonly problems: readonly Problem[] } {
+export async function reportAddedErrors(report: ChangeReport, ctx: LifecycleContext): Promise<ChangeReport & { readonly problems: readonly Problem[] }> {
   let problems: Problem[] = [];
   if (report.diff.length === 0) return { ...report, problems };
   try {
-    problems = errorsAddedBy(report, loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults }));
+    const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read: ctx.readSettings });
+    problems = errorsAddedBy(report, fleet, parametersOf);
   } catch (e) {
     process.stderr.write(`postfleet: warning: the check after the change could not run: ${e instanceof Error ? e.message : String(e)}\n`);
   }

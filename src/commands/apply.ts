@@ -25,7 +25,7 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
   static override args = { manifest: Args.string({ required: true, description: "INI manifest file ('-': standard input)" }) };
   static override flags = { ...templateDirFlag, ...dryRunFlag, ...configDirFlag };
 
-  async run(): Promise<ReturnType<typeof reportAddedErrors>> {
+  async run(): ReturnType<typeof reportAddedErrors> {
     const { args, flags } = await this.parse(Apply);
     const source = args.manifest === '-' ? 'standard input' : args.manifest;
     let text: string;

@@ -56,7 +56,7 @@ export default class Create extends PostfleetCommand {
   };
 
   /** One name or several: one transaction, one report. */
-  async run(): Promise<ReturnType<typeof reportAddedErrors>> {
+  async run(): ReturnType<typeof reportAddedErrors> {
     const { argv, flags } = await this.parse(Create);
     const names = argv as string[];
     const settings = parseSetArguments(flags.set ?? []);

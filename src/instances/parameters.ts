@@ -22,17 +22,26 @@ export interface FleetParameters {
  * at each instance's parameters (config get, check, metrics) read every
  * main.cf once.
  */
-export async function loadFleetParameters(options: { configDirectory?: string | undefined; postconf?: string | undefined } = {}): Promise<FleetParameters> {
-  const defaults = loadDefaultsInBackground(options.postconf);
-  const cache = SettingsCache.open();
+export async function loadFleetParameters(
+  options: {
+    configDirectory?: string | undefined;
+    postconf?: string | undefined;
+    defaults?: ReadonlyMap<string, string> | undefined;
+    /** Instead of the settings cache on disk (a life-cycle command's cache of its run). */
+    read?: MainCfReader | undefined;
+  } = {},
+): Promise<FleetParameters> {
+  const defaults = options.defaults ?? loadDefaultsInBackground(options.postconf);
+  const cache = options.read ? undefined : SettingsCache.open();
+  const readOne: MainCfReader = options.read ?? cache!.read;
   const kept = new Map<string, ReadonlyMap<string, string>>();
   const read: MainCfReader = (dir) => {
-    const settings = cache.read(dir);
+    const settings = readOne(dir);
     kept.set(dir, settings);
     return settings;
   };
-  const fleet = loadFleet({ ...options, defaults: await defaults, read: readingAhead(readAhead(options.configDirectory, read), read) });
-  cache.save();
+  const fleet = loadFleet({ configDirectory: options.configDirectory, defaults: await defaults, read: readingAhead(readAhead(options.configDirectory, read), read) });
+  cache?.save();
   return { fleet, parametersOf: parametersFrom(fleet, (dir) => kept.get(dir) ?? readMainCf(dir)) };
 }
 

@@ -7,15 +7,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ChangeReport } from '../lifecycle/report.js';
 import { parseMainCf } from '../maincf/parse.js';
 import { parametersFrom } from '../parameters.js';
+import type { Instance } from '../instance.js';
+import type { ParameterSet } from '../maincf/expand.js';
 import { readSecondary, type Fleet } from '../registry.js';
 import { gatherFleetFacts, plannedInstanceFacts } from './facts.js';
 import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
 
-export function errorsAddedBy(report: ChangeReport, fleet: Fleet): Problem[] {
+/** `parametersOf`: the fleet's parameters as they were read with it (loadFleetParameters()). */
+export function errorsAddedBy(report: ChangeReport, fleet: Fleet, parametersOf: (i: Instance) => ParameterSet = parametersFrom(fleet)): Problem[] {
   const texts = new Map(report.diff.map((d) => [d.path, d]));
   const changed = report.instances.filter((i) => i.changed && i.configDirectory !== fleet.primaryConfigDirectory && i.action !== 'destroy' && i.action !== 'deport' && texts.has(`${i.configDirectory}/main.cf`));
   if (changed.length === 0) return [];
-  const now = gatherFleetFacts(fleet, parametersFrom(fleet));
+  // Errors only: whether masters run and directories exist decide warnings, not errors, so they are not looked at.
+  const now = gatherFleetFacts(fleet, parametersOf, [], { live: false });
   const masterProto = `${fleet.shared.metaDirectory}/master.cf.proto`;
   const factsOf = (dir: string, text: string): InstanceFacts => {
     const instance = readSecondary(dir, fleet.defaults, () => parseMainCf(text, `${dir}/main.cf`));

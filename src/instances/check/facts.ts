@@ -50,7 +50,8 @@ function isRunning(queueDirectory: string): boolean {
   return pid !== null && isMasterRunning(pid);
 }
 
-export function instanceFacts(i: Instance, parameters: ParameterSet, masters?: MasterCache): InstanceFacts {
+export function instanceFacts(i: Instance, parameters: ParameterSet, masters?: MasterCache, live = true): InstanceFacts {
+  if (!live) return { instance: i, label: instanceLabel(i), parameters, master: readMaster(i.configDirectory, masters), running: undefined, missing: [] };
   const missing = [
     ['config_directory', i.configDirectory],
     ['queue_directory', i.queueDirectory],
@@ -102,12 +103,16 @@ export function unlistedDirectories(fleet: Fleet): string[] {
     .sort();
 }
 
-/** Facts of the whole fleet (the check looks across it whatever is selected). */
-export function gatherFleetFacts(fleet: Fleet, parametersOf: (i: Instance) => ParameterSet, extra: readonly InstanceFacts[] = []): FleetFacts {
+/**
+ * Facts of the whole fleet (the check looks across it whatever is selected). `live: false`
+ * leaves out what only warnings look at (running masters, missing directories), as for
+ * planned instances.
+ */
+export function gatherFleetFacts(fleet: Fleet, parametersOf: (i: Instance) => ParameterSet, extra: readonly InstanceFacts[] = [], options: { live?: boolean } = {}): FleetFacts {
   const ports = readTcpPorts();
   const masters: MasterCache = new Map();
   return {
-    instances: [...fleet.entries.flatMap((e) => (e.kind === 'ok' ? [instanceFacts(e.instance, parametersOf(e.instance), masters)] : [])), ...extra],
+    instances: [...fleet.entries.flatMap((e) => (e.kind === 'ok' ? [instanceFacts(e.instance, parametersOf(e.instance), masters, options.live ?? true)] : [])), ...extra],
     broken: fleet.entries.flatMap((e) => (e.kind === 'broken' ? [e.broken] : [])),
     unlisted: unlistedDirectories(fleet),
     port: (name) => ports.get(name),

@@ -13,7 +13,7 @@ import { strerror } from '../strerror.js';
 import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../status.js';
 import { decodeMainCf } from '../maincf/write.js';
 import { readMainCf } from '../maincf/defaults.js';
-import { loadFleet, type Fleet } from '../registry.js';
+import { loadFleet, type Fleet, type MainCfReader } from '../registry.js';
 import { readPostfixFiles } from './permissions.js';
 import { TEMPORARY_FILE } from './steps.js';
 
@@ -66,12 +66,19 @@ export interface SnapshotNeeds {
 export interface SnapshotSource {
   readonly primaryConfigDirectory?: string | undefined;
   readonly defaults: ReadonlyMap<string, string>;
+  /**
+   * How main.cf settings are read, for every read of the run: a SettingsCache.memory() read,
+   * so that the snapshot under the lock, and the check after the change, read again only the
+   * files that changed. Default: a cache of the transaction's own.
+   */
+  readonly readSettings?: MainCfReader | undefined;
 }
 
-export function readSnapshot(source: SnapshotSource, needs: SnapshotNeeds, primaryMainCf?: string): Snapshot {
+/** `readSettings`: how each main.cf's settings are read (transaction.ts reads them through a cache of its run). */
+export function readSnapshot(source: SnapshotSource, needs: SnapshotNeeds, primaryMainCf?: string, readSettings: MainCfReader = readMainCf): Snapshot {
   const settings = new Map<string, ReadonlyMap<string, string>>();
   const read = (dir: string): ReadonlyMap<string, string> => {
-    const m = readMainCf(dir);
+    const m = readSettings(dir);
     settings.set(dir, m);
     return m;
   };

@@ -9,7 +9,8 @@
  */
 import pMap from 'p-map';
 import { PostfleetError } from '../errors.js';
-import { loadFleet } from '../registry.js';
+import { loadFleet, type MainCfReader } from '../registry.js';
+import { SettingsCache } from '../maincf/settings-cache.js';
 import { editMainCf } from '../maincf/edit.js';
 import { lockMainCfs, withMainCfLock } from '../maincf/write.js';
 import { changesAnything, type InstancePlan, type Plan } from './plan.js';
@@ -31,7 +32,9 @@ const LOCK_BATCH = 64;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function transact(ctx: LifecycleContext, needs: SnapshotNeeds, plan: Planner): Promise<ChangeReport> {
-  const preview = readSnapshot(ctx, needs);
+  // The fleet is read to plan, and again under the lock: the second time only the main.cf files that changed.
+  const read = ctx.readSettings ?? SettingsCache.memory().read;
+  const preview = readSnapshot(ctx, needs, undefined, read);
   const previewPlan = plan(preview);
   const primaryDir = preview.fleet.primaryConfigDirectory;
   if (ctx.dryRun || !changesAnything(previewPlan, preview.primaryMainCf)) {
@@ -40,7 +43,7 @@ export async function transact(ctx: LifecycleContext, needs: SnapshotNeeds, plan
   const warnings: string[] = [];
   const done = await interruptible((checkpoint) =>
     withMainCfLock(primaryDir, async (current) => {
-      const snap = readSnapshot(ctx, needs, current);
+      const snap = readSnapshot(ctx, needs, current, read);
       const p = plan(snap);
       const undo = new UndoLog();
       try {
@@ -54,7 +57,7 @@ export async function transact(ctx: LifecycleContext, needs: SnapshotNeeds, plan
       return { next: next !== current ? next : undefined, result: { plan: p, current }, rollback: () => undo.rollback() };
     }),
   );
-  for (const i of done.plan.instances) if (i.release) warnings.push(...(await release(ctx, primaryDir, i.release)));
+  for (const i of done.plan.instances) if (i.release) warnings.push(...(await release(ctx, primaryDir, i.release, read)));
   return reportOf(done.plan, { configDirectory: primaryDir, mainCf: done.current }, false, warnings);
 }
 
@@ -98,9 +101,9 @@ async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkp
  * again: if a concurrent create or import took one of its directories over since, they are
  * that instance's now and nothing is removed.
  */
-async function release(ctx: LifecycleContext, primaryDir: string, r: NonNullable<InstancePlan['release']>): Promise<string[]> {
+async function release(ctx: LifecycleContext, primaryDir: string, r: NonNullable<InstancePlan['release']>, read: MainCfReader): Promise<string[]> {
   return withMainCfLock(primaryDir, async () => {
-    const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults });
+    const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read });
     for (const d of r.directories) {
       const owner = fleet.claims.ownerOf(d);
       if (owner !== undefined) return { result: [`${d} is in use again by instance ${owner}: its files were left in place`] };

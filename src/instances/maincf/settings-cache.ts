@@ -27,6 +27,8 @@ const FILE = 'main.cf-settings.json';
 const VERSION = 1;
 /** Far above any file system's timestamp granularity (at most a jiffy on Linux). */
 const RACY_MS = 2000;
+/** The same margin within one run: still several jiffies (Linux stamps ctime with a clock of 1-10 ms ticks). */
+const MEMORY_RACY_MS = 50;
 
 /** [dev, ino, size, mtimeMs, ctimeMs, [name, value, name, value, ...]] */
 type Entry = [number, number, number, number, number, string[]];
@@ -58,6 +60,7 @@ export class SettingsCache {
     private readonly directory: string | undefined,
     stored: Record<string, unknown>,
     options: SettingsCacheOptions,
+    private readonly inMemory = false,
   ) {
     this.stored = stored;
     this.racyMs = options.racyMs ?? RACY_MS;
@@ -69,9 +72,18 @@ export class SettingsCache {
     return new SettingsCache(dir, dir === undefined ? {} : loadStored(`${dir}/${FILE}`), options);
   }
 
+  /**
+   * A cache of this run alone, never read from or written to disk: a life-cycle transaction
+   * reads the fleet once to plan, then again under the primary's lock, where a stat of each
+   * main.cf tells which ones changed in between (on a thousand instances, most of a create).
+   */
+  static memory(readFile?: (configDir: string) => Map<string, string>): SettingsCache {
+    return new SettingsCache(undefined, {}, { directory: undefined, racyMs: MEMORY_RACY_MS, ...(readFile ? { readFile } : {}) }, true);
+  }
+
   /** readMainCf() through the cache: the same settings, or the same PostfleetError. */
   readonly read: (configDir: string) => Map<string, string> = (configDir) =>
-    this.directory === undefined ? this.readFile(configDir) : this.readThrough(configDir);
+    this.directory === undefined && !this.inMemory ? this.readFile(configDir) : this.readThrough(configDir);
 
   private readThrough(configDir: string): Map<string, string> {
     const path = `${configDir}/main.cf`;
@@ -97,7 +109,9 @@ export class SettingsCache {
       throw e;
     }
     if (st !== undefined && st.isFile() && startedAt - st.ctimeMs >= this.racyMs) {
-      this.checked.set(path, [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs, [...settings].flat()]);
+      const entry: Entry = [st.dev, st.ino, st.size, st.mtimeMs, st.ctimeMs, [...settings].flat()];
+      this.checked.set(path, entry);
+      if (this.inMemory) this.stored[path] = entry;
       this.changed = true;
     } else {
       this.forget(path, old);
@@ -136,6 +150,7 @@ export class SettingsCache {
 
   private forget(path: string, old: unknown): void {
     this.checked.set(path, null);
+    if (this.inMemory) delete this.stored[path];
     if (old !== undefined) this.changed = true;
   }
 }
