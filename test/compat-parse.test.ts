@@ -85,6 +85,10 @@ describe('parseCompatArgs: accepted command lines', () => {
     expect(r.assignName).toBe('');
     expect(r.assignGroup).toBe('g');
     expect(ok(['-P', '4', '-p', 'start']).parallel).toBe(4);
+    // -F (fast start) is asked for, e.g. in multi_instance_wrapper = postfleet -F -p --; never by default.
+    expect(ok(['-F', '-p', '--', 'start']).fastStart).toBe(true);
+    expect(ok(['-p', 'start']).fastStart).toBe(false);
+    expect(fatalOf(['-F', '-l'])).toEqual(["postfleet: fatal: The '-F' option (fast start) is valid only with '-p'"]);
     expect(ok(['-x', 'ls', '-l']).operands).toEqual(['ls', '-l']);
   });
   it('-j with -l', () => {

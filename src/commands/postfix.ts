@@ -5,20 +5,24 @@ import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, select
 import { runWithProgress } from '../cli/progress.js';
 import { planPostfixCommand } from '../instances/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
-import { loadFleetOverlapped } from '../instances/registry.js';
+import { loadFleetParameters } from '../instances/parameters.js';
 import type { RunResult } from '../instances/runner.js';
+import { fastStartFacts } from '../instances/start/plan.js';
 import { nothingSelectedMessage } from '../instances/selection.js';
 import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
 
 export default class Postfix extends PostfleetCommand {
   static override summary = 'Run a postfix(1) command (start, stop, reload, status, check, …) on the selected instances.';
-  static override description = `Start-like commands (postmulti_start_commands, default "start") run "check" on disabled instances; stop-like commands (postmulti_stop_commands) run in reverse order and skip disabled instances; control commands (postmulti_control_commands) skip disabled instances; any other command runs on every selected instance. Instances run concurrently (--parallel), launched in list order; each instance's messages are shown together.`;
+  static override description = `Start-like commands (postmulti_start_commands, default "start") run "check" on disabled instances; stop-like commands (postmulti_stop_commands) run in reverse order and skip disabled instances; control commands (postmulti_control_commands) skip disabled instances; any other command runs on every selected instance. Instances run concurrently (--parallel), launched in list order; each instance's messages are shown together.
+
+"start" of an enabled instance is a fast start: postfix-script's pre-start checks (check-fatal: missing queue directories made as postfix-files says, master.cf present, the postlog service when maillog_file is set, postsuper's queue check; check-warn: the same ownership and permission warnings, logged through postlog as the script logs them) are done natively, then the master is started through Postfix's quick-start path. --full-check runs Postfix's own checks instead.`;
   static override examples = [
     '<%= config.bin %> postfix start',
     '<%= config.bin %> postfix reload -g mta',
     '<%= config.bin %> postfix reload -g mta -g relay',
     '<%= config.bin %> postfix status -i out --json',
     '<%= config.bin %> postfix stop -P 1',
+    '<%= config.bin %> postfix start --full-check',
   ];
   static override strict = false;
   static override enableJsonFlag = true;
@@ -27,7 +31,11 @@ export default class Postfix extends PostfleetCommand {
     ...selectionFlags,
     ...parallelFlag,
     ...configDirFlag,
-    verbose: Flags.boolean({ char: 'v', description: 'export MAIL_VERBOSE to postfix(1)' }),
+    verbose: Flags.boolean({ char: 'v', description: 'postfix(1) -v (repeat for more), and MAIL_VERBOSE exported' }),
+    debug: Flags.boolean({ char: 'D', description: "postfix(1) -D: start each daemon under debugger_command (start only)" }),
+    'full-check': Flags.boolean({
+      description: "start with Postfix's own pre-start checks (postfix-script check-fatal and check-warn) instead of postfleet's native ones",
+    }),
     'no-systemd': Flags.boolean({
       description: 'run postfix(1) directly even where systemd runs postfleet@.service units (start, stop, reload, restart)',
     }),
@@ -37,13 +45,21 @@ export default class Postfix extends PostfleetCommand {
     const { argv, flags } = await this.parse(Postfix);
     const command = argv as string[];
     const selection = selectionFromFlags(flags);
-    const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
-    const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, { verbose: flags.verbose });
+    const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: flags['config-dir'] });
+    // postfix(1)'s own options, as often as they were given (-v -v, -vv).
+    const verbosity = this.argv.slice(0, this.argv.indexOf(command[0] ?? '')).reduce((n, a) => n + (a === '--verbose' ? 1 : /^-[A-Za-z]+$/.test(a) ? [...a].filter((c) => c === 'v').length : 0), 0);
+    const postfixOptions = [...(flags.debug ? ['-D'] : []), ...Array<string>(verbosity).fill('-v')];
+    // Under systemd with postfleet's units, the masters belong in their units: one
+    // `systemctl VERB unit` at a time, in plan order (see systemd/systemctl.ts); the
+    // units start fast themselves.
+    const viaSystemd = decideSystemctl(command[0], probeSystemd(), flags['no-systemd']).use;
+    const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, {
+      verbose: flags.verbose,
+      postfixOptions,
+      fastStart: flags['full-check'] || viaSystemd ? undefined : fastStartFacts(fleet, parametersOf, postfixOptions),
+    });
     if (!plan.matched) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     const broken = this.reportBroken(fleet.entries);
-    // Under systemd with postfleet's units, the masters belong in their units: one
-    // `systemctl VERB unit` at a time, in plan order (see systemd/systemctl.ts).
-    const viaSystemd = decideSystemctl(command[0], probeSystemd(), flags['no-systemd']).use;
     const runs = viaSystemd ? systemctlRuns(plan.runs, command[0] ?? '', fleet.shared.commandDirectory) : plan.runs;
     const results = await runWithProgress(runs, {
       parallel: viaSystemd ? 1 : (flags.parallel ?? defaultParallelism()),

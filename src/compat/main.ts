@@ -10,7 +10,7 @@ import { reportBroken } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaultsInBackground } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
-import { loadFleet, readAhead, readingAhead, type Fleet } from '../instances/registry.js';
+import { loadFleet, readAhead, readingAhead, type Fleet, type MainCfReader } from '../instances/registry.js';
 import { runPlan } from '../instances/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
 import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
@@ -60,7 +60,7 @@ async function compat(args: readonly string[]): Promise<number> {
   const brokenCount = reportBroken(fleet.entries, (line) => process.stderr.write(`${PROG}: warning: ${line}\n`));
   let status: number;
   if (request.mode === 'list') status = list(fleet, selection, request);
-  else status = await iterate(fleet, selection, request);
+  else status = await iterate(fleet, selection, request, read);
   return brokenCount > 0 ? 1 : status;
 }
 
@@ -69,6 +69,11 @@ function fatal(message: string): number {
   return 1;
 }
 
+
+async function fastStartOf(fleet: Fleet, read: MainCfReader | undefined): Promise<ReturnType<typeof import('../instances/start/plan.js').fastStartFacts>> {
+  const [{ fastStartFacts }, { parametersFrom }] = await Promise.all([import('../instances/start/plan.js'), import('../instances/parameters.js')]);
+  return fastStartFacts(fleet, parametersFrom(fleet, read), []);
+}
 
 function list(fleet: Fleet, selection: Selection, request: CompatRequest): number {
   let out = '';
@@ -80,10 +85,12 @@ function list(fleet: Fleet, selection: Selection, request: CompatRequest): numbe
   return 0;
 }
 
-async function iterate(fleet: Fleet, selection: Selection, request: CompatRequest): Promise<number> {
+async function iterate(fleet: Fleet, selection: Selection, request: CompatRequest, read: MainCfReader | undefined): Promise<number> {
+  // -F (e.g. in multi_instance_wrapper): loaded only when asked, the boot path stays lean.
+  const fastStart = request.fastStart ? await fastStartOf(fleet, read) : undefined;
   const plan: Plan =
     request.mode === 'postfix'
-      ? planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, request.operands, { verbose: request.verbose })
+      ? planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, request.operands, { verbose: request.verbose, fastStart })
       : planUnixCommand(fleet.entries, fleet.shared, selection, request.operands, {
           reverse: request.reverse,
           verbose: request.verbose,

@@ -22,11 +22,13 @@ export interface CompatRequest {
   readonly assignGroup: string | undefined;
   /** postfleet's own -P N; undefined keeps postmulti's one-at-a-time. */
   readonly parallel: number | undefined;
+  /** postfleet's own -F: `start` of an enabled instance is a fast start (start/fast-start.ts). */
+  readonly fastStart: boolean;
   readonly operands: readonly string[];
 }
 
-/** postfleet's extra option is -P N (parallelism); the rest are postmulti's. */
-export const COMPAT_OPTSTRING = 'ae:g:i:jG:I:lpRvxP:';
+/** postfleet's extra options are -P N (parallelism) and -F (fast start); the rest are postmulti's. */
+export const COMPAT_OPTSTRING = 'ae:g:i:jG:I:lpRvxP:F';
 
 export function usage(prog: string): string {
   return (
@@ -61,6 +63,7 @@ export function parseCompatArgs(args: readonly string[], prog: string): CompatRe
   let assignName: string | undefined;
   let assignGroup: string | undefined;
   let parallel: number | undefined;
+  let fastStart = false;
   const setMode = (m: CompatMode): void => {
     if (mode !== m) modeCount++;
     mode = m;
@@ -114,6 +117,9 @@ export function parseCompatArgs(args: readonly string[], prog: string): CompatRe
       case 'x':
         setMode('unix');
         break;
+      case 'F':
+        fastStart = true;
+        break;
       case 'P': {
         if (!/^[1-9][0-9]{0,5}$/.test(argument)) return fatal(`Invalid '-P' parallelism '${argument}': specify a positive number`);
         parallel = Number(argument);
@@ -139,8 +145,9 @@ export function parseCompatArgs(args: readonly string[], prog: string): CompatRe
     if (!ADD_ACTIONS.includes(mode) && operands.length > 0) return fatal(`Parameter overrides not valid with '-e ${mode}'`);
   }
   if (json && mode !== 'list') return fatal("JSON output available only with '-l'");
+  if (fastStart && mode !== 'postfix') return fatal("The '-F' option (fast start) is valid only with '-p'");
 
-  return { mode, selection, reverse, json, verbose, assignName, assignGroup, parallel, operands };
+  return { mode, selection, reverse, json, verbose, assignName, assignGroup, parallel, fastStart, operands };
 }
 
 export function isParseError(r: CompatRequest | CompatParseError): r is CompatParseError {

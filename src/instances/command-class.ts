@@ -6,6 +6,7 @@
  * Pure: the plan is data, the runner executes it.
  */
 import type { CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
+import type { FastStart } from './start/fast-start.js';
 import { instanceLabel } from './instance.js';
 import { fleetEntryMatches, fromSelection, type FleetSelection, type Selection } from './selection.js';
 
@@ -32,6 +33,8 @@ export interface PlannedRun {
   readonly file: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** Start this one fast (native pre-start checks, then Postfix's quick-start); see start/fast-start.ts. */
+  readonly fastStart?: FastStart | undefined;
 }
 
 export interface Plan {
@@ -43,6 +46,10 @@ export interface Plan {
 export interface PlanOptions {
   readonly reverse?: boolean;
   readonly verbose?: boolean;
+  /** postfix(1)'s own options (-D, -v …), before the command. */
+  readonly postfixOptions?: readonly string[];
+  /** Given: `start` of an enabled instance is a fast start with these facts. */
+  readonly fastStart?: ((i: Instance) => FastStart) | undefined;
 }
 
 /** `postfix -- CMD ARGS` once per selected instance, per the command's class. */
@@ -72,13 +79,15 @@ export function planPostfixCommand(
     if (skipDisabled && !i.enabled) continue;
     if (!fleetEntryMatches(e, selected)) continue;
     const actual = cls === 'start' && !i.enabled ? 'check' : verb;
+    const fast = actual === 'start' && rest.length === 0 ? options.fastStart?.(i) : undefined;
     runs.push({
       instance: i,
       label: instanceLabel(i),
       verb: [actual, ...rest].join(' '),
       file: `${shared.commandDirectory}/postfix`,
-      args: ['--', actual, ...rest],
+      args: [...(options.postfixOptions ?? []), '--', actual, ...rest],
       env: postfixEnvironment(i, options.verbose),
+      ...(fast !== undefined ? { fastStart: fast } : {}),
     });
   }
   return { runs, matched: runs.length + broken > 0 };

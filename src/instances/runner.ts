@@ -31,6 +31,10 @@ export interface RunResult {
   readonly output: string;
   /** split only: the captured stderr. */
   readonly stderr?: string;
+  /** A fast start: the time spent in the native pre-start checks. */
+  readonly checkMs?: number;
+  /** A fast start: 'fast' (native checks, quick-start) or 'postfix' (fell back to Postfix's own start). */
+  readonly startPath?: 'fast' | 'postfix';
 }
 
 export interface RunOptions {
@@ -50,6 +54,8 @@ export interface RunOptions {
 export async function runPlan(runs: readonly PlannedRun[], options: RunOptions): Promise<RunResult[]> {
   const spawnOne = options.mode === 'pty' ? await ptySpawner() : options.mode === 'inherit' ? inheritSpawner : execaSpawner(options.mode);
   const baseEnv = options.env ?? process.env;
+  // Loaded only when a run starts fast: the boot path (compat -p start) stays lean.
+  const fastStart = runs.some((r) => r.fastStart !== undefined) ? (await import('./start/fast-start.js')).fastStart : undefined;
   const done: Array<RunResult | undefined> = [];
   let next = 0;
   return pMap(
@@ -58,7 +64,8 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
       options.onStart?.(index, run);
       const started = performance.now();
       const env = { ...baseEnv, ...run.env };
-      const { exitCode, output, stderr } = await spawnOne(run.file, run.args, env);
+      const fast = run.fastStart !== undefined && fastStart ? await fastStart(run.fastStart, (file, args) => spawnOne(file, args, env)) : undefined;
+      const { exitCode, output, stderr }: { exitCode: number; output: string; stderr?: string } = fast ?? (await spawnOne(run.file, run.args, env));
       const result: RunResult = {
         instance: run.label,
         configDirectory: run.instance.configDirectory,
@@ -67,6 +74,7 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
         durationMs: Math.round(performance.now() - started),
         output,
         ...(stderr !== undefined ? { stderr } : {}),
+        ...(fast !== undefined ? { checkMs: fast.checkMs, startPath: fast.path } : {}),
       };
       options.onFinish?.(index, result);
       done[index] = result;

@@ -122,8 +122,10 @@ export function systemctlRuns(runs: readonly PlannedRun[], verb: string, command
     }
     const u = unitOf(i);
     if (!('unit' in u)) return run;
+    // The unit does the start (fast, by postfleet unit start); systemctl is all we run.
+    const { fastStart: _unitStartsIt, ...plain } = run;
     return {
-      ...run,
+      ...plain,
       verb: `systemctl ${verb}`,
       file: 'systemctl',
       args: ['--no-ask-password', '--no-pager', verb, u.unit],

@@ -8,8 +8,10 @@ import { existsSync } from 'node:fs';
 import { postfixEnvironment, type PlannedRun } from '../instances/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
 import { describeBroken, instanceLabel, type FleetEntry, type Instance } from '../instances/instance.js';
-import { loadFleetOverlapped } from '../instances/registry.js';
+import { loadFleetParameters } from '../instances/parameters.js';
 import { runPlan } from '../instances/runner.js';
+import type { FastStart } from '../instances/start/fast-start.js';
+import { fastStartFacts } from '../instances/start/plan.js';
 import { entryOfUnit, unitName } from './units.js';
 
 export const UNIT_ACTIONS = ['start', 'stop', 'reload'] as const;
@@ -22,6 +24,8 @@ export interface UnitActionOptions {
   readonly configDirectory?: string | undefined;
   /** Where broken instances and progress are reported (the journal, under systemd). */
   readonly warn: (line: string) => void;
+  /** Postfix's own pre-start checks instead of the native ones (start/fast-start.ts). */
+  readonly fullCheck?: boolean | undefined;
 }
 
 /** The instance of unit postfleet@ID.service, or an error naming the unit. */
@@ -39,7 +43,8 @@ export function resolveUnit(entries: readonly FleetEntry[], id: string): Instanc
  * The commands a unit action runs, in order: for start, Debian's configure-instance.sh (when
  * present) with MAIL_CONFIG naming the instance and `-` as its argument, so that it reads that
  * instance with plain postconf rather than through postmulti; then `postfix start|stop|reload`.
- * Stop and reload act whatever multi_instance_enable says (the unit runs the master);
+ * Start is a fast start (native pre-start checks, then Postfix's quick-start) unless the
+ * unit asks for --full-check. Stop and reload act whatever multi_instance_enable says (the unit runs the master);
  * start refuses a disabled instance, whose unit the generator does not make.
  */
 export function planUnitAction(
@@ -47,6 +52,7 @@ export function planUnitAction(
   instance: Instance,
   commandDirectory: string,
   configureInstance: string | undefined,
+  fastStart?: FastStart,
 ): PlannedRun[] {
   if (action === 'start' && !instance.enabled) {
     throw new PostfleetError(
@@ -59,17 +65,18 @@ export function planUnitAction(
   if (action === 'start' && configureInstance !== undefined) {
     runs.push({ instance, label, verb: 'configure-instance', file: configureInstance, args: ['-'], env });
   }
-  runs.push({ instance, label, verb: action, file: `${commandDirectory}/postfix`, args: ['--', action], env });
+  runs.push({ instance, label, verb: action, file: `${commandDirectory}/postfix`, args: ['--', action], env, ...(action === 'start' && fastStart ? { fastStart } : {}) });
   return runs;
 }
 
 /** Runs the action; the exit status is that of the first command that failed, else 0. */
 export async function runUnitAction(action: UnitAction, id: string, options: UnitActionOptions): Promise<number> {
-  const fleet = await loadFleetOverlapped({ configDirectory: options.configDirectory });
+  const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: options.configDirectory });
   const instance = resolveUnit(fleet.entries, id);
   for (const e of fleet.entries) if (e.kind === 'broken') options.warn(`warning: ${describeBroken(e.broken)}`);
   const configure = existsSync(CONFIGURE_INSTANCE) ? CONFIGURE_INSTANCE : undefined;
-  for (const run of planUnitAction(action, instance, fleet.shared.commandDirectory, configure)) {
+  const fast = action === 'start' && !options.fullCheck ? fastStartFacts(fleet, parametersOf, [])?.(instance) : undefined;
+  for (const run of planUnitAction(action, instance, fleet.shared.commandDirectory, configure, fast)) {
     const [result] = await runPlan([run], { parallel: 1, mode: 'inherit' });
     const code = result?.exitCode ?? 1;
     if (code !== 0) {

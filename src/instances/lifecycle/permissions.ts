@@ -24,27 +24,48 @@ export interface DirectorySpec {
   readonly recursive: boolean;
 }
 
+/** One line of postfix-files: `path:type:owner:group:mode[:flags]`, fields as written. */
+export interface PostfixFilesEntry {
+  readonly path: string;
+  readonly type: string;
+  readonly owner: string;
+  readonly group: string;
+  readonly mode: string;
+  readonly flags: string;
+}
+
+/** The entries of postfix-files text, comments and blank lines left out. Pure. */
+export function parsePostfixFiles(text: string): PostfixFilesEntry[] {
+  const entries: PostfixFilesEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const [path, type, owner = '-', group = '-', mode, flags = ''] = line.split(':');
+    if (path === undefined || type === undefined || mode === undefined) continue;
+    entries.push({ path, type, owner, group, mode, flags });
+  }
+  return entries;
+}
+
+/** `$name` and `${name}` replaced from vars; unknown names left as written. */
+export function expandPostfixFilesField(field: string, vars: Readonly<Record<string, string>>): string {
+  return field.replace(/\$(\w+)|\$\{(\w+)\}/g, (m, a: string | undefined, b: string | undefined) => vars[(a ?? b)!] ?? m);
+}
+
 /** Parses postfix-files lines for directories under $queue_directory or $data_directory. Pure. */
 export function instanceDirectorySpecs(
   postfixFiles: string,
   vars: { queue_directory: string; data_directory: string; mail_owner: string; setgid_group: string },
 ): DirectorySpec[] {
-  const specs: DirectorySpec[] = [];
-  const expand = (s: string): string => s.replace(/\$(\w+)|\$\{(\w+)\}/g, (m, a: string | undefined, b: string | undefined) => (vars as Record<string, string>)[(a ?? b)!] ?? m);
-  for (const line of postfixFiles.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const [path, type, owner, group, mode, flags = ''] = line.split(':');
-    if (type !== 'd' || path === undefined || mode === undefined) continue;
-    if (!/^\$(queue_directory|data_directory)(\/|$)/.test(path)) continue;
-    specs.push({
-      path: expand(path),
-      owner: owner === '-' || owner === undefined ? undefined : expand(owner),
-      group: group === '-' || group === undefined ? undefined : expand(group),
-      mode: parseInt(mode, 8),
-      recursive: flags.includes('r'),
-    });
-  }
-  return specs;
+  const field = (f: string): string | undefined => (f === '-' ? undefined : expandPostfixFilesField(f, vars));
+  return parsePostfixFiles(postfixFiles)
+    .filter((e) => e.type === 'd' && /^\$(queue_directory|data_directory)(\/|$)/.test(e.path))
+    .map((e) => ({
+      path: expandPostfixFilesField(e.path, vars),
+      owner: field(e.owner),
+      group: field(e.group),
+      mode: parseInt(e.mode, 8),
+      recursive: e.flags.includes('r'),
+    }));
 }
 
 export function readPostfixFiles(metaDirectory: string): string {

@@ -162,7 +162,7 @@ function temporariesIn(dir: string): string[] {
 }
 
 /** name → id of /etc/passwd or /etc/group (postfix and postdrop are always local system accounts). */
-function idTable(file: string): Map<string, number> {
+export function idTable(file: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const line of (attempt(() => readFileSync(file, 'utf8')) ?? '').split('\n')) {
     const parts = line.split(':');
