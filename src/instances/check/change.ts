@@ -11,7 +11,7 @@ import type { Instance } from '../instance.js';
 import type { ParameterSet } from '../maincf/expand.js';
 import { readSecondary, type Fleet } from '../registry.js';
 import { gatherFleetFacts, plannedInstanceFacts } from './facts.js';
-import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
+import { checkFleet, problemKey, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
 
 /** `parametersOf`: the fleet's parameters as they were read with it (loadFleetParameters()). */
 export function errorsAddedBy(report: ChangeReport, fleet: Fleet, parametersOf: (i: Instance) => ParameterSet = parametersFrom(fleet)): Problem[] {
@@ -36,5 +36,12 @@ export function errorsAddedBy(report: ChangeReport, fleet: Fleet, parametersOf: 
     const instances = now.instances.flatMap((f) => (replaced.has(f.instance.configDirectory) ? [] : [f]));
     return { ...now, instances: [...instances, ...[...replaced.values()].filter((f): f is InstanceFacts => f !== undefined)] };
   };
-  return problemsIntroduced(withSide('before'), withSide('after')).filter((p) => p.severity === 'error');
+  // A problem that names no changed instance is the same before and after: only those that
+  // name one can be new, and when every changed instance is new, all of those are.
+  const labels = new Set(changed.map((i) => i.instance));
+  const candidates = checkFleet(withSide('after')).filter((p) => p.severity === 'error' && p.instances.some((l) => labels.has(l)));
+  if (candidates.length === 0) return [];
+  if (changed.every((i) => texts.get(`${i.configDirectory}/main.cf`)!.before === '')) return candidates;
+  const old = new Set(checkFleet(withSide('before')).map(problemKey));
+  return candidates.filter((p) => !old.has(problemKey(p)));
 }

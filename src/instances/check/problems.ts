@@ -320,7 +320,7 @@ export function problemsConcerning(problems: readonly Problem[], labels: Readonl
   return problems.filter((p) => p.instances.some((i) => labels.has(i)));
 }
 
-const problemKey = (p: Problem): string => JSON.stringify([p.severity, p.check, p.instances, p.settings, p.message]);
+export const problemKey = (p: Problem): string => JSON.stringify([p.severity, p.check, p.instances, p.settings, p.message]);
 
 /**
  * What a change would add: the problems of `after` that `before` does not
