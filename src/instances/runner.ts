@@ -64,7 +64,8 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
       options.onStart?.(index, run);
       const started = performance.now();
       const env = { ...baseEnv, ...run.env };
-      const fast = run.fastStart !== undefined && fastStart ? await fastStart(run.fastStart, (file, args) => spawnOne(file, args, env)) : undefined;
+      const echo = (text: string): string => (options.mode === 'inherit' ? (process.stderr.write(text), '') : text);
+      const fast = run.fastStart !== undefined && fastStart ? await fastStart(run.fastStart, (file, args) => spawnOne(file, args, env), echo) : undefined;
       const { exitCode, output, stderr }: { exitCode: number; output: string; stderr?: string } = fast ?? (await spawnOne(run.file, run.args, env));
       const result: RunResult = {
         instance: run.label,

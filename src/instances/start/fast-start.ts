@@ -36,6 +36,13 @@ export interface Spawned {
 
 export type Spawn = (file: string, args: readonly string[]) => Promise<Spawned>;
 
+/**
+ * Shows a line of our own (what mkdir(1) would print) where the children's output goes:
+ * returns it for captured output, or writes it at once and returns '' when the children
+ * write straight to our terminal, so that it keeps its place among their lines.
+ */
+export type Echo = (text: string) => string;
+
 export interface FastStartOutcome extends Spawned {
   /** Time spent in the native checks (not in postsuper, postlog or postfix). */
   readonly checkMs: number;
@@ -43,7 +50,7 @@ export interface FastStartOutcome extends Spawned {
   readonly path: 'fast' | 'postfix';
 }
 
-export async function fastStart(fast: FastStart, spawn: Spawn): Promise<FastStartOutcome> {
+export async function fastStart(fast: FastStart, spawn: Spawn, echo: Echo = (t) => t): Promise<FastStartOutcome> {
   const { facts } = fast;
   const queue = facts.param('queue_directory');
   const command = facts.param('command_directory');
@@ -58,6 +65,9 @@ export async function fastStart(fast: FastStart, spawn: Spawn): Promise<FastStar
   // A running master: postfix-script refuses before any check, in its own words.
   const pid = readMasterPid(queue);
   if ((pid !== null && isMasterRunning(pid)) || !isDirectory(queue) || !isDirectory(facts.configDirectory)) return postfixOwn();
+  // Without master.cf the start fails either way, and every postconf that post-install runs
+  // first warns about it: Postfix's own check says that best.
+  if (!isFile(`${facts.configDirectory}/master.cf`)) return postfixOwn();
 
   const log = async (priority: 'warn' | 'fatal', text: string): Promise<void> => {
     output += (await spawn(`${command}/postlog`, ['-t', `${facts.param('syslog_name')}/postfix-script`, '-p', priority, text])).output;
@@ -75,7 +85,7 @@ export async function fastStart(fast: FastStart, spawn: Spawn): Promise<FastStar
     const fatal = missing.error === undefined ? checkConfigurationFiles(facts) : undefined;
     checkMs += performance.now() - started;
     if (missing.error !== undefined) {
-      output += `${missing.error}\n`;
+      output += echo(`${missing.error}\n`);
       await log('fatal', 'unable to create missing queue directories');
       return await failed();
     }
@@ -124,6 +134,14 @@ function removeIfPresent(path: string): void {
 const isDirectory = (path: string): boolean => {
   try {
     return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+const isFile = (path: string): boolean => {
+  try {
+    return statSync(path).isFile();
   } catch {
     return false;
   }
