@@ -12,13 +12,14 @@
 // fleets and few runs, for checking the harness itself (writes to bench/work/ by default).
 //
 // postfleet is run from this checkout's build (bin/run.js + dist/): run `npm run build` first.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  backdate, capture, countMasters, haveCommand, instanceDirs, isFile, log, masterPids, measure, sh,
+  backdate, capture, countMasters, haveCommand, instanceDirs, isFile, log, mainCfRaw, masterPids, measure, sh,
   sleep, stats, timed, timedConcurrent, waitMasters,
 } from './lib/util.js';
 import { renderReport } from './lib/report.js';
@@ -107,6 +108,23 @@ function fail(msg) {
   process.exit(1);
 }
 
+/** As util.js's timed(), with stdout and stderr to two files (a --json run's stdout is parsed). */
+function timedSplit(argvv, outFile, errFile) {
+  return new Promise((resolve, reject) => {
+    const out = openSync(outFile, 'w');
+    const err = openSync(errFile, 'w');
+    const close = () => { closeSync(out); closeSync(err); };
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argvv[0], argvv.slice(1), { stdio: ['ignore', out, err] });
+    child.on('error', (e) => { close(); reject(e); });
+    child.on('exit', (code, signal) => {
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      close();
+      resolve({ secs, code: code ?? (signal ? 128 : -1), signal });
+    });
+  });
+}
+
 // ------------------------------------------------------------------------------------------
 // Inside the private world.
 // ------------------------------------------------------------------------------------------
@@ -169,6 +187,11 @@ async function inside(work) {
     runsSlow: Q ? 2 : 5, warmSlow: Q ? 0 : 1,
     runsVerySlow: Q ? 1 : 3,
     runsStartStop: Q ? 1 : 5,
+    // The start/stop sub-phase on a large fleet: postmulti -p start of 501 is slow, so
+    // postmulti runs once (it is also the reference end state) and postfleet's starts twice.
+    startBigN: Q ? 20 : 500,
+    runsStartBigPostmulti: 1,
+    runsStartBig: Q ? 1 : 2,
     runsCreate: Q ? 2 : 5,
     runsCreateMany: Q ? 1 : 3,
     runsMem: Q ? 1 : 3,
@@ -333,65 +356,264 @@ async function inside(work) {
   }
 
   // ---------------------------------------------------------------- start / stop
+  // Two sub-phases on fleets of enabled instances: N = cfg.startN (every variant, interleaved
+  // round by round) and N = cfg.startBigN (postmulti, postfleet's fast start and its
+  // --full-check; fewer rounds: postmulti -p start of 501 instances alone takes over a minute). Variants say which
+  // pre-start checks they run: Postfix's own (postfix-script check-fatal + check-warn, i.e.
+  // a plain `postfix start` per instance) or postfleet's native ones followed by Postfix's
+  // quick-start path (the fast start). After every start and every stop the end state is
+  // checked (notRunning and treeLines below); a run that fails a check is left out of the figures.
   if (want('startstop')) {
-    const n = cfg.startN;
-    const total = n + 1;
-    mkfleet(n, true);
-    await requireStopped('startstop');
-    const variants = [
-      { key: 'postmulti', label: 'postmulti -p start / -p stop', start: [...PM, '-p', 'start'], stop: [...PM, '-p', 'stop'] },
-      { key: 'compat', label: 'postfleet -p start / -p stop (one at a time)', start: [...PF, '-p', 'start'], stop: [...PF, '-p', 'stop'] },
-      { key: 'compatP2', label: 'postfleet -P 2 -p start / -P 2 -p stop', start: [...PF, '-P', '2', '-p', 'start'], stop: [...PF, '-P', '2', '-p', 'stop'] },
-      { key: 'modern', label: `postfleet postfix start / stop (default -P = ${os.cpus().length})`, start: [...PF, 'postfix', 'start'], stop: [...PF, 'postfix', 'stop'] },
-      { key: 'compatP4', label: 'postfleet -P 4 -p start / -P 4 -p stop (informational: 2 per core)', start: [...PF, '-P', '4', '-p', 'start'], stop: [...PF, '-P', '4', '-p', 'stop'] },
-      // No manager at all: the floor for two starts at a time on this machine.
-      { key: 'xargsP2', label: 'reference: `xargs -P 2` over plain `postfix -c DIR start` / `stop` (no manager)', start: ['bash', '-c', XARGS('start')], stop: ['bash', '-c', XARGS('stop')] },
-    ];
-    const ss = { n, instances: total, variants: {} };
+    const P = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     const show = (a) => a.map((x) => (x === PF[0] ? '' : x === PF[1] ? 'postfleet' : x)).filter(Boolean).join(' ');
-    for (const v of variants) ss.variants[v.key] = { label: v.label, startCommand: show(v.start), stopCommand: show(v.stop), start: [], stop: [], runs: [] };
-    for (let r = 0; r < cfg.runsStartStop; r++) {
-      for (const v of variants) {
-        log(`start/stop N=${n} enabled, round ${r + 1}: ${v.key}`);
-        sampleLoad(`start/stop round ${r + 1} ${v.key}`);
-        await requireStopped(`before ${v.key} start`);
-        backdate();
-        const s = await timed(v.start, path.join(scratch, `${v.key}-start-${r}.out`));
-        const ws = await waitMasters(total, 3000);
-        // Cross-check with postfleet's own view (not timed).
-        let pfRunning = -1;
-        try { pfRunning = JSON.parse(capture([...PF, 'status', '--json']).stdout).filter((x) => x.running).length; } catch { /* */ }
-        const startOk = s.code === 0 && ws.now === total && ws.final === total && pfRunning === total;
-        backdate();
-        const p = await timed(v.stop, path.join(scratch, `${v.key}-stop-${r}.out`));
-        const wp = await waitMasters(0, 5000);
-        const stopOk = p.code === 0 && wp.final === 0;
-        const run = {
-          start: s.secs, startExit: s.code, mastersAfterStart: ws.now, mastersAfterStartSettled: ws.final,
-          postfleetStatusRunning: pfRunning,
-          stop: p.secs, stopExit: p.code, mastersAfterStop: wp.now, mastersAfterStopSettled: wp.final, stopSettleMs: wp.waitedMs,
-          startValid: startOk, stopValid: stopOk,
-        };
-        ss.variants[v.key].runs.push(run);
-        if (startOk) ss.variants[v.key].start.push(s.secs);
-        else problem(`${v.label}: start round ${r + 1} invalid: exit ${s.code}, ${ws.now}/${total} masters at exit (${ws.final} after 3 s), postfleet status says ${pfRunning} running`);
-        if (stopOk) ss.variants[v.key].stop.push(p.secs);
-        else problem(`${v.label}: stop round ${r + 1} invalid: exit ${p.code}, ${wp.final} masters left`);
-        if (wp.final !== 0) {
-          // Bring the world back to "all stopped" so the next variant starts clean.
-          capture([...PM, '-p', 'stop']);
-          if ((await waitMasters(0, 5000)).final !== 0) for (const pid of masterPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* */ } }
-          await waitMasters(0, 5000);
+    const POSTFIX_CHECKS = 'postfix-script';
+    const NATIVE_CHECKS = 'native (fast start)';
+    const allVariants = [
+      { key: 'postmulti', label: 'postmulti -p start / -p stop', checks: POSTFIX_CHECKS, start: [...PM, '-p', 'start'], stop: [...PM, '-p', 'stop'] },
+      { key: 'fast', label: `postfleet postfix start / stop — fast start (default -P = ${P})`, checks: NATIVE_CHECKS, json: true, start: [...PF, 'postfix', 'start', '--json'], stop: [...PF, 'postfix', 'stop'] },
+      { key: 'fullCheck', label: `postfleet postfix start --full-check / stop (default -P = ${P})`, checks: POSTFIX_CHECKS, json: true, start: [...PF, 'postfix', 'start', '--full-check', '--json'], stop: [...PF, 'postfix', 'stop'] },
+      { key: 'compatFastP2', label: 'postfleet -F -P 2 -p start / -P 2 -p stop — fast start, compat', checks: NATIVE_CHECKS, start: [...PF, '-F', '-P', '2', '-p', 'start'], stop: [...PF, '-P', '2', '-p', 'stop'] },
+      { key: 'compatP2', label: 'postfleet -P 2 -p start / -P 2 -p stop — postmulti-identical', checks: POSTFIX_CHECKS, start: [...PF, '-P', '2', '-p', 'start'], stop: [...PF, '-P', '2', '-p', 'stop'] },
+      { key: 'compat', label: 'postfleet -p start / -p stop — postmulti-identical, one at a time', checks: POSTFIX_CHECKS, start: [...PF, '-p', 'start'], stop: [...PF, '-p', 'stop'] },
+      { key: 'compatP4', label: 'postfleet -P 4 -p start / -P 4 -p stop (informational: 2 per core)', checks: POSTFIX_CHECKS, start: [...PF, '-P', '4', '-p', 'start'], stop: [...PF, '-P', '4', '-p', 'stop'] },
+      // No manager at all: the floor for two plain starts at a time on this machine.
+      { key: 'xargsP2', label: 'reference: `xargs -P 2` over plain `postfix -c DIR start` / `stop` (no manager)', checks: POSTFIX_CHECKS, start: ['bash', '-c', XARGS('start')], stop: ['bash', '-c', XARGS('stop')] },
+    ];
+
+    // Queue directory of every managed instance, primary first (for the per-instance master check).
+    const queueDirs = () => ['/var/spool/postfix', ...instanceDirs().dirs.map((d) => mainCfRaw(path.join(d, 'main.cf'), 'queue_directory').value ?? `(no queue_directory in ${d}/main.cf)`)];
+    /** Instances whose master.pid names no live master process (empty: every one runs). */
+    const notRunning = (qdirs) => qdirs.filter((q) => {
+      try {
+        const pid = Number(readFileSync(path.join(q, 'pid', 'master.pid'), 'utf8').trim());
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        return !(pid > 0 && stat.slice(stat.indexOf('(') + 1, close) === 'master' && stat[close + 2] !== 'Z');
+      } catch { return true; }
+    });
+    /**
+     * The end state's file tree: every path under the managed instances' config, queue and data
+     * directories with its type, owner, group and permission bits (lstat; no content, size or
+     * time, so what differs by nature between two equivalent starts is not compared: the PIDs
+     * inside pid/master.pid and data_directory/master.lock, sockets' and files' times).
+     * Left out, because Postfix daemons make them on demand, so whether they exist depends on
+     * which daemons happened to run, not on how the master was started: service lock files in
+     * pid/ other than master.pid (unix.*, inet.*, pass.* …), tlsmgr's prng_exch, and the
+     * daemons' cache files (*_cache.db / .lmdb: verify, postscreen, TLS session caches).
+     * Everything else counts, a quick-start marker left behind or a directory made with
+     * another mode or owner than postfix-script makes it included.
+     */
+    const treeLines = () => {
+      const { dirs } = instanceDirs();
+      const roots = ['/etc/postfix', '/var/spool/postfix', '/var/lib/postfix'];
+      for (const d of dirs) {
+        roots.push(d);
+        for (const p of ['queue_directory', 'data_directory']) {
+          const v = mainCfRaw(path.join(d, 'main.cf'), p).value;
+          if (v) roots.push(v);
         }
       }
+      const lines = [];
+      const typeOf = (st) => (st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSocket() ? 's' : st.isSymbolicLink() ? 'l' : st.isFIFO() ? 'p' : '?');
+      const skip = (p) => /\/pid\/(?!master\.pid$)[^/]+$/.test(p) || /\/prng_exch$/.test(p) || /_cache\.(db|lmdb)$/.test(p);
+      const walk = (p) => {
+        let st;
+        try { st = lstatSync(p); } catch { return; }
+        if (!skip(p)) lines.push(`${typeOf(st)} ${p} ${st.uid} ${st.gid} ${(st.mode & 0o7777).toString(8)}`);
+        if (!st.isDirectory()) return;
+        let entries = [];
+        try { entries = readdirSync(p); } catch (e) { lines.push(`! ${p} unreadable: ${e.code ?? e.message}`); }
+        for (const e of entries) walk(path.join(p, e));
+      };
+      for (const r of [...new Set(roots)]) walk(r);
+      return lines.sort();
+    };
+    const digest = (lines) => createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+    const treeDiff = (ref, now) => {
+      const a = new Set(ref);
+      const b = new Set(now);
+      return [...ref.filter((l) => !b.has(l)).map((l) => `-${l}`), ...now.filter((l) => !a.has(l)).map((l) => `+${l}`)];
+    };
+    /**
+     * After a stop whose tree differs from the reference: put it back (extra paths removed,
+     * owner and mode reset, missing directories and files made empty), so that one variant's
+     * difference is reported once and does not make every later run differ too. Sockets are
+     * not made (the next master makes its own).
+     */
+    const repairTree = (refLines) => {
+      const parse = (l) => {
+        const f = l.split(' ');
+        return { type: f[0], path: f.slice(1, -3).join(' '), uid: Number(f.at(-3)), gid: Number(f.at(-2)), mode: parseInt(f.at(-1), 8) };
+      };
+      const want = new Map(refLines.map(parse).map((x) => [x.path, x]));
+      const have = new Map(treeLines().map(parse).map((x) => [x.path, x]));
+      for (const [p, x] of have) if (!want.has(p) || want.get(p).type !== x.type) rmSync(p, { recursive: true, force: true });
+      for (const x of [...want.values()].sort((a, b) => a.path.length - b.path.length)) {
+        try {
+          if (!existsSync(x.path)) {
+            if (x.type === 'd') mkdirSync(x.path);
+            else if (x.type === 'f') writeFileSync(x.path, '');
+            else continue;
+          }
+          chownSync(x.path, x.uid, x.gid);
+          chmodSync(x.path, x.mode);
+        } catch { /* reported by the next comparison */ }
+      }
+    };
+    /** postfleet postfix start --json: Σ checkMs, Σ durationMs, paths, from the run's stdout. */
+    const parseJson = (file) => {
+      try {
+        const j = JSON.parse(readFileSync(file, 'utf8'));
+        if (!Array.isArray(j)) return { jsonError: 'not an array' };
+        const withCheck = j.filter((x) => typeof x.checkMs === 'number');
+        return {
+          instancesInJson: j.length,
+          instancesWithCheckMs: withCheck.length,
+          sumCheckMs: withCheck.length ? withCheck.reduce((a, x) => a + x.checkMs, 0) : null,
+          maxCheckMs: withCheck.length ? Math.max(...withCheck.map((x) => x.checkMs)) : null,
+          sumDurationMs: j.reduce((a, x) => a + (x.durationMs ?? 0), 0),
+          maxDurationMs: Math.max(0, ...j.map((x) => x.durationMs ?? 0)),
+          fastPath: j.filter((x) => x.startPath === 'fast').length,
+          postfixPath: j.filter((x) => x.startPath === 'postfix').length,
+          nonZeroExits: j.filter((x) => x.exitCode !== 0).length,
+        };
+      } catch (e) {
+        return { jsonError: String(e.message ?? e).slice(0, 200) };
+      }
+    };
+
+    /**
+     * Rounds of start + stop over `variants` on the current fleet (n enabled secondaries);
+     * runsOf(v) rounds of each, interleaved. The first valid postmulti start and stop give the
+     * reference trees every later run is compared with.
+     */
+    const startStopRounds = async (n, variants, runsOf, tag, attach) => {
+      const total = n + 1;
+      const qdirs = queueDirs();
+      const ref = { start: null, stop: null };
+      const out = { n, instances: total, parallelism: P, variants: {} };
+      for (const v of variants) {
+        out.variants[v.key] = { label: v.label, checks: v.checks, startCommand: show(v.start), stopCommand: show(v.stop), start: [], stop: [], runs: [], rounds: runsOf(v) };
+      }
+      attach(out);
+      const rounds = Math.max(...variants.map(runsOf));
+      for (let r = 0; r < rounds; r++) {
+        for (const v of variants) {
+          if (r >= runsOf(v)) continue;
+          const V = out.variants[v.key];
+          log(`start/stop N=${n} enabled, round ${r + 1}: ${v.key}`);
+          sampleLoad(`start/stop N=${n} round ${r + 1} ${v.key}`);
+          await requireStopped(`before ${v.key} start`);
+          backdate();
+          const outFile = path.join(scratch, `${tag}-${v.key}-start-${r}.out`);
+          const s = v.json ? await timedSplit(v.start, outFile, `${outFile}.err`) : await timed(v.start, outFile);
+          const ws = await waitMasters(total, Math.max(3000, total * 20));
+          // Cross-checks (not timed): postfleet's own view, each instance's master.pid, the tree.
+          let pfRunning = -1;
+          try { pfRunning = JSON.parse(capture([...PF, 'status', '--json']).stdout).filter((x) => x.running).length; } catch { /* */ }
+          const down = notRunning(qdirs);
+          const treeStart = treeLines();
+          const json = v.json ? parseJson(outFile) : undefined;
+          const runningOk = s.code === 0 && ws.now === total && ws.final === total && pfRunning === total && down.length === 0;
+          if (runningOk && v.key === 'postmulti' && !ref.start) ref.start = treeStart;
+          const startDiff = ref.start ? treeDiff(ref.start, treeStart) : null;
+          const startOk = runningOk && (startDiff === null || startDiff.length === 0);
+          backdate();
+          const p = await timed(v.stop, path.join(scratch, `${tag}-${v.key}-stop-${r}.out`));
+          const wp = await waitMasters(0, 5000 + total * 20);
+          const treeStop = treeLines();
+          const stoppedOk = p.code === 0 && wp.final === 0;
+          if (stoppedOk && v.key === 'postmulti' && !ref.stop) ref.stop = treeStop;
+          const stopDiff = ref.stop ? treeDiff(ref.stop, treeStop) : null;
+          const stopOk = stoppedOk && (stopDiff === null || stopDiff.length === 0);
+          const run = {
+            start: s.secs, startExit: s.code, mastersAfterStart: ws.now, mastersAfterStartSettled: ws.final,
+            postfleetStatusRunning: pfRunning, instancesWithoutLiveMaster: down.length,
+            treeAfterStart: digest(treeStart), treeAfterStartSameAsPostmulti: startDiff === null ? null : startDiff.length === 0,
+            ...(json ? { json } : {}),
+            stop: p.secs, stopExit: p.code, mastersAfterStop: wp.now, mastersAfterStopSettled: wp.final, stopSettleMs: wp.waitedMs,
+            treeAfterStop: digest(treeStop), treeAfterStopSameAsPostmulti: stopDiff === null ? null : stopDiff.length === 0,
+            startValid: startOk, stopValid: stopOk,
+          };
+          V.runs.push(run);
+          const firstLines = (f) => { try { return readFileSync(f, 'utf8').trim().split('\n').slice(0, 2).join(' / ').slice(0, 200); } catch { return ''; } };
+          if (startOk) V.start.push(s.secs);
+          else if (!runningOk) problem(`${v.label} (N=${n}): start round ${r + 1} invalid: exit ${s.code}, ${ws.now}/${total} masters at exit (${ws.final} after waiting), postfleet status says ${pfRunning} running, ${down.length} instance(s) without a live master${s.code !== 0 ? `; output: ${(v.json && firstLines(`${outFile}.err`)) || firstLines(outFile)}` : ''}`);
+          else problem(`${v.label} (N=${n}): start round ${r + 1} invalid: file tree after start differs from postmulti's (${startDiff.length} lines: ${startDiff.slice(0, 6).join('; ')})`);
+          if (json?.jsonError && s.code === 0) problem(`${v.label} (N=${n}): round ${r + 1}: --json output unreadable: ${json.jsonError}`);
+          if (json && json.postfixPath > 0) problem(`${v.label} (N=${n}): round ${r + 1}: ${json.postfixPath} instance(s) fell back to Postfix's own start`);
+          if (stopOk) V.stop.push(p.secs);
+          else if (!stoppedOk) problem(`${v.label} (N=${n}): stop round ${r + 1} invalid: exit ${p.code}, ${wp.final} masters left`);
+          else {
+            repairTree(ref.stop);
+            const left = treeDiff(ref.stop, treeLines()).length;
+            problem(`${v.label} (N=${n}): stop round ${r + 1} invalid: file tree after stop differs from postmulti's (${stopDiff.length} lines: ${stopDiff.slice(0, 6).join('; ')}); put back for the next run${left ? `, ${left} line(s) still differ` : ''}`);
+          }
+          if (wp.final !== 0) {
+            // Bring the world back to "all stopped" so the next variant starts clean.
+            capture([...PM, '-p', 'stop']);
+            if ((await waitMasters(0, 5000 + total * 20)).final !== 0) for (const pid of masterPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* */ } }
+            await waitMasters(0, 5000);
+          }
+          V.startStats = stats(V.start);
+          V.stopStats = stats(V.stop);
+        }
+        save();
+      }
+      out.reference = { startTree: ref.start ? digest(ref.start) : null, stopTree: ref.stop ? digest(ref.stop) : null, startTreeEntries: ref.start?.length ?? 0 };
+      return out;
+    };
+
+    /**
+     * postfleet's own share of a fast start (an estimate): load = the median wall time of
+     * `postfleet list --json` on the same fleet with the settings cache off (start-up and
+     * reading the fleet; a timed start runs right after back-dating, when the cache does not
+     * serve), Σ checkMs = the native checks' time from the start's own --json, P = its
+     * parallelism. share = (load + Σ checkMs / P) / wall, per valid run. The checks are
+     * synchronous in postfleet's one thread, so they never overlap each other, only the other
+     * instances' Postfix processes: (load + Σ checkMs) / wall is given as the upper bound.
+     */
+    const ownShare = async (phase, key) => {
+      backdate();
+      const loadCmd = [...PF_NOCACHE, 'list', '--json'];
+      let load;
+      try {
+        load = await M(loadCmd, { runs: cfg.runsFast, warmup: cfg.warmFast });
+      } catch (e) {
+        problem(`${show(loadCmd)} (N=${phase.n}) failed: ${String(e.message ?? e).slice(0, 200)}`);
+        return null;
+      }
+      const v = phase.variants[key];
+      const runs = v.runs.filter((x) => x.startValid && typeof x.json?.sumCheckMs === 'number').map((x) => ({
+        wall: x.start,
+        sumCheckMs: x.json.sumCheckMs,
+        share: (load.median + x.json.sumCheckMs / 1000 / P) / x.start,
+        shareUpper: (load.median + x.json.sumCheckMs / 1000) / x.start,
+      }));
+      return {
+        variant: key, loadCommand: show(loadCmd), load, parallelism: P, runs,
+        wall: stats(runs.map((x) => x.wall)), sumCheckMs: stats(runs.map((x) => x.sumCheckMs)),
+        share: stats(runs.map((x) => x.share)), shareUpper: stats(runs.map((x) => x.shareUpper)),
+      };
+    };
+
+    // N = startN: every variant, cfg.runsStartStop rounds.
+    mkfleet(cfg.startN, true);
+    await requireStopped('startstop');
+    const ss = await startStopRounds(cfg.startN, allVariants, () => cfg.runsStartStop, 'ss', (o) => { results.startstop = o; });
+    ss.own = await ownShare(ss, 'fast');
+    save();
+
+    // N = startBigN: postmulti once (the reference), postfleet's fast start and --full-check.
+    if (cfg.startBigN) {
+      mkfleet(cfg.startBigN, true);
+      await requireStopped('startstop big');
+      const bigVariants = allVariants.filter((v) => ['postmulti', 'fast', 'fullCheck'].includes(v.key));
+      const big = await startStopRounds(cfg.startBigN, bigVariants,
+        (v) => (v.key === 'postmulti' ? cfg.runsStartBigPostmulti : cfg.runsStartBig), 'big', (o) => { ss.big = o; });
+      big.own = await ownShare(big, 'fast');
       save();
     }
-    for (const v of Object.values(ss.variants)) {
-      v.startStats = stats(v.start);
-      v.stopStats = stats(v.stop);
-    }
-    results.startstop = ss;
-    save();
   }
 
   // ---------------------------------------------------------------- life-cycle
