@@ -54,6 +54,20 @@ describe('planPostfixCommand', () => {
     const p = planPostfixCommand(entries, shared, lists, { type: 'name', name: 'b' }, ['stop']);
     expect(p.matched).toBe(false);
   });
+  it("postfix(1)'s own options go before the command; only start of an enabled instance starts fast", () => {
+    const facts = (i: Instance) => ({ facts: { configDirectory: i.configDirectory, defaultConfigDirectory: '/etc/postfix', shared: i.primary, param: () => '' }, postfixFiles: '', ids: { users: new Map(), groups: new Map() }, postfixOptions: ['-D', '-v'] });
+    const p = planPostfixCommand(entries, shared, lists, { type: 'all' }, ['start'], { postfixOptions: ['-D', '-v', '-v'], fastStart: facts });
+    expect(p.runs.map((r) => r.args)).toEqual([
+      ['-D', '-v', '-v', '--', 'start'],
+      ['-D', '-v', '-v', '--', 'start'],
+      ['-D', '-v', '-v', '--', 'check'],
+      ['-D', '-v', '-v', '--', 'start'],
+    ]);
+    expect(p.runs.map((r) => r.fastStart?.facts.configDirectory)).toEqual(['/etc/postfix', '/etc/postfix-a', undefined, '/etc/postfix-c']);
+    // Not for another command, nor for start with arguments of its own.
+    expect(planPostfixCommand(entries, shared, lists, { type: 'all' }, ['reload'], { fastStart: facts }).runs.some((r) => r.fastStart)).toBe(false);
+    expect(planPostfixCommand(entries, shared, lists, { type: 'all' }, ['start', 'x'], { fastStart: facts }).runs.some((r) => r.fastStart)).toBe(false);
+  });
   it('-v exports MAIL_VERBOSE', () => {
     const p = planPostfixCommand(entries, shared, lists, { type: 'name', name: '-' }, ['status'], { verbose: true });
     expect(p.runs[0]!.env).toEqual({ MAIL_CONFIG: '/etc/postfix', MAIL_VERBOSE: '' });
