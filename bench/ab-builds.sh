@@ -7,7 +7,8 @@
 #
 # Each checkout must be built (npm run build). Prints, per case and fleet size, the median
 # wall time in ms of each build over ROUNDS (default 5) alternating rounds. Every case leaves
-# the fleet as it found it (create then destroy, enable then disable).
+# the fleet as it found it (create then destroy, enable then disable). AB_SIZES (default
+# "20 1000") and AB_CASES (an extended regex over the case names, default all) narrow it.
 set -eu
 OLD=$1 NEW=$2 ROUNDS=${3:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +19,7 @@ backdate() { touch -d '-1 minute' /etc/postfix/main.cf /etc/postfix-*/main.cf 2>
 declare -A T
 run_case() { # name, then a function taking the build dir
   local name=$1 fn=$2 r b key="$N:$1"
+  [[ $name =~ ${AB_CASES:-.} ]] || return 0
   for ((r = 0; r < ROUNDS; r++)); do
     for b in old new; do
       local dir=$OLD; [ $b = new ] && dir=$NEW
@@ -35,7 +37,7 @@ destroy_modern() { backdate; node "$1/bin/run.js" create postfix-ab -G ab >/dev/
 enable_group() { backdate; local t; t=$(ms node "$1/bin/run.js" enable -g bench); node "$1/bin/run.js" disable -g bench >/dev/null; echo "$t"; }
 apply_same() { backdate; ms node "$1/bin/run.js" apply /tmp/ab-manifest.ini; }
 
-for N in 20 1000; do
+for N in ${AB_SIZES:-20 1000}; do
   bash "$HERE/mkfleet.sh" "$N" no >/dev/null
   for ((k = 0; k < N; k++)); do printf '[postfix-b%d]\ngroup = bench\nenabled = no\n' "$k"; done >/tmp/ab-manifest.ini
   echo "== fleet of $N secondaries, $ROUNDS rounds, median"

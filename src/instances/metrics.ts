@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Problem, Severity } from './check/problems.js';
 import { PostfleetError } from './errors.js';
 import { instanceLabel, type FleetEntry } from './instance.js';
@@ -30,11 +30,29 @@ export interface MetricsInput {
   readonly now: number;
 }
 
+/**
+ * A gauge whose values are given whole: the registry formats them as any gauge's, without
+ * going through set() once per series (validation and hashing of every label set, ~16 000
+ * times for 1000 instances: a third of the rendering).
+ */
+class GivenGauge<L extends string> extends Gauge<L> {
+  private given: Array<{ labels: Partial<Record<L, string | number>>; value: number }> = [];
+
+  add(labels: Partial<Record<L, string | number>>, value: number): void {
+    this.given.push({ labels, value });
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValue<L>>> {
+    const base = await super.get();
+    return { ...base, values: this.given };
+  }
+}
+
 export async function renderMetrics(input: MetricsInput): Promise<string> {
   const registry = new Registry();
   const labels = ['postfix_instance', 'group'] as const;
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> =>
-    new Gauge({ name, help, labelNames: labelNames as L[], registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): GivenGauge<L> =>
+    new GivenGauge({ name, help, labelNames: labelNames as L[], registers: [registry] });
   const up = gauge('postfleet_instance_up', 'Whether the master(8) of the instance runs (1) or not (0).', labels);
   const enabled = gauge('postfleet_instance_enabled', 'multi_instance_enable of the instance (the primary of a single-instance host counts as enabled).', labels);
   const messages = gauge('postfleet_queue_messages', 'Messages in the queue.', [...labels, 'queue']);
@@ -42,6 +60,8 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
   const problems = gauge('postfleet_check_problems', 'Problems postfleet check reports that concern the instance, by severity.', [...labels, 'severity']);
   const broken = gauge('postfleet_broken_instances', 'Selected instances that cannot be loaded (unreadable main.cf, conflicts).', []);
 
+  const problemCount = new Map<string, number>();
+  for (const p of input.problems) for (const i of new Set(p.instances)) problemCount.set(`${p.severity} ${i}`, (problemCount.get(`${p.severity} ${i}`) ?? 0) + 1);
   let brokenCount = 0;
   for (const e of input.selected) {
     if (e.kind === 'broken') {
@@ -50,20 +70,18 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
     }
     const i = e.instance;
     const l = { postfix_instance: instanceLabel(i), group: i.group ?? '' };
-    up.set(l, input.running.get(i.configDirectory) === true ? 1 : 0);
-    enabled.set(l, i.enabled ? 1 : 0);
+    up.add(l, input.running.get(i.configDirectory) === true ? 1 : 0);
+    enabled.add(l, i.enabled ? 1 : 0);
     const queues = input.queues.get(i.queueDirectory);
     for (const q of QUEUE_NAMES) {
       const scan = queues?.[q];
-      messages.set({ ...l, queue: q }, scan?.messages ?? 0);
+      messages.add({ ...l, queue: q }, scan?.messages ?? 0);
       const oldest = scan?.oldestArrivalMs ?? null;
-      age.set({ ...l, queue: q }, oldest === null ? 0 : Math.max(0, Math.round((input.now - oldest) / 1000)));
+      age.add({ ...l, queue: q }, oldest === null ? 0 : Math.max(0, Math.round((input.now - oldest) / 1000)));
     }
-    for (const severity of SEVERITIES) {
-      problems.set({ ...l, severity }, input.problems.filter((p) => p.severity === severity && p.instances.includes(l.postfix_instance)).length);
-    }
+    for (const severity of SEVERITIES) problems.add({ ...l, severity }, problemCount.get(`${severity} ${l.postfix_instance}`) ?? 0);
   }
-  broken.set(brokenCount);
+  broken.add({}, brokenCount);
   return registry.metrics();
 }
 
