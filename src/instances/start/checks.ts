@@ -9,7 +9,7 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { parseMasterCf } from '../mastercf/parse.js';
 import { expandPostfixFilesField, parsePostfixFiles } from '../lifecycle/permissions.js';
-import { groupOrOtherWritable, walk } from './find.js';
+import { groupOrOtherWritable, isDirectory, isFile, walk } from './find.js';
 
 /** What postfix(1) exports to postfix-script for one instance: its expanded parameters. */
 export interface StartFacts {
@@ -97,21 +97,7 @@ const readable = (path: string): boolean => {
   }
 };
 
-const isDirectory = (path: string): boolean => {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-};
 
-const isFile = (path: string): boolean => {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-};
 
 /** The rest of check-fatal before postsuper: the fatal message, or undefined when all is well. */
 export function checkConfigurationFiles(facts: StartFacts): string | undefined {

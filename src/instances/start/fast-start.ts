@@ -16,8 +16,9 @@
  * check, which renames or moves mis-named queue files) is run as the script runs it. Anything
  * the native checks do not model falls back to Postfix's own `postfix start`.
  */
-import { statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { isMasterRunning, readMasterPid } from '../status.js';
+import { isDirectory, isFile } from './find.js';
 import { checkConfigurationFiles, checkWarn, createMissing, NotModelled, type IdTables, type StartFacts } from './checks.js';
 
 export interface FastStart {
@@ -131,18 +132,4 @@ function removeIfPresent(path: string): void {
   }
 }
 
-const isDirectory = (path: string): boolean => {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-};
 
-const isFile = (path: string): boolean => {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-};

@@ -57,11 +57,11 @@ export function* walk(starts: readonly string[], options: { follow?: boolean; pr
     if (stats === null) continue;
     yield { path: start, stats };
     if (options.prune || !stats.isDirectory()) continue;
-    yield* descend(start, stats, follow, [`${stats.dev}:${stats.ino}`]);
+    yield* descend(start, follow, [`${stats.dev}:${stats.ino}`]);
   }
 }
 
-function* descend(dir: string, _stats: Stats, follow: boolean, ancestors: string[]): Generator<Visit> {
+function* descend(dir: string, follow: boolean, ancestors: string[]): Generator<Visit> {
   for (const name of entriesInDirectoryOrder(dir)) {
     const path = `${dir}/${name}`;
     const stats = statOrNull(path, follow);
@@ -70,9 +70,27 @@ function* descend(dir: string, _stats: Stats, follow: boolean, ancestors: string
     if (!stats.isDirectory()) continue;
     const id = `${stats.dev}:${stats.ino}`;
     if (ancestors.includes(id)) continue;
-    yield* descend(path, stats, follow, [...ancestors, id]);
+    yield* descend(path, follow, [...ancestors, id]);
   }
 }
+
+/** test -d (following symbolic links). */
+export const isDirectory = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/** test -f (following symbolic links). */
+export const isFile = (path: string): boolean => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
 
 /** `-perm -020 -o -perm -002`. */
 export const groupOrOtherWritable = (s: Stats): boolean => (s.mode & 0o022) !== 0;
