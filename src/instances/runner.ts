@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import pMap from 'p-map';
 import type { PlannedRun } from './command-class.js';
+import { ptyCapture } from './pty-capture.js';
 import { strerror } from './strerror.js';
 
 export type OutputMode = 'inherit' | 'pty' | 'pipe' | 'split';
@@ -52,7 +53,7 @@ export interface RunOptions {
 }
 
 export async function runPlan(runs: readonly PlannedRun[], options: RunOptions): Promise<RunResult[]> {
-  const spawnOne = options.mode === 'pty' ? await ptySpawner() : options.mode === 'inherit' ? inheritSpawner : execaSpawner(options.mode);
+  const spawnOne = options.mode === 'pty' ? await ptyCapture() : options.mode === 'inherit' ? inheritSpawner : execaSpawner(options.mode);
   const baseEnv = options.env ?? process.env;
   // Loaded only when a run starts fast: the boot path (compat -p start) stays lean.
   const fastStart = runs.some((r) => r.fastStart !== undefined) ? (await import('./start/fast-start.js')).fastStart : undefined;
@@ -130,37 +131,4 @@ function execaSpawner(mode: 'pipe' | 'split'): Spawner {
     const output = mode === 'pipe' ? String(result.all ?? '') : '';
     return { exitCode: result.exitCode ?? 1, output };
   };
-}
-
-async function ptySpawner(): Promise<Spawner> {
-  const pty = await import('@lydell/node-pty');
-  return (file, args, env) =>
-    new Promise((resolve) => {
-      let output = '';
-      let child: ReturnType<typeof pty.spawn>;
-      try {
-        child = pty.spawn(file, [...args], {
-          env: Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined)),
-          cols: 400,
-          rows: 50,
-          cwd: process.cwd(),
-          name: process.env['TERM'] ?? 'dumb',
-        });
-      } catch (e) {
-        resolve({ exitCode: 1, output: `execvp ${file}: ${(e as Error).message}\n` });
-        return;
-      }
-      child.onData((d) => {
-        output += d;
-      });
-      child.onExit(({ exitCode, signal }) => {
-        resolve({ exitCode: signal ? 1 : exitCode, output: normaliseTerminalOutput(output) });
-      });
-    });
-}
-
-/** A terminal turns \n into \r\n; give back plain lines. */
-export function normaliseTerminalOutput(text: string): string {
-  const plain = text.replace(/\r\n/g, '\n').replace(/\r/g, '');
-  return plain === '' || plain.endsWith('\n') ? plain : plain + '\n';
 }
