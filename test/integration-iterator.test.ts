@@ -333,6 +333,13 @@ describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on o
       expect(JSON.parse(missing.stdout)).toMatchObject([{ instance: 'postfix-a', exitCode: 1, output: 'execvp no-such-command: No such file or directory\n' }]);
     });
 
+    it('exec runs the command after -- word for word, also words that postfleet’s own options used before it', async () => {
+      const command = ['sh', '-c', 'printf "%s|" "$0" "$@"', '-c', 'postfix-a', '/etc/postfix', '-i'];
+      const r = await sb.exec(['postfleet', 'exec', '-c', '/etc/postfix', '-i', 'postfix-a', '--json', '--', ...command]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject([{ instance: 'postfix-a', command, exitCode: 0, output: '-c|postfix-a|/etc/postfix|-i|' }]);
+    });
+
     it('-c DIR (--config-dir) before a command is that command’s option', async () => {
       const plain = await sb.exec(['postfleet', 'status', '--json']);
       expect(plain.exitCode, plain.stderr).toBe(0);

@@ -18,6 +18,18 @@ export abstract class PostfleetCommand extends Command {
     this.exit(err.oclif?.exit ?? 2);
   }
 
+  /**
+   * The positional words of a non-strict command, in the order given. oclif sorts its own
+   * `argv` by where each word first occurs on the command line, so a word that also occurs
+   * earlier (a flag's value: `exec -c DIR -- sh -c CMD`, `exec -i x -- grep x`) jumps ahead.
+   * Its raw tokens keep the order; only unknown options given without `--` (oclif's
+   * nonExistentFlags, e.g. `exec postqueue -p`) are left to its argv, as they are not among them.
+   */
+  protected positionalWords(parsed: { argv: unknown[]; raw: ReadonlyArray<{ type: string; input: string }>; nonExistentFlags: unknown[] }): string[] {
+    if (parsed.nonExistentFlags.length > 0) return parsed.argv as string[];
+    return parsed.raw.filter((t) => t.type === 'arg').map((t) => t.input);
+  }
+
   /** Fault isolation: broken instances are named on stderr; the caller goes on. */
   protected reportBroken(entries: readonly FleetEntry[]): number {
     return reportBroken(entries, (line) => process.stderr.write(`postfleet: ${line}\n`));

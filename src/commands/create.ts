@@ -57,8 +57,9 @@ export default class Create extends PostfleetCommand {
 
   /** One name or several: one transaction, one report. */
   async run(): ReturnType<typeof reportAddedErrors> {
-    const { argv, flags } = await this.parse(Create);
-    const names = argv as string[];
+    const parsed = await this.parse(Create);
+    const { flags } = parsed;
+    const names = this.positionalWords(parsed);
     const settings = parseSetArguments(flags.set ?? []);
     const template = flags.template === undefined ? undefined : loadTemplate(flags.template, templateSearchPath(flags['template-dir']));
     if (names.length > 1) {

@@ -19,10 +19,12 @@ export default class Exec extends PostfleetCommand {
   static override flags = { ...selectionFlags, ...reverseFlag, ...parallelFlag, ...configDirFlag };
 
   async run(): Promise<RunResult[]> {
-    const { argv, flags } = await this.parse(Exec);
+    const parsed = await this.parse(Exec);
+    const { flags } = parsed;
+    const argv = this.positionalWords(parsed);
     const selection = selectionFromFlags(flags);
     const fleet = await loadFleetOverlapped({ configDirectory: flags['config-dir'] });
-    const plan = planUnixCommand(fleet.entries, fleet.shared, selection, argv as string[], {
+    const plan = planUnixCommand(fleet.entries, fleet.shared, selection, argv, {
       reverse: flags.reverse,
       path: process.env['PATH'],
     });

@@ -42,8 +42,9 @@ export default class Postfix extends PostfleetCommand {
   };
 
   async run(): Promise<RunResult[]> {
-    const { argv, flags } = await this.parse(Postfix);
-    const command = argv as string[];
+    const parsed = await this.parse(Postfix);
+    const { flags } = parsed;
+    const command = this.positionalWords(parsed);
     const selection = selectionFromFlags(flags);
     const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: flags['config-dir'] });
     // postfix(1)'s own options, as often as they were given (-v -v, -vv).

@@ -35,8 +35,9 @@ export default class ConfigGet extends PostfleetCommand {
   };
 
   async run(): Promise<ConfigGetResult> {
-    const { argv, flags } = await this.parse(ConfigGet);
-    const names = argv as string[];
+    const parsed = await this.parse(ConfigGet);
+    const { flags } = parsed;
+    const names = this.positionalWords(parsed);
     const selection = selectionFromFlags(flags);
     const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: flags['config-dir'] });
     const selected = selectFleet(fleet.entries, selection);
