@@ -18,6 +18,10 @@ const EXTRA = [
   "done",
   "postconf -c /etc/postfix-a -e 'myhostname = a.example.org' 'relayhost = [relay.$mydomain]:587' 'inet_interfaces = 127.0.0.2, [::1]'",
   "postconf -c /etc/postfix-anon -e 'myorigin = $mydomain' 'syslog_name = ${multi_instance_name:anon}'",
+  // mynetworks left to postconf's computed default (style, interfaces, protocols), three ways.
+  "postconf -c /etc/postfix -X mynetworks",
+  "postconf -c /etc/postfix-anon -X mynetworks && postconf -c /etc/postfix-anon -e 'mynetworks_style = host' 'inet_protocols = ipv4'",
+  "postconf -c /srv/pf-x -X mynetworks && postconf -c /srv/pf-x -e 'mynetworks_style = class'",
   "touch -d '-1 minute' /etc/postfix*/main.cf /srv/pf-*/main.cf",
 ].join('\n');
 
@@ -26,6 +30,7 @@ const PARAMETERS = [
   'banner_host', 'syslog_name', 'config_directory', 'queue_directory', 'data_directory', 'multi_instance_name',
   'multi_instance_group', 'multi_instance_enable', 'compatibility_level', 'alias_maps', 'relay_destination_concurrency_limit',
   'master_service_disable', 'authorized_submit_users', 'smtpd_tls_security_level', 'process_id_directory',
+  'mynetworks', 'mynetworks_style', 'inet_protocols', 'smtpd_client_event_limit_exceptions',
 ];
 
 interface Values { instance: string; configDirectory: string; values: Record<string, string | null> }
@@ -93,6 +98,9 @@ describe.runIf(requireIntegration())('config get and the modern selection, on a 
     const anon = got.instances.find((i) => i.configDirectory === '/etc/postfix-anon')!;
     expect(anon.values['smtpd_banner']).toBe('mx.example.org ESMTP nameless Postfix');
     expect(anon.values['syslog_name']).toBe('anon');
+    // The computed mynetworks differ (`postconf -d` has one value for all: it is not that).
+    const computed = ['/etc/postfix', '/etc/postfix-anon', '/srv/pf-x'].map((d) => got.instances.find((i) => i.configDirectory === d)!.values['mynetworks']);
+    expect(new Set(computed).size, computed.join(' | ')).toBe(3);
   });
 
   it('config get --explicit equals postconf -c DIR -nxh', async () => {
@@ -122,5 +130,23 @@ describe.runIf(requireIntegration())('config get and the modern selection, on a 
     expect(b.exitCode).toBe(0);
     expect((JSON.parse(b.stdout) as { instances: Values[] }).instances.map((i) => i.values['banner_host'])).toEqual([null, 'mx.example.org', null, 'mx.example.org', null, 'mx.example.org', null]);
     expect((await sb.exec(['postfleet', 'config', 'get', 'a=b'])).stderr).toBe("postfleet: bad parameter name: 'a=b'\n");
+  });
+
+  it('config get mynetworks where postconf cannot compute it: that instance fails with postconf\'s reason, the others answer', async () => {
+    await sb.runOk("postconf -c /etc/postfix-b -X mynetworks && postconf -c /etc/postfix-b -e 'inet_interfaces = [::1]' && touch -d '-1 minute' /etc/postfix-b/main.cf");
+    const ref = await sb.exec(['postconf', '-c', '/etc/postfix-b', '-h', 'mynetworks']);
+    expect(ref.exitCode).not.toBe(0);
+    expect(ref.stderr).toContain('postconf: fatal: config variable inet_interfaces: host not found: [::1]');
+    const r = await sb.exec(['postfleet', 'config', 'get', '--json', '-g', 'mta', 'mynetworks']);
+    expect(r.exitCode).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      instances: [
+        { configDirectory: '/etc/postfix-a', values: { mynetworks: expect.any(String) as string } },
+        {
+          configDirectory: '/etc/postfix-b',
+          error: expect.stringMatching(/^\/etc\/postfix-b\/main\.cf: cannot compute the default of mynetworks: (\/usr\/sbin\/)?postconf: fatal: config variable inet_interfaces: host not found: \[::1\]$/) as string,
+        },
+      ],
+    });
   });
 });

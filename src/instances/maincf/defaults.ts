@@ -33,7 +33,7 @@ function firstLine(text: string): string {
  * is on every command's boot path and importing execa costs ~60 ms.
  * `postconf -d` reads no main.cf, so a broken one cannot make it fail.
  */
-export function loadDefaults(postconf: string = findPostconf()): Map<string, string> {
+export function loadDefaults(postconf: string = findPostconf()): PostfixDefaults {
   let stdout: string;
   try {
     stdout = execFileSync(postconf, ['-d'], {
@@ -53,7 +53,7 @@ export function loadDefaults(postconf: string = findPostconf()): Map<string, str
  * while the caller goes on (reading main.cf files, see readAhead()). The
  * output (~47 KB) fits a pipe's buffer, so the child never waits for us.
  */
-export function loadDefaultsInBackground(postconf: string = findPostconf()): Promise<Map<string, string>> {
+export function loadDefaultsInBackground(postconf: string = findPostconf()): Promise<PostfixDefaults> {
   return new Promise((resolve, reject) => {
     const child = spawn(postconf, ['-d'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -84,10 +84,51 @@ function defaultsError(postconf: string, code: string | undefined, status: numbe
   return new PostfleetError(`${postconf} -d failed: ${detail}`);
 }
 
-function defaultsFrom(postconf: string, stdout: string): Map<string, string> {
+function defaultsFrom(postconf: string, stdout: string): PostfixDefaults {
   const defaults = parsePostconfOutput(stdout);
   if (defaults.size === 0) throw new PostfleetError(`${postconf} -d printed no parameters`);
-  return defaults;
+  return new PostfixDefaults(postconf, defaults);
+}
+
+/**
+ * The compiled-in defaults, and the one default postconf computes from each main.cf instead
+ * of the one `postconf -d` prints: mynetworks (pcf_check_mynetworks(): from that main.cf's
+ * mynetworks_style, inet_interfaces and inet_protocols, and the host's interfaces and netmasks).
+ * That one is asked of postconf itself, once per distinct combination in a run: a few
+ * processes for a fleet, never one per instance.
+ */
+export class PostfixDefaults extends Map<string, string> {
+  /** By combination: postconf's answer, or the first line of its error. */
+  private readonly mynetworksBy = new Map<string, { value: string } | { error: string }>();
+
+  constructor(
+    private readonly postconf: string,
+    entries: Iterable<readonly [string, string]>,
+  ) {
+    super(entries);
+  }
+
+  /**
+   * The default mynetworks of the main.cf in `configDirectory`, whose mynetworks_style,
+   * inet_interfaces and inet_protocols (expanded) are `basis`; that main.cf must not set
+   * mynetworks. Throws PostfleetError where postconf fails (an inet_interfaces it cannot
+   * resolve): it prints no value then either.
+   */
+  mynetworks(configDirectory: string, basis: readonly string[]): string {
+    const key = basis.join('\0');
+    let answer = this.mynetworksBy.get(key);
+    if (answer === undefined) {
+      try {
+        answer = { value: execFileSync(this.postconf, ['-c', configDirectory, '-h', 'mynetworks'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() };
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException & { stderr?: string };
+        answer = { error: firstLine(String(err.stderr ?? '')) || (err.code !== undefined ? strerror(err.code) : err.message) };
+      }
+      this.mynetworksBy.set(key, answer);
+    }
+    if ('error' in answer) throw new PostfleetError(`${configDirectory}/main.cf: cannot compute the default of mynetworks: ${answer.error}`);
+    return answer.value;
+  }
 }
 
 /**

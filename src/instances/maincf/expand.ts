@@ -451,6 +451,15 @@ function dotlessHostName(defaults: ReadonlyMap<string, string>): string | undefi
   return bare.includes('.') || bare === '' ? undefined : bare;
 }
 
+/** Defaults that also give what postconf computes per main.cf (defaults.ts's PostfixDefaults). */
+interface ComputingDefaults extends ReadonlyMap<string, string> {
+  mynetworks(configDirectory: string, basis: readonly string[]): string;
+}
+
+function computesMynetworks(defaults: ReadonlyMap<string, string>): defaults is ComputingDefaults {
+  return typeof (defaults as Partial<ComputingDefaults>).mynetworks === 'function';
+}
+
 export interface ParameterSetOptions {
   /**
    * The directory main.cf was read from. `postconf -c DIR` reports DIR as
@@ -497,6 +506,9 @@ export class ParameterSet {
         const withoutHostname = new ParameterSet(new Map([...this.settings, ['myhostname', '']]), this.defaults, this.options);
         return `${bare}.${withoutHostname.get('mydomain')}`;
       }
+    }
+    if (name === 'mynetworks' && computesMynetworks(this.defaults) && this.options.configDirectory !== undefined) {
+      return this.defaults.mynetworks(this.options.configDirectory, [this.get('mynetworks_style'), this.get('inet_interfaces'), this.get('inet_protocols')]);
     }
     if (name === 'mydomain') {
       // postconf computes this default from the main.cf's own myhostname, raw
