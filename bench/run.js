@@ -67,12 +67,12 @@ if (opt.only) {
 const want = (p) => !opt.only || opt.only.includes(p);
 
 if (opt.inside) await inside(path.resolve(opt.inside));
-else outside();
+else await outside();
 
 // ------------------------------------------------------------------------------------------
 // Host side: checks, then the namespace.
 // ------------------------------------------------------------------------------------------
-function outside() {
+async function outside() {
   if (process.getuid() !== 0) fail('must run as root (it mounts overlays in a private namespace)');
   for (const c of ['unshare', 'mount', 'bash', 'postmulti', 'postconf', 'postfix']) {
     if (!haveCommand(c)) fail(`${c} not found`);
@@ -96,11 +96,45 @@ function outside() {
   mkdirSync(work, { recursive: true });
   log(`private world in ${path.relative(ROOT, work)}`);
   const pass = argv.filter((a) => a !== '--keep');
-  const r = spawnSync('unshare', ['-m', '-p', '-f', '--mount-proc', '--propagation', 'private', '--kill-child',
+  const world = spawn('unshare', ['-m', '-p', '-f', '--mount-proc', '--propagation', 'private', '--kill-child',
     'bash', path.join(BENCH, 'lib', 'world.sh'), work,
     process.execPath, fileURLToPath(import.meta.url), '--inside', work, ...pass], { stdio: 'inherit' });
+  // Killed (kill PID, a CI timeout, a closed terminal): end the world and everything in it, the
+  // masters the bench started included. world.sh is PID 1 of its namespace, which ignores every
+  // signal but a SIGKILL from outside; unshare's --kill-child was seen not to end it.
+  let stopped = null;
+  const stop = (signal) => {
+    stopped = signal;
+    for (const pid of childrenOf(world.pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    world.kill('SIGKILL');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(signal));
+  const status = await new Promise((resolve) => world.on('exit', (code) => resolve(code ?? 1)));
   if (!opt.keep) rmSync(work, { recursive: true, force: true });
-  process.exit(r.status ?? 1);
+  if (stopped !== null) log(`stopped by ${stopped}: the private world and its processes are gone`);
+  process.exit(stopped !== null ? 130 : status);
+}
+
+/** The PIDs whose parent is `pid` (from /proc: the world's PID 1 as the host sees it). */
+function childrenOf(pid) {
+  const found = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(e));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
 }
 
 function fail(msg) {
