@@ -77,12 +77,31 @@ interface Resolver {
 
 type Token = { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'expr'; readonly text: string };
 
-const isWordChar = (ch: string | undefined): boolean => ch !== undefined && /^[A-Za-z0-9_]$/.test(ch);
-const isAlnum = (ch: string | undefined): boolean => ch !== undefined && /^[A-Za-z0-9]$/.test(ch);
+// Character classes by code, not by regular expression: these run for every character of
+// every value a fleet-wide check expands.
+const isAlnumCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isWordChar = (ch: string | undefined): boolean => ch !== undefined && ch.length === 1 && (isAlnumCode(ch.charCodeAt(0)) || ch === '_');
+const isAlnum = (ch: string | undefined): boolean => ch !== undefined && ch.length === 1 && isAlnumCode(ch.charCodeAt(0));
 
 function skipWhitespace(s: string, i: number): number {
   while (i < s.length && MAC_WHITESPACE.includes(s[i] as string)) i++;
   return i;
+}
+
+/**
+ * Parsed values: a fleet's instances share most of theirs (the defaults), so each is parsed
+ * once per run. Bounded, for a long-lived caller.
+ */
+const parsedValues = new Map<string, readonly Token[]>();
+
+function parsedValue(value: string): readonly Token[] {
+  let tokens = parsedValues.get(value);
+  if (tokens === undefined) {
+    tokens = macParse(value);
+    if (parsedValues.size >= 10_000) parsedValues.clear();
+    parsedValues.set(value, tokens);
+  }
+  return tokens;
 }
 
 /** mac_parse(): split into literal text and $-expressions, or fail like it does. */
@@ -91,12 +110,13 @@ function macParse(value: string): Token[] {
   let literal = '';
   let i = 0;
   while (i < value.length) {
-    const ch = value[i];
-    if (ch !== '$') {
-      literal += ch;
-      i += 1;
-      continue;
+    const dollar = value.indexOf('$', i);
+    if (dollar < 0) {
+      literal += value.slice(i);
+      break;
     }
+    literal += value.slice(i, dollar);
+    i = dollar;
     if (value[i + 1] === '$') {
       literal += '$';
       i += 2;
@@ -228,7 +248,7 @@ function expandAt(pattern: string, level: number, resolver: Resolver, out: strin
   resolver.enter();
   try {
     let depth = 0;
-    for (const token of macParse(pattern)) {
+    for (const token of parsedValue(pattern)) {
       if (level > MAX_LEVEL) throw new MacroError(`unreasonable macro call nesting: "${token.text}"`);
       if (token.kind === 'literal') {
         out.push(token.text);
