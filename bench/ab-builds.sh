@@ -8,7 +8,8 @@
 # Each checkout must be built (npm run build). Prints, per case and fleet size, the median
 # wall time in ms of each build over ROUNDS (default 5) alternating rounds. Every case leaves
 # the fleet as it found it (create then destroy, enable then disable). AB_SIZES (default
-# "20 1000") and AB_CASES (an extended regex over the case names, default all) narrow it.
+# "20 1000") and AB_CASES (an extended regex over the case names, default all) narrow it;
+# the metrics case seeds 10 queued messages per instance first, as the queue phase does.
 set -eu
 OLD=$1 NEW=$2 ROUNDS=${3:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +37,7 @@ create_modern() { backdate; local t; t=$(ms node "$1/bin/run.js" create postfix-
 destroy_modern() { backdate; node "$1/bin/run.js" create postfix-ab -G ab >/dev/null; backdate; ms node "$1/bin/run.js" destroy postfix-ab; }
 enable_group() { backdate; local t; t=$(ms node "$1/bin/run.js" enable -g bench); node "$1/bin/run.js" disable -g bench >/dev/null; echo "$t"; }
 apply_same() { backdate; ms node "$1/bin/run.js" apply /tmp/ab-manifest.ini; }
+metrics() { ms node "$1/bin/run.js" metrics; }
 
 for N in ${AB_SIZES:-20 1000}; do
   bash "$HERE/mkfleet.sh" "$N" no >/dev/null
@@ -47,4 +49,10 @@ for N in ${AB_SIZES:-20 1000}; do
   run_case "destroy NAME" destroy_modern
   run_case "enable -g (all $N)" enable_group
   run_case "apply, nothing to change" apply_same
+  if [[ "metrics" =~ ${AB_CASES:-.} ]]; then
+    # The queue phase's messages: 10 per instance, half deferred, half on hold.
+    node --input-type=module -e "import { seedQueues } from '$HERE/lib/queue-phase.js'; seedQueues($N, 10);" >/dev/null
+    run_case "metrics ($((N * 10)) messages)" metrics
+    node --input-type=module -e "import { unseedQueues } from '$HERE/lib/queue-phase.js'; unseedQueues($N);" >/dev/null
+  fi
 done

@@ -12,7 +12,7 @@ import { capture, log, sh } from './util.js';
  * One real queue file (made by sendmail in postfix-b0 while it is stopped), copied so that
  * every instance holds `per` messages, half deferred (in their hash directory), half on hold.
  */
-function seedQueues(n, per) {
+export function seedQueues(n, per) {
   sh(String.raw`
 set -eu
 q0=/var/spool/postfix-b0
@@ -40,7 +40,7 @@ mv "$(ls $q0/maildrop/* | head -n 1)" /tmp/bench-queue-file
   }
 }
 
-function unseedQueues(n) {
+export function unseedQueues(n) {
   sh(String.raw`for ((k = 0; k < ${n}; k++)); do q=/var/spool/postfix-b$k; rm -rf $q/deferred/* $q/hold/* $q/maildrop/*; done`, { allowFail: true });
 }
 
