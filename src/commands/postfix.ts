@@ -47,8 +47,8 @@ export default class Postfix extends PostfleetCommand {
     const command = this.positionalWords(parsed);
     const selection = selectionFromFlags(flags);
     const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: flags['config-dir'] });
-    // postfix(1)'s own options, as often as they were given (-v -v, -vv).
-    const verbosity = this.argv.slice(0, this.argv.indexOf(command[0] ?? '')).reduce((n, a) => n + (a === '--verbose' ? 1 : /^-[A-Za-z]+$/.test(a) ? [...a].filter((c) => c === 'v').length : 0), 0);
+    // postfix(1)'s own options, as often as they were given (-v -v, -vv): the parser keeps one token per occurrence.
+    const verbosity = parsed.raw.filter((t) => t.type === 'flag' && t.flag === 'verbose').length;
     const postfixOptions = [...(flags.debug ? ['-D'] : []), ...Array<string>(verbosity).fill('-v')];
     // Under systemd with postfleet's units, the masters belong in their units: one
     // `systemctl VERB unit` at a time, in plan order (see systemd/systemctl.ts); the
