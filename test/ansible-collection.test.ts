@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest } from '../src/instances/manifest.js';
+import { parseManifest } from '../src/instances/lifecycle/manifest.js';
 import { buildCollection, COLLECTION_SOURCE, PYTHON, requireAnsible, type BuiltCollection } from './helpers/ansible.js';
 
 const MODULES = ['instance', 'manifest', 'info', 'postfix'] as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClaimTable, instanceClaims } from '../src/instances/claims.js';
 import { parseBoolean, splitList } from '../src/instances/registry.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../src/instances/listing.js';
-import { parsePidFile } from '../src/instances/status.js';
+import { parsePidFile } from '../src/instances/observe/status.js';
 
 const i = (dir: string, name: string | undefined, q = `/q${dir}`, d = `/d${dir}`) => ({ configDirectory: dir, name, queueDirectory: q, dataDirectory: d });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyCommand, planPostfixCommand, planUnixCommand } from '../src/instances/command-class.js';
+import { classifyCommand, planPostfixCommand, planUnixCommand } from '../src/instances/fanout/command-class.js';
 import { instanceLabel, type CommandLists, type FleetEntry, type Instance, type SharedSettings } from '../src/instances/instance.js';
 
 const lists: CommandLists = { start: ['start'], stop: ['stop', 'abort', 'drain', 'quick-stop'], control: ['reload', 'flush'] };

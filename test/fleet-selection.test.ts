@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selectionFromFlags } from '../src/cli/flags.js';
-import { planPostfixCommand, planUnixCommand } from '../src/instances/command-class.js';
+import { planPostfixCommand, planUnixCommand } from '../src/instances/fanout/command-class.js';
 import type { CommandLists, FleetEntry, Instance, SharedSettings } from '../src/instances/instance.js';
 import { nothingSelectedMessage, selectFleet, selectInstances, type FleetSelection } from '../src/instances/selection.js';
 

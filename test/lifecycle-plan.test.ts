@@ -3,7 +3,7 @@
  * without Postfix and without touching a file.
  */
 import { describe, expect, it } from 'vitest';
-import { manifestDirectories, planApply, type DesiredInstance } from '../src/instances/apply.js';
+import { manifestDirectories, planApply, type DesiredInstance } from '../src/instances/lifecycle/apply.js';
 import { planAdd } from '../src/instances/lifecycle/build.js';
 import { changesAnything } from '../src/instances/lifecycle/plan.js';
 import { planDeport, planDestroy } from '../src/instances/lifecycle/removal.js';

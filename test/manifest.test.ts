@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../src/instances/manifest.js';
+import { parseManifest } from '../src/instances/lifecycle/manifest.js';
 
 describe('parseManifest', () => {
   it('reads one section per instance, dots in names included', () => {

@@ -6,7 +6,7 @@
  */
 import pMap from 'p-map';
 import { describe, expect, it } from 'vitest';
-import { ptyCapture } from '../src/instances/pty-capture.js';
+import { ptyCapture } from '../src/instances/fanout/pty-capture.js';
 
 const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
 

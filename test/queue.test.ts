@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderMetrics, writeTextfile } from '../src/instances/metrics.js';
-import { arrivalTimeMs, scanQueue, scanQueues, QueueScanner } from '../src/instances/queue.js';
+import { renderMetrics, writeTextfile } from '../src/instances/observe/metrics.js';
+import { arrivalTimeMs, scanQueue, scanQueues, QueueScanner } from '../src/instances/queue/count.js';
 
 /** rec_put(): type, length in base-128 groups (low first), data. */
 const record = (type: string, data: string): Buffer => {

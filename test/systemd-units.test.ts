@@ -13,7 +13,7 @@ import { systemdEscape, systemdEscapePath } from '../src/systemd/escape.js';
 import { cgroupIsPostfleetUnit, decideSystemctl, probeSystemd, systemctlRuns, type SystemdContext } from '../src/systemd/systemctl.js';
 import { entryOfUnit, generatedFiles, planUnits, unitInstanceId } from '../src/systemd/units.js';
 import { planUnitAction, resolveUnit } from '../src/systemd/unit.js';
-import { planPostfixCommand } from '../src/instances/command-class.js';
+import { planPostfixCommand } from '../src/instances/fanout/command-class.js';
 
 function hasSystemdEscape(): boolean {
   try {

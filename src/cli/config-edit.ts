@@ -1,14 +1,14 @@
 /** What config set and config unset share: flags, and the reload of the running instances they changed. */
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { editConfig } from '../instances/config-edit.js';
+import { editConfig } from '../instances/lifecycle/config-edit.js';
 import type { MainCfEdit } from '../instances/maincf/edit.js';
-import { planPostfixCommand } from '../instances/command-class.js';
+import { planPostfixCommand } from '../instances/fanout/command-class.js';
 import type { ChangeReport } from '../instances/lifecycle/actions.js';
 import { loadFleet } from '../instances/registry.js';
-import type { RunResult } from '../instances/runner.js';
+import type { RunResult } from '../instances/fanout/runner.js';
 import type { FleetSelection } from '../instances/selection.js';
-import { readInstanceStatus } from '../instances/status.js';
+import { readInstanceStatus } from '../instances/observe/status.js';
 import { PostfleetCommand } from './base.js';
 import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, selectionFromFlags } from './flags.js';
 import { dryRunFlag, lifecycleContext, renderReport } from './lifecycle.js';

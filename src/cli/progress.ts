@@ -4,8 +4,8 @@
  * way each instance's own messages are shown whole, grouped by instance, in
  * list order.
  */
-import type { PlannedRun } from '../instances/command-class.js';
-import { runPlan, type OutputMode, type RunResult } from '../instances/runner.js';
+import type { PlannedRun } from '../instances/fanout/command-class.js';
+import { runPlan, type OutputMode, type RunResult } from '../instances/fanout/runner.js';
 
 export interface ProgressOptions {
   readonly parallel: number;

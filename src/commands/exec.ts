@@ -2,10 +2,10 @@ import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag, defaultParallelism, parallelFlag, reverseFlag, selectionFlags, selectionFromFlags } from '../cli/flags.js';
 import { runWithProgress } from '../cli/progress.js';
-import { planUnixCommand } from '../instances/command-class.js';
+import { planUnixCommand } from '../instances/fanout/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
 import { loadFleetOverlapped } from '../instances/registry.js';
-import type { RunResult } from '../instances/runner.js';
+import type { RunResult } from '../instances/fanout/runner.js';
 import { nothingSelectedMessage } from '../instances/selection.js';
 
 export default class Exec extends PostfleetCommand {

@@ -4,9 +4,9 @@ import { configDirFlag, selectionFlags, selectionFromFlags } from '../cli/flags.
 import { gatherFleetFacts } from '../instances/check/facts.js';
 import { checkFleet } from '../instances/check/problems.js';
 import { PostfleetError } from '../instances/errors.js';
-import { renderMetrics, writeTextfile } from '../instances/metrics.js';
+import { renderMetrics, writeTextfile } from '../instances/observe/metrics.js';
 import { loadFleetParameters } from '../instances/parameters.js';
-import { QueueScanner } from '../instances/queue.js';
+import { QueueScanner } from '../instances/queue/count.js';
 import { nothingSelectedMessage, selectFleet } from '../instances/selection.js';
 
 export default class Metrics extends PostfleetCommand {

@@ -5,7 +5,7 @@ import { PostfleetError } from '../instances/errors.js';
 import { instanceLabel } from '../instances/instance.js';
 import { loadFleetOverlapped } from '../instances/registry.js';
 import { nothingSelectedMessage, selectFleet } from '../instances/selection.js';
-import { QUEUE_NAMES, readInstanceStatus, type InstanceStatus } from '../instances/status.js';
+import { QUEUE_NAMES, readInstanceStatus, type InstanceStatus } from '../instances/observe/status.js';
 
 type Row = InstanceStatus | { instance: string; configDirectory: string; error: string };
 

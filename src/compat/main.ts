@@ -4,14 +4,14 @@
  * start`). Loaded by bin/run.js before (and instead of) oclif, so it imports
  * only the domain: this path runs at boot.
  */
-import { planPostfixCommand, planUnixCommand, type Plan } from '../instances/command-class.js';
+import { planPostfixCommand, planUnixCommand, type Plan } from '../instances/fanout/command-class.js';
 import { isPostfleetError } from '../instances/errors.js';
 import { reportBroken } from '../instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../instances/listing.js';
 import { loadDefaultsInBackground } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
 import { loadFleet, readAhead, readingAhead, type Fleet, type MainCfReader } from '../instances/registry.js';
-import { runPlan } from '../instances/runner.js';
+import { runPlan } from '../instances/fanout/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
 import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
 import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';

@@ -10,7 +10,7 @@
  */
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { PlannedRun } from '../instances/command-class.js';
+import type { PlannedRun } from '../instances/fanout/command-class.js';
 import { unitOf, UNIT_PREFIX, UNIT_SUFFIX, UNIT_TEMPLATE } from './units.js';
 
 export const NO_SYSTEMD_ENV = 'POSTFLEET_NO_SYSTEMD';

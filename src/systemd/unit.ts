@@ -5,11 +5,11 @@
  * Never goes through systemctl (it is what systemctl runs).
  */
 import { existsSync } from 'node:fs';
-import { postfixEnvironment, type PlannedRun } from '../instances/command-class.js';
+import { postfixEnvironment, type PlannedRun } from '../instances/fanout/command-class.js';
 import { PostfleetError } from '../instances/errors.js';
 import { describeBroken, instanceLabel, type FleetEntry, type Instance } from '../instances/instance.js';
 import { loadFleetParameters } from '../instances/parameters.js';
-import { runPlan } from '../instances/runner.js';
+import { runPlan } from '../instances/fanout/runner.js';
 import type { FastStart } from '../instances/start/fast-start.js';
 import { fastStartFacts } from '../instances/start/plan.js';
 import { entryOfUnit, unitName } from './units.js';

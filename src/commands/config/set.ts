@@ -1,5 +1,5 @@
 import { ConfigEditCommand } from '../../cli/config-edit.js';
-import { parseAssignments } from '../../instances/config-edit.js';
+import { parseAssignments } from '../../instances/lifecycle/config-edit.js';
 
 export default class ConfigSet extends ConfigEditCommand {
   static override summary = 'Set main.cf parameters on every selected instance, as postconf -e would, in one transaction.';

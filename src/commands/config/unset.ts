@@ -1,5 +1,5 @@
 import { ConfigEditCommand } from '../../cli/config-edit.js';
-import { parseNames } from '../../instances/config-edit.js';
+import { parseNames } from '../../instances/lifecycle/config-edit.js';
 
 export default class ConfigUnset extends ConfigEditCommand {
   static override summary = 'Remove main.cf parameters from every selected instance, as postconf -X would, in one transaction.';

@@ -10,7 +10,7 @@ import { ParameterSet } from '../maincf/expand.js';
 import { parseMasterCf, type MasterEntry } from '../mastercf/parse.js';
 import { readTcpPorts } from '../mastercf/ports.js';
 import type { Fleet } from '../registry.js';
-import { isMasterRunning, readMasterPid } from '../status.js';
+import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { parametersFrom } from '../parameters.js';
 import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
 

@@ -3,9 +3,9 @@
  * folded into the check's problems. postfix(1) prints them only to a
  * terminal, so each runs on a pseudo-terminal (runner 'pty').
  */
-import { planPostfixCommand } from '../command-class.js';
+import { planPostfixCommand } from '../fanout/command-class.js';
 import type { Fleet } from '../registry.js';
-import { runPlan, type RunResult } from '../runner.js';
+import { runPlan, type RunResult } from '../fanout/runner.js';
 import type { FleetSelection } from '../selection.js';
 import type { Problem } from './problems.js';
 

@@ -11,7 +11,7 @@ import { editMainCf, type MainCfEdit } from '../maincf/edit.js';
 import { ParameterSet } from '../maincf/expand.js';
 import { parseMainCf } from '../maincf/parse.js';
 import { readSecondary, type Fleet } from '../registry.js';
-import { ownedParameterHint } from '../reserved.js';
+import { ownedParameterHint } from './reserved.js';
 import type { Selection } from '../selection.js';
 import { renderTemplate, type Template } from '../templates.js';
 import { insertPosition, listEdits, listNote } from './instance-list.js';

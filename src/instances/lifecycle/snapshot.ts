@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
 import type { Instance } from '../instance.js';
 import { strerror } from '../strerror.js';
-import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../status.js';
+import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../observe/status.js';
 import { decodeMainCf } from '../maincf/write.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { loadFleet, type Fleet, type MainCfReader } from '../registry.js';

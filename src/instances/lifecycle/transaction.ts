@@ -16,7 +16,7 @@ import { lockMainCfs, withMainCfLock } from '../maincf/write.js';
 import { changesAnything, type InstancePlan, type Plan } from './plan.js';
 import { reportOf, type ChangeReport } from './report.js';
 import { readSnapshot, type Snapshot, type SnapshotNeeds, type SnapshotSource } from './snapshot.js';
-import { applySteps, UndoLog } from './steps.js';
+import { applySteps, UndoLog } from './execute.js';
 
 export interface LifecycleContext extends SnapshotSource {
   readonly dryRun?: boolean | undefined;

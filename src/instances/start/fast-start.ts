@@ -17,7 +17,7 @@
  * the native checks do not model falls back to Postfix's own `postfix start`.
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { isMasterRunning, readMasterPid } from '../status.js';
+import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { isDirectory, isFile } from './find.js';
 import { checkConfigurationFiles, checkWarn, createMissing, NotModelled, type IdTables, type StartFacts } from './checks.js';
 

@@ -104,7 +104,7 @@ export function scanQueue(dir: string, ages = true): QueueScan | null {
 export type QueueScans = Record<QueueName, QueueScan | null>;
 
 // This module's URL is that of dist/instances/queue.js, in the bundle too (scripts/bundle.mjs).
-const WORKER = fileURLToPath(new URL('../bundle/workers/queue-scan.js', import.meta.url));
+const WORKER = fileURLToPath(new URL('../../bundle/workers/queue-scan.js', import.meta.url));
 
 /**
  * Scans of many instances' queues shared between a worker thread and the caller: on a

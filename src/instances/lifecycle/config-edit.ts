@@ -4,16 +4,16 @@
  * one transaction: every selected main.cf changes, or none does. The parameters identity and
  * life-cycle own are refused with the command that changes them.
  */
-import { PostfleetError } from './errors.js';
-import { describeBroken } from './instance.js';
-import { isParameterName, type MainCfEdit } from './maincf/edit.js';
-import { editPlan, type InstancePlan, type Plan } from './lifecycle/plan.js';
-import type { ChangeReport } from './lifecycle/report.js';
-import type { Snapshot } from './lifecycle/snapshot.js';
-import { transact, type LifecycleContext } from './lifecycle/transaction.js';
-import type { Fleet } from './registry.js';
+import { PostfleetError } from '../errors.js';
+import { describeBroken } from '../instance.js';
+import { isParameterName, type MainCfEdit } from '../maincf/edit.js';
+import { editPlan, type InstancePlan, type Plan } from './plan.js';
+import type { ChangeReport } from './report.js';
+import type { Snapshot } from './snapshot.js';
+import { transact, type LifecycleContext } from './transaction.js';
+import type { Fleet } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
-import { nothingSelectedMessage, selectFleet, type FleetSelection } from './selection.js';
+import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
 
 function checkName(name: string, what: string): void {
   if (!isParameterName(name)) throw new PostfleetError(`bad parameter name in '${what}'`);

@@ -14,10 +14,10 @@
  * and duplicate sections must be refused (ini merges them).
  */
 import { unsafe } from 'ini';
-import { PostfleetError } from './errors.js';
-import { checkGroupName, checkInstanceName, checkPrivatePath, type PrivatePathParam } from './lifecycle/names.js';
-import { isParameterName } from './maincf/edit.js';
-import { parseBoolean } from './registry.js';
+import { PostfleetError } from '../errors.js';
+import { checkGroupName, checkInstanceName, checkPrivatePath, type PrivatePathParam } from './names.js';
+import { isParameterName } from '../maincf/edit.js';
+import { parseBoolean } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 
 export interface ManifestInstance {

@@ -5,10 +5,10 @@
  * control commands skip disabled instances; anything else runs everywhere.
  * Pure: the plan is data, the runner executes it.
  */
-import type { CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
-import type { FastStart } from './start/fast-start.js';
-import { instanceLabel } from './instance.js';
-import { fleetEntryMatches, fromSelection, type FleetSelection, type Selection } from './selection.js';
+import type { CommandLists, FleetEntry, Instance, SharedSettings } from '../instance.js';
+import type { FastStart } from '../start/fast-start.js';
+import { instanceLabel } from '../instance.js';
+import { fleetEntryMatches, fromSelection, type FleetSelection, type Selection } from '../selection.js';
 
 /** postmulti's single selection (compat mode) or the modern commands' one. */
 export type AnySelection = Selection | FleetSelection;

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants, openSync, write } from 'node:fs';
-import { strerror } from './strerror.js';
+import { strerror } from '../strerror.js';
 
 export interface Captured {
   readonly exitCode: number;

@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { Problem, Severity } from './check/problems.js';
-import { PostfleetError } from './errors.js';
-import { instanceLabel, type FleetEntry } from './instance.js';
-import { QUEUE_NAMES, type QueueScans } from './queue.js';
+import type { Problem, Severity } from '../check/problems.js';
+import { PostfleetError } from '../errors.js';
+import { instanceLabel, type FleetEntry } from '../instance.js';
+import { QUEUE_NAMES, type QueueScans } from '../queue/count.js';
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 
@@ -24,7 +24,7 @@ export interface MetricsInput {
   readonly problems: readonly Problem[];
   /** Whether each selected sound instance's master runs, by config directory (the check's facts hold it). */
   readonly running: ReadonlyMap<string, boolean>;
-  /** The queues of each selected sound instance, by queue directory (queue.ts's QueueScanner). */
+  /** The queues of each selected sound instance, by queue directory (queue/count.ts's QueueScanner). */
   readonly queues: ReadonlyMap<string, QueueScans>;
   /** Now, for message ages (ms since the epoch). */
   readonly now: number;

@@ -4,11 +4,11 @@
  * several per instance), so a thousand instances take a fraction of a second.
  */
 import { readFileSync } from 'node:fs';
-import type { Instance } from './instance.js';
-import { instanceLabel } from './instance.js';
-import { QUEUE_NAMES, scanQueue, type QueueName } from './queue.js';
+import type { Instance } from '../instance.js';
+import { instanceLabel } from '../instance.js';
+import { QUEUE_NAMES, scanQueue, type QueueName } from '../queue/count.js';
 
-export { QUEUE_NAMES, type QueueName } from './queue.js';
+export { QUEUE_NAMES, type QueueName } from '../queue/count.js';
 
 export interface InstanceStatus {
   readonly instance: string;

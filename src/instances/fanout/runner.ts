@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import pMap from 'p-map';
 import type { PlannedRun } from './command-class.js';
 import { ptyCapture } from './pty-capture.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../strerror.js';
 
 export type OutputMode = 'inherit' | 'pty' | 'pipe' | 'split';
 
@@ -56,7 +56,7 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
   const spawnOne = options.mode === 'pty' ? await ptyCapture() : options.mode === 'inherit' ? inheritSpawner : execaSpawner(options.mode);
   const baseEnv = options.env ?? process.env;
   // Loaded only when a run starts fast: the boot path (compat -p start) stays lean.
-  const fastStart = runs.some((r) => r.fastStart !== undefined) ? (await import('./start/fast-start.js')).fastStart : undefined;
+  const fastStart = runs.some((r) => r.fastStart !== undefined) ? (await import('../start/fast-start.js')).fastStart : undefined;
   const done: Array<RunResult | undefined> = [];
   let next = 0;
   return pMap(

@@ -5,19 +5,19 @@
  * reconfigured, enabled or disabled — and one transaction applies it. Instances the
  * manifest does not name are left alone. Applied, the manifest plans to nothing.
  */
-import { PostfleetError } from './errors.js';
-import type { Instance } from './instance.js';
-import { planAdd, requestedDirectory, type AddRequest } from './lifecycle/build.js';
-import { editPlan, mainCfText, requireInit, type InstancePlan, type Plan } from './lifecycle/plan.js';
-import type { ChangeReport } from './lifecycle/report.js';
-import type { Snapshot } from './lifecycle/snapshot.js';
-import { transact, type LifecycleContext } from './lifecycle/transaction.js';
-import type { MainCfEdit } from './maincf/edit.js';
-import { ParameterSet } from './maincf/expand.js';
-import { parseMainCf } from './maincf/parse.js';
+import { PostfleetError } from '../errors.js';
+import type { Instance } from '../instance.js';
+import { planAdd, requestedDirectory, type AddRequest } from './build.js';
+import { editPlan, mainCfText, requireInit, type InstancePlan, type Plan } from './plan.js';
+import type { ChangeReport } from './report.js';
+import type { Snapshot } from './snapshot.js';
+import { transact, type LifecycleContext } from './transaction.js';
+import type { MainCfEdit } from '../maincf/edit.js';
+import { ParameterSet } from '../maincf/expand.js';
+import { parseMainCf } from '../maincf/parse.js';
 import type { ManifestInstance } from './manifest.js';
-import type { Fleet } from './registry.js';
-import { renderTemplate, type Template } from './templates.js';
+import type { Fleet } from '../registry.js';
+import { renderTemplate, type Template } from '../templates.js';
 
 /** A manifest entry with its template loaded (loading reads files: done before planning). */
 export interface DesiredInstance extends ManifestInstance {
