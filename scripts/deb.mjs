@@ -127,13 +127,16 @@ try {
     ' instance is reported and skipped), atomic and serialised main.cf edits,',
     ' templates and declarative manifests.',
     ' .',
-    ' This package also ships a systemd template unit and a generator that start the',
-    ' enabled instances in list order and stop them in reverse, one unit per',
-    ' instance; it masks Debian\'s postfix-instance-generator while installed.',
-    ' Installing it changes no Postfix configuration and starts nothing.',
+    ' This package also ships a systemd template unit and a generator that run each',
+    ' enabled instance in a unit of its own, all started at once; it masks Debian\'s',
+    ' postfix-instance-generator while installed. Installing it moves the running',
+    ' instances from Debian\'s postfix@ units into postfleet@ units, one at a time;',
+    ' removing it hands them back. It changes no Postfix configuration but',
+    ' multi_instance_wrapper on removal (back to postmulti\'s).',
   ];
   write('/DEBIAN/control', `${control.join('\n')}\n`);
   write('/DEBIAN/postinst', readFileSync(path.join(ROOT, 'debian', 'postinst')), 0o755);
+  write('/DEBIAN/prerm', readFileSync(path.join(ROOT, 'debian', 'prerm')), 0o755);
   write('/DEBIAN/postrm', readFileSync(path.join(ROOT, 'debian', 'postrm')), 0o755);
   write('/DEBIAN/md5sums', md5sums(stage));
 

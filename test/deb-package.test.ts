@@ -88,7 +88,7 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
       expect(r.stdout).toMatch(new RegExp(`^${section}$`, 'm'));
     }
     expect(r.stdout).toContain(`postfleet ${pkg.version}`);
-    expect(r.stdout).toContain('multi_instance_wrapper = /usr/bin/node /usr/lib/postfleet/bin/run.js -p --');
+    expect(r.stdout).toContain('multi_instance_wrapper = /usr/sbin/postfleet -p --');
     // Every command of the tree is in the page.
     const manifest = JSON.parse(readFileSync(path.join(tree, 'usr/lib/postfleet/oclif.manifest.json'), 'utf8')) as { commands: Record<string, { hidden?: boolean }> };
     const text = r.stdout.replace(/\s+/g, ' ');

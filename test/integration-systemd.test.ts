@@ -215,8 +215,8 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
     it('where systemd runs, the wrapper role goes through systemctl; --no-systemd and POSTFLEET_NO_SYSTEMD=1 do not', async () => {
       // The wrapper role: plain postfix(1), with postfleet as multi_instance_wrapper.
       const init = await runOk('postfleet init; touch -d "-1 minute" /etc/postfix/main.cf');
-      expect(init.stdout).toContain('multi_instance_wrapper = /usr/bin/node /usr/lib/postfleet/bin/run.js -p --');
-      expect((await runOk('postconf -h multi_instance_wrapper')).stdout).toBe('/usr/bin/node /usr/lib/postfleet/bin/run.js -p --\n');
+      expect(init.stdout).toContain('multi_instance_wrapper = /usr/sbin/postfleet -p --');
+      expect((await runOk('postconf -h multi_instance_wrapper')).stdout).toBe('/usr/sbin/postfleet -p --\n');
       // No unit's start failed: the primary's unit runs postfix(1) with MAIL_CONFIG set, which
       // does not call the wrapper again.
       const start = await run('postfix start');

@@ -9,7 +9,8 @@ import { loadFleetParameters } from '../instances/parameters.js';
 import type { RunResult } from '../instances/fanout/runner.js';
 import { fastStartFacts } from '../instances/start/plan.js';
 import { nothingSelectedMessage } from '../instances/selection.js';
-import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
+import type { ControlVerb } from '../systemd/control.js';
+import { decideSystemctl, probeSystemd, refuseOptionsThroughSystemd, systemctlRuns } from '../systemd/systemctl.js';
 
 export default class Postfix extends PostfleetCommand {
   static override summary = 'Run a postfix(1) command (start, stop, reload, status, check, …) on the selected instances.';
@@ -50,10 +51,11 @@ export default class Postfix extends PostfleetCommand {
     // postfix(1)'s own options, as often as they were given (-v -v, -vv): the parser keeps one token per occurrence.
     const verbosity = parsed.raw.filter((t) => t.type === 'flag' && t.flag === 'verbose').length;
     const postfixOptions = [...(flags.debug ? ['-D'] : []), ...Array<string>(verbosity).fill('-v')];
-    // Under systemd with postfleet's units, the masters belong in their units: one
-    // `systemctl VERB unit` at a time, in plan order (see systemd/systemctl.ts); the
-    // units start fast themselves.
+    // Under systemd with postfleet's units, the masters belong in their units: each instance
+    // through its unit, checked before and after (systemd/control.ts); the units start fast
+    // themselves.
     const viaSystemd = decideSystemctl(command[0], probeSystemd(), flags['no-systemd']).use;
+    if (viaSystemd) refuseOptionsThroughSystemd({ verbose: verbosity, debug: flags.debug, fullCheck: flags['full-check'] });
     const plan = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, command, {
       verbose: flags.verbose,
       postfixOptions,
@@ -61,9 +63,9 @@ export default class Postfix extends PostfleetCommand {
     });
     if (!plan.matched) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     const broken = this.reportBroken(fleet.entries);
-    const runs = viaSystemd ? systemctlRuns(plan.runs, command[0] ?? '', fleet.shared.commandDirectory) : plan.runs;
+    const runs = viaSystemd ? systemctlRuns(plan.runs, command[0] as ControlVerb, fleet.shared.commandDirectory) : plan.runs;
     const results = await runWithProgress(runs, {
-      parallel: viaSystemd ? 1 : (flags.parallel ?? defaultParallelism()),
+      parallel: flags.parallel ?? defaultParallelism(),
       mode: 'pty',
       json: this.jsonEnabled(),
       log: (l) => this.log(l),

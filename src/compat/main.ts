@@ -13,7 +13,8 @@ import { SettingsCache } from '../instances/maincf/settings-cache.js';
 import { loadFleet, readAhead, readingAhead, type Fleet, type MainCfReader } from '../instances/registry.js';
 import { runPlan } from '../instances/fanout/runner.js';
 import { selectEntries, type Selection } from '../instances/selection.js';
-import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
+import type { ControlVerb } from '../systemd/control.js';
+import { decideSystemctl, probeSystemd, refuseOptionsThroughSystemd, systemctlRuns } from '../systemd/systemctl.js';
 import { isParseError, parseCompatArgs, type CompatRequest } from './parse.js';
 
 const PROG = 'postfleet';
@@ -98,11 +99,12 @@ async function iterate(fleet: Fleet, selection: Selection, request: CompatReques
         });
   if (!plan.matched) return fatal('No matching instances');
 
-  // The wrapper role's `postfix start` under systemd with postfleet's units: through
-  // systemctl, one unit at a time (POSTFLEET_NO_SYSTEMD=1 bypasses; see systemd/systemctl.ts).
+  // The wrapper role's `postfix start` under systemd with postfleet's units: through each
+  // instance's unit, checked, one at a time (POSTFLEET_NO_SYSTEMD=1 bypasses; see systemd/control.ts).
   const verb = request.operands[0];
   if (request.mode === 'postfix' && decideSystemctl(verb, probeSystemd()).use) {
-    const runs = systemctlRuns(plan.runs, verb ?? '', fleet.shared.commandDirectory);
+    refuseOptionsThroughSystemd({ verbose: request.verbose ? 1 : 0 });
+    const runs = systemctlRuns(plan.runs, verb as ControlVerb, fleet.shared.commandDirectory);
     const finished = await runPlan(runs, { parallel: 1, mode: 'inherit' });
     return finished.some((r) => r.exitCode !== 0) ? 1 : 0;
   }

@@ -10,12 +10,15 @@
  */
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { PlannedRun } from '../instances/fanout/command-class.js';
+import { postfixEnvironment, type PlannedRun } from '../instances/fanout/command-class.js';
+import { PostfleetError } from '../instances/errors.js';
+import { liveMaster } from './handover.js';
+import { controlInstance, type Completed, type ControlSystem, type ControlVerb } from './control.js';
 import { unitOf, UNIT_PREFIX, UNIT_SUFFIX, UNIT_TEMPLATE } from './units.js';
 
 export const NO_SYSTEMD_ENV = 'POSTFLEET_NO_SYSTEMD';
 /** postfix(1) commands that become systemctl verbs (restart is systemd's own). */
-export const SYSTEMCTL_VERBS: readonly string[] = ['start', 'stop', 'reload', 'restart'];
+export const SYSTEMCTL_VERBS: readonly ControlVerb[] = ['start', 'stop', 'reload', 'restart'];
 
 /** systemd's unit search path for the system manager, highest priority first. */
 export const UNIT_DIRECTORIES = [
@@ -43,7 +46,7 @@ export interface Decision {
 }
 
 export function decideSystemctl(verb: string | undefined, ctx: SystemdContext, noSystemdFlag = false): Decision {
-  if (verb === undefined || !SYSTEMCTL_VERBS.includes(verb)) return { use: false, reason: `'${verb ?? ''}' is not a systemctl verb` };
+  if (verb === undefined || !(SYSTEMCTL_VERBS as readonly string[]).includes(verb)) return { use: false, reason: `'${verb ?? ''}' is not a systemctl verb` };
   if (noSystemdFlag) return { use: false, reason: '--no-systemd' };
   if (ctx.disabledByEnvironment) return { use: false, reason: `${NO_SYSTEMD_ENV} is set` };
   if (ctx.insideUnit) return { use: false, reason: 'running inside a postfleet@ unit' };
@@ -67,6 +70,15 @@ function unitFileState(file: string): 'absent' | 'masked' | 'present' {
   }
 }
 
+/** Whether a unit file is found in systemd's search path, and not masked (the first one found counts). */
+export function unitFileInstalled(unit: string, root = '/'): boolean {
+  for (const dir of UNIT_DIRECTORIES) {
+    const state = unitFileState(path.join(root, dir, unit));
+    if (state !== 'absent') return state === 'present';
+  }
+  return false;
+}
+
 /** A cgroup path (the lines of /proc/self/cgroup) inside a postfleet@….service. */
 export function cgroupIsPostfleetUnit(procSelfCgroup: string): boolean {
   return procSelfCgroup.split('\n').some((line) => {
@@ -84,13 +96,7 @@ export function probeSystemd(env: NodeJS.ProcessEnv = process.env, root = '/'): 
   } catch {
     booted = false;
   }
-  let unitInstalled = false;
-  for (const dir of UNIT_DIRECTORIES) {
-    const state = unitFileState(at(path.join(dir, UNIT_TEMPLATE)));
-    if (state === 'absent') continue;
-    unitInstalled = state === 'present';
-    break;
-  }
+  const unitInstalled = unitFileInstalled(UNIT_TEMPLATE, root);
   let cgroup = '';
   try {
     cgroup = existsSync(at('/proc/self/cgroup')) ? readFileSync(at('/proc/self/cgroup'), 'utf8') : '';
@@ -106,14 +112,14 @@ export function probeSystemd(env: NodeJS.ProcessEnv = process.env, root = '/'): 
 }
 
 /**
- * A plan's runs as systemctl runs: `systemctl VERB postfleet@ID.service` for each enabled
- * instance, one at a time in the plan's order (list order; stop in reverse), so the result of
- * each instance is its own and systemd orders nothing behind our back. Disabled instances keep
- * their own run (start-like: `postfix check`, as postmulti does), and `restart` of a disabled
- * instance checks it rather than starting it. An instance whose unit name cannot be made keeps
- * its direct run.
+ * A plan's runs under systemd: each enabled instance is started, stopped, reloaded or
+ * restarted through its postfleet@ unit, checked before and after (control.ts), so that a
+ * master found in another unit or outside systemd is still brought to the state asked for.
+ * Disabled instances keep their own run (start-like: `postfix check`, as postmulti does), and
+ * `restart` of a disabled instance checks it rather than starting it. An instance whose unit
+ * name cannot be made keeps its direct run.
  */
-export function systemctlRuns(runs: readonly PlannedRun[], verb: string, commandDirectory: string): PlannedRun[] {
+export function systemctlRuns(runs: readonly PlannedRun[], verb: ControlVerb, commandDirectory: string, system: ControlSystem = liveControlSystem(commandDirectory)): PlannedRun[] {
   return runs.map((run) => {
     const i = run.instance;
     if (!i.enabled) {
@@ -122,14 +128,42 @@ export function systemctlRuns(runs: readonly PlannedRun[], verb: string, command
     }
     const u = unitOf(i);
     if (!('unit' in u)) return run;
-    // The unit does the start (fast, by postfleet unit start); systemctl is all we run.
     const { fastStart: _unitStartsIt, ...plain } = run;
     return {
       ...plain,
       verb: `systemctl ${verb}`,
       file: 'systemctl',
-      args: ['--no-ask-password', '--no-pager', verb, u.unit],
+      args: [verb, u.unit],
       env: {},
+      task: () => controlInstance(verb, i, u.unit, system),
     };
   });
+}
+
+/**
+ * postfix(1)'s own options cannot travel through systemctl: the unit runs its fixed command
+ * line. Refused, never dropped (--no-systemd runs postfix(1) directly with them).
+ */
+export function refuseOptionsThroughSystemd(options: { readonly verbose?: number; readonly debug?: boolean; readonly fullCheck?: boolean }): void {
+  const given = [options.fullCheck ? '--full-check' : '', options.debug ? '-D' : '', options.verbose ? '-v' : ''].filter(Boolean);
+  if (given.length > 0) {
+    throw new PostfleetError(`${given.join(', ')}: cannot be passed through systemctl to postfleet@.service units; add --no-systemd to run postfix(1) directly`);
+  }
+}
+
+/** The running system: systemctl, postfix(1), the master's pid file and cgroup, the journal. */
+export function liveControlSystem(commandDirectory: string): ControlSystem {
+  const run = async (file: string, args: readonly string[], env?: Record<string, string>): Promise<Completed> => {
+    const { execa } = await import('execa');
+    const r = await execa(file, args, { reject: false, stdin: 'ignore', env: env ?? {}, extendEnv: true });
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? r.shortMessage ?? '') };
+  };
+  return {
+    systemctl: (args) => run('systemctl', args),
+    postfix: (instance, args) => run(`${commandDirectory}/postfix`, args, { ...postfixEnvironment(instance), [NO_SYSTEMD_ENV]: '1' }),
+    master: liveMaster,
+    journal: async (unit, sinceMs) => (await run('journalctl', ['--no-pager', '-q', '-o', 'cat', '-n', '8', '-u', unit, `--since=@${Math.floor(sinceMs / 1000)}`])).stdout,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => Date.now(),
+  };
 }

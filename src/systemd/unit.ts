@@ -12,6 +12,8 @@ import { loadFleetParameters } from '../instances/parameters.js';
 import { runPlan } from '../instances/fanout/runner.js';
 import type { FastStart } from '../instances/start/fast-start.js';
 import { fastStartFacts } from '../instances/start/plan.js';
+import { isMasterRunning, readMasterPid } from '../instances/observe/status.js';
+import { isService, unitOfProcess } from './cgroup.js';
 import { entryOfUnit, unitName } from './units.js';
 
 export const UNIT_ACTIONS = ['start', 'stop', 'reload'] as const;
@@ -69,14 +71,66 @@ export function planUnitAction(
   return runs;
 }
 
-/** Runs the action; the exit status is that of the first command that failed, else 0. */
+/**
+ * Runs the action; the exit status is that of the first command that failed, else 0.
+ *
+ * The unit answers for the master in its own cgroup. Start leaves a master that another
+ * service unit runs alone (Conflicts= stops Debian's postfix@ of the same instance before
+ * this unit starts; a master under another postfleet@ unit, e.g. after a rename, keeps
+ * running there) and takes over one started outside any service unit (stopped, then started
+ * here). Stop never stops a master this unit does not run. A disabled instance is not started
+ * and does not fail its unit, which then simply ends: `systemctl restart postfix` after a
+ * disable leaves no failed unit.
+ */
 export async function runUnitAction(action: UnitAction, id: string, options: UnitActionOptions): Promise<number> {
   const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: options.configDirectory });
   const instance = resolveUnit(fleet.entries, id);
   for (const e of fleet.entries) if (e.kind === 'broken') options.warn(`warning: ${describeBroken(e.broken)}`);
-  const configure = existsSync(CONFIGURE_INSTANCE) ? CONFIGURE_INSTANCE : undefined;
-  const fast = action === 'start' && !options.fullCheck ? fastStartFacts(fleet, parametersOf, [])?.(instance) : undefined;
-  for (const run of planUnitAction(action, instance, fleet.shared.commandDirectory, configure, fast)) {
+  const label = instanceLabel(instance);
+  const own = unitOfProcess('self');
+  const pid = readMasterPid(instance.queueDirectory);
+  const master = pid !== null && isMasterRunning(pid) ? { pid, unit: unitOfProcess(pid) } : undefined;
+  const here = master !== undefined && master.unit === own;
+  const elsewhere = master === undefined ? '' : master.unit !== undefined ? `in ${master.unit}` : `outside any service unit (pid ${master.pid})`;
+  const direct = (verb: UnitAction): Promise<number> => runDirect(verb, instance, fleet.shared.commandDirectory, undefined, options);
+  switch (action) {
+    case 'start': {
+      if (!instance.enabled) {
+        options.warn(`${label} is disabled (multi_instance_enable = no): not started; enable it with 'postfleet enable'`);
+        return 0;
+      }
+      if (master !== undefined && here) return 0;
+      if (master !== undefined && isService(master.unit)) {
+        options.warn(`${label} already runs ${elsewhere}: not started in ${own ?? 'this unit'}`);
+        return 0;
+      }
+      if (master !== undefined) {
+        options.warn(`${label}: its master runs ${elsewhere}; stopping it to start it in ${own ?? 'this unit'}`);
+        const stopped = await direct('stop');
+        if (stopped !== 0) return stopped;
+      }
+      const configure = existsSync(CONFIGURE_INSTANCE) ? CONFIGURE_INSTANCE : undefined;
+      const fast = !options.fullCheck ? fastStartFacts(fleet, parametersOf, [])?.(instance) : undefined;
+      return runDirect('start', instance, fleet.shared.commandDirectory, configure, options, fast);
+    }
+    case 'stop':
+      if (master === undefined) return 0;
+      if (!here) {
+        options.warn(`${label}: its master runs ${elsewhere}, not in ${own ?? 'this unit'}: left running`);
+        return 0;
+      }
+      return direct('stop');
+    case 'reload':
+      if (master === undefined) {
+        options.warn(`${label} is not running: nothing to reload`);
+        return 1;
+      }
+      return direct('reload');
+  }
+}
+
+async function runDirect(action: UnitAction, instance: Instance, commandDirectory: string, configure: string | undefined, options: UnitActionOptions, fast?: FastStart): Promise<number> {
+  for (const run of planUnitAction(action, instance, commandDirectory, configure, fast)) {
     const [result] = await runPlan([run], { parallel: 1, mode: 'inherit' });
     const code = result?.exitCode ?? 1;
     if (code !== 0) {

@@ -46,7 +46,7 @@ export function unitOf(i: Instance): { unit: string } | { error: string } {
 export interface PlannedUnit {
   readonly instance: Instance;
   readonly unit: string;
-  /** The unit started just before this one (the previous enabled instance in list order). */
+  /** With START_ORDER=list: the unit started just before this one (the previous enabled instance in list order). */
   readonly after: string | undefined;
 }
 
@@ -61,15 +61,22 @@ export interface UnitPlan {
   readonly units: readonly PlannedUnit[];
   /** Broken instances and those whose unit name cannot be made or is taken. */
   readonly skipped: readonly SkippedInstance[];
+  readonly order: StartOrder;
 }
 
 /**
- * The generator's plan: every enabled instance gets a unit ordered after the previous one;
- * disabled instances get none (as postmulti starts none); a broken instance, or one whose
- * unit name is unusable or already taken by an instance listed earlier, is skipped with a
- * message and the others go on.
+ * How the units start: all at once (systemd starts them in parallel; the default), or, opted
+ * into with START_ORDER=list in /etc/default/postfleet, each after the previous one in list
+ * order, as postmulti starts them (and stopped in reverse).
  */
-export function planUnits(entries: readonly FleetEntry[]): UnitPlan {
+export type StartOrder = 'parallel' | 'list';
+
+/**
+ * The generator's plan: every enabled instance gets a unit; disabled instances get none (as
+ * postmulti starts none); a broken instance, or one whose unit name is unusable or already
+ * taken by an instance listed earlier, is skipped with a message and the others go on.
+ */
+export function planUnits(entries: readonly FleetEntry[], order: StartOrder = 'parallel'): UnitPlan {
   const units: PlannedUnit[] = [];
   const skipped: SkippedInstance[] = [];
   const owners = new Map<string, string>();
@@ -95,10 +102,10 @@ export function planUnits(entries: readonly FleetEntry[]): UnitPlan {
     }
     owners.set(u.unit, i.configDirectory);
     if (!i.enabled) continue;
-    units.push({ instance: i, unit: u.unit, after: previous });
+    units.push({ instance: i, unit: u.unit, after: order === 'list' ? previous : undefined });
     previous = u.unit;
   }
-  return { units, skipped };
+  return { units, skipped, order };
 }
 
 /** The entry a unit instance string stands for, by the same rules (first in list order). */
@@ -139,11 +146,15 @@ export function generatedFiles(plan: UnitPlan, templatePath: string, source: str
     const label = i.primary ? `primary instance` : i.name !== undefined ? `instance ${i.name}` : 'nameless instance';
     files.push({ path: `${WANTED_BY}.wants/${u.unit}`, symlinkTo: templatePath });
     const lines = [
-      `# Made by postfleet-generator from ${unitValue(source)}: enabled instance ${index + 1} of ${plan.units.length} in list order.`,
+      `# Made by postfleet-generator from ${unitValue(source)}: enabled instance ${index + 1} of ${plan.units.length}${plan.order === 'list' ? ', started in list order' : ''}.`,
       '[Unit]',
       `Description=${unitValue(`Postfix ${label} ${i.configDirectory} (postfleet)`)}`,
     ];
     if (u.after !== undefined) lines.push(`After=${u.after}`);
+    // Queues and configurations often live on file systems of their own (mounted after the
+    // generators run): the unit waits for them, as a unit for a daemon on /srv would.
+    const paths = [...new Set([i.configDirectory, i.queueDirectory, i.dataDirectory])].filter((p) => p.startsWith('/') && !/[\s\\%]/.test(p));
+    if (paths.length > 0) lines.push(`RequiresMountsFor=${paths.join(' ')}`);
     files.push({ path: `${u.unit}.d/50-postfleet-generator.conf`, content: `${lines.join('\n')}\n` });
   });
   return files;

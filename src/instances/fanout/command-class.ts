@@ -35,6 +35,11 @@ export interface PlannedRun {
   readonly env: Readonly<Record<string, string>>;
   /** Start this one fast (native pre-start checks, then Postfix's quick-start); see start/fast-start.ts. */
   readonly fastStart?: FastStart | undefined;
+  /**
+   * Done in this process instead of running `file` (systemd/control.ts: systemctl and its
+   * checks); `file` and `args` then only name it in progress lines and --json.
+   */
+  readonly task?: (() => Promise<{ exitCode: number; output: string }>) | undefined;
 }
 
 export interface Plan {

@@ -67,7 +67,8 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
       const env = { ...baseEnv, ...run.env };
       const echo = (text: string): string => (options.mode === 'inherit' ? (process.stderr.write(text), '') : text);
       const fast = run.fastStart !== undefined && fastStart ? await fastStart(run.fastStart, (file, args) => spawnOne(file, args, env), echo) : undefined;
-      const { exitCode, output, stderr }: { exitCode: number; output: string; stderr?: string } = fast ?? (await spawnOne(run.file, run.args, env));
+      const { exitCode, output, stderr }: { exitCode: number; output: string; stderr?: string } =
+        fast ?? (run.task !== undefined ? await inProcess(run.task, echo) : await spawnOne(run.file, run.args, env));
       const result: RunResult = {
         instance: run.label,
         configDirectory: run.instance.configDirectory,
@@ -85,6 +86,12 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
     },
     { concurrency: Math.max(1, options.parallel) },
   );
+}
+
+/** A task done in this process: its lines shown as a child's would be (at once when inheriting). */
+async function inProcess(task: NonNullable<PlannedRun['task']>, echo: (text: string) => string): Promise<{ exitCode: number; output: string }> {
+  const { exitCode, output } = await task();
+  return { exitCode, output: output === '' ? '' : echo(output) };
 }
 
 type Spawner = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) => Promise<{ exitCode: number; output: string; stderr?: string }>;
