@@ -55,7 +55,7 @@ export abstract class ConfigEditCommand extends PostfleetCommand {
     const selection = selectionFromFlags(flags);
     const ctx = lifecycleContext(flags);
     const log = (l: string): void => this.log(l);
-    const report = renderReport(await editConfig(ctx, selection, edits), this.jsonEnabled(), log);
+    const report = await renderReport(await editConfig(ctx, selection, edits), this.jsonEnabled(), log);
     const options = { configDirectory: flags['config-dir'], defaults: ctx.defaults, selection, json: this.jsonEnabled(), parallel: flags.parallel, log };
     return { ...report, reloaded: flags.reload ? await reloadChanged(report, options) : [] };
   }

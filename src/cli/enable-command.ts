@@ -24,6 +24,6 @@ export abstract class EnableCommand extends PostfleetCommand {
     // subclass inherits (args, strict) — they are EnableCommand's own.
     const { argv, flags } = await this.parse(EnableCommand);
     const report = await lifecycle.setEnabled(lifecycleContext(flags), enableTargets(argv as string[], flags), this.enabled);
-    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l), flags['config-dir']);
   }
 }

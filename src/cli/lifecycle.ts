@@ -7,6 +7,7 @@ import type { ChangeReport, EnableTargets, LifecycleContext } from '../instances
 import { loadFleetParameters } from '../instances/parameters.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
+import { keepSystemdCurrent, type SystemdSync } from '../systemd/sync.js';
 
 export const dryRunFlag = {
   'dry-run': Flags.boolean({ char: 'n', description: 'print what would change, change nothing' }),
@@ -29,8 +30,11 @@ export function lifecycleContext(flags: { 'config-dir'?: string | undefined; 'dr
 /**
  * The report as lines (nothing on stdout with --json: the command returns it); warnings and
  * skipped instances on stderr either way. Sets the exit status: 1 when an instance was skipped.
+ * Under systemd, a change of the instances reloads the units (systemd/sync.ts): in the
+ * answer as `systemd`, and a failure there fails the command.
  */
-export function renderReport(report: ChangeReport, json: boolean, log: (line: string) => void): ChangeReport {
+export async function renderReport(report: ChangeReport, json: boolean, log: (line: string) => void, configDirectory?: string): Promise<ChangeReport & { readonly systemd?: SystemdSync }> {
+  const systemd = await keepSystemdCurrent(report, { configDirectory });
   if (!json) {
     for (const r of report.instances) {
       if (!r.changed) {
@@ -44,7 +48,11 @@ export function renderReport(report: ChangeReport, json: boolean, log: (line: st
   for (const w of report.warnings) process.stderr.write(`postfleet: warning: ${w}\n`);
   for (const f of report.failed) process.stderr.write(`postfleet: ${f.error}\n`);
   if (report.failed.length > 0) process.exitCode = 1;
-  return report;
+  if (systemd === undefined) return report;
+  if (!json) for (const m of systemd.moved) log(`systemd: ${m}`);
+  for (const e of systemd.errors) process.stderr.write(`postfleet: systemd: ${e}\n`);
+  if (systemd.errors.length > 0) process.exitCode = 1;
+  return { ...report, systemd };
 }
 
 /** enable / disable: one instance, several, a group (-g) or all (-a). */

@@ -45,6 +45,6 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
       }
       if (!report.changed) this.log('nothing to change');
     }
-    return reportAddedErrors(renderReport(report, true, (l) => this.log(l)), ctx);
+    return reportAddedErrors(await renderReport(report, true, (l) => this.log(l), flags['config-dir']), ctx);
   }
 }

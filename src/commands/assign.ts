@@ -25,6 +25,6 @@ export default class Assign extends PostfleetCommand {
     if (flags.name === undefined && flags.group === undefined) throw new PostfleetError('give a new --name and/or --group');
     const clear = (v: string | undefined): string | undefined => (v === '-' ? '' : v);
     const report = await lifecycle.assign(lifecycleContext(flags), { type: 'name', name: args.instance }, clear(flags.name), clear(flags.group));
-    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l), flags['config-dir']);
   }
 }

@@ -70,6 +70,6 @@ export default class Create extends PostfleetCommand {
     const paths = pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']);
     const requests = names.map((name): lifecycle.AddRequest => ({ name, group: flags.group, paths, placement: placementFromFlags(flags), template, settings }));
     const ctx = lifecycleContext(flags);
-    return reportAddedErrors(renderReport(await lifecycle.create(ctx, requests), this.jsonEnabled(), (l) => this.log(l)), ctx);
+    return reportAddedErrors(await renderReport(await lifecycle.create(ctx, requests), this.jsonEnabled(), (l) => this.log(l), flags['config-dir']), ctx);
   }
 }

@@ -18,6 +18,6 @@ export default class Deport extends PostfleetCommand {
     const { args, flags } = await this.parse(Deport);
     const selection: Selection = { type: 'name', name: args.instance };
     const report = await lifecycle.deport(lifecycleContext(flags), selection);
-    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l), flags['config-dir']);
   }
 }

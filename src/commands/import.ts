@@ -33,6 +33,6 @@ export default class Import extends PostfleetCommand {
       paths: pathsFromFlags(flags, ['config_directory']),
       placement: placementFromFlags(flags),
     });
-    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l), flags['config-dir']);
   }
 }

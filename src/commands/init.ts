@@ -15,6 +15,6 @@ export default class Init extends PostfleetCommand {
   async run(): Promise<lifecycle.ChangeReport> {
     const { flags } = await this.parse(Init);
     const report = await lifecycle.init(lifecycleContext(flags), wrapperCommand());
-    return renderReport(report, this.jsonEnabled(), (l) => this.log(l));
+    return renderReport(report, this.jsonEnabled(), (l) => this.log(l), flags['config-dir']);
   }
 }

@@ -12,7 +12,11 @@ export async function runCompatLifecycle(request: CompatRequest, defaults: Reado
   const ctx: lifecycle.LifecycleContext = { defaults };
   const report = await run(request.mode as EditAction, request, ctx);
   for (const w of report.warnings) process.stderr.write(`${prog}: warning: ${w}\n`);
-  return 0;
+  // Under systemd with postfleet's units, the change reaches them at once (systemd/sync.ts).
+  const { keepSystemdCurrent } = await import('../systemd/sync.js');
+  const systemd = await keepSystemdCurrent(report);
+  for (const e of systemd?.errors ?? []) process.stderr.write(`${prog}: warning: systemd: ${e}\n`);
+  return systemd !== undefined && systemd.errors.length > 0 ? 1 : 0;
 }
 
 function run(action: EditAction, r: CompatRequest, ctx: lifecycle.LifecycleContext): Promise<lifecycle.ChangeReport> {

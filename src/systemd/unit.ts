@@ -84,10 +84,11 @@ export function planUnitAction(
  */
 export async function runUnitAction(action: UnitAction, id: string, options: UnitActionOptions): Promise<number> {
   const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: options.configDirectory });
-  const instance = resolveUnit(fleet.entries, id);
+  const own = unitOfProcess('self');
+  // A unit whose instance was renamed since it started (assign) still stops what it runs.
+  const instance = action !== 'start' && entryOfUnit(fleet.entries, id) === undefined ? (runningHere(fleet.entries, own) ?? resolveUnit(fleet.entries, id)) : resolveUnit(fleet.entries, id);
   for (const e of fleet.entries) if (e.kind === 'broken') options.warn(`warning: ${describeBroken(e.broken)}`);
   const label = instanceLabel(instance);
-  const own = unitOfProcess('self');
   const pid = readMasterPid(instance.queueDirectory);
   const master = pid !== null && isMasterRunning(pid) ? { pid, unit: unitOfProcess(pid) } : undefined;
   const here = master !== undefined && master.unit === own;
@@ -127,6 +128,17 @@ export async function runUnitAction(action: UnitAction, id: string, options: Uni
       }
       return direct('reload');
   }
+}
+
+/** The instance whose master runs in this unit's cgroup (none outside a unit). */
+function runningHere(entries: readonly FleetEntry[], own: string | undefined): Instance | undefined {
+  if (own === undefined) return undefined;
+  for (const e of entries) {
+    if (e.kind !== 'ok') continue;
+    const pid = readMasterPid(e.instance.queueDirectory);
+    if (pid !== null && isMasterRunning(pid) && unitOfProcess(pid) === own) return e.instance;
+  }
+  return undefined;
 }
 
 async function runDirect(action: UnitAction, instance: Instance, commandDirectory: string, configure: string | undefined, options: UnitActionOptions, fast?: FastStart): Promise<number> {

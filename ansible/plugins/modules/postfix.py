@@ -137,6 +137,10 @@ def main():
     except PostfleetFailure as e:
         e.fail(module)
     after_by_dir = dict((r.get('configDirectory'), r) for r in after)
+    if not module.check_mode:
+        # What postfleet said is not enough: the state asked for must be what status shows now.
+        for d, why in unreached(p['state'], before, after_by_dir).items():
+            failures.setdefault(d, why)
     instances = []
     for r in before:
         d = r.get('configDirectory')
@@ -152,6 +156,26 @@ def main():
     if failures:
         module.fail_json(msg='; '.join(failures.values()), **result)
     module.exit_json(**result)
+
+
+def unreached(state, before, after_by_dir):
+    """{config directory: why} for each enabled instance whose master is not as `state` asks."""
+    out = {}
+    for r in before:
+        if not r.get('enabled'):
+            continue
+        d = r.get('configDirectory')
+        a = after_by_dir.get(d)
+        if a is None:
+            out[d] = '%s: its status could not be read after the change' % r.get('instance')
+            continue
+        if state == 'stopped' and a.get('running'):
+            out[d] = '%s: still running (pid %s) after stop' % (r.get('instance'), a.get('pid'))
+        elif state != 'stopped' and not a.get('running') and (state != 'reloaded' or r.get('running')):
+            out[d] = '%s: not running after %s' % (r.get('instance'), state[:-2] if state.endswith('ed') else state)
+        elif state == 'restarted' and r.get('running') and a.get('pid') == r.get('pid'):
+            out[d] = '%s: its master was not restarted (pid %s still runs)' % (r.get('instance'), a.get('pid'))
+    return out
 
 
 def run(module, pf, select, rows, actions):
