@@ -303,6 +303,11 @@ export class BootedHost {
     return r;
   }
 
+  /** Whether a path exists inside (a dangling symlink counts). */
+  async exists(p: string): Promise<boolean> {
+    return (await this.run(`[ -e ${shq(p)} ] || [ -L ${shq(p)} ]`)).exitCode === 0;
+  }
+
   /** `systemctl poweroff` inside, then waits for systemd-nspawn to end. */
   async poweroff(timeoutMs = 120_000): Promise<void> {
     if (!this.nspawn) return;
