@@ -10,9 +10,9 @@
  *    the installed unit file with %i expanded, its Environment=, systemd's base environment,
  *    cwd /, no stdin), start, reload and stop the right masters and exit 0 despite the broken
  *    instances;
- *  - systemctl-aware start/stop/reload: systemd is never booted here (it must not be PID 1 on
- *    this machine), so /usr/bin/systemctl is replaced inside the sandbox by a stand-in that
- *    logs its calls and runs each postfleet@ unit's command exactly as above.
+ *  - where systemd "runs" (a stand-in systemctl that logs its calls): postfix(1)'s own
+ *    options are refused rather than dropped, and the bypasses never reach systemctl.
+ * The same package under a booted systemd: booted-*.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -68,7 +68,6 @@ describe.runIf(requireIntegration() && requireCommands('the systemd/package inte
 
     /** The stand-in systemctl's calls since the last look. */
     const calls = async (): Promise<string[]> => (await run('cat /run/fake-systemctl.log 2>/dev/null; rm -f /run/fake-systemctl.log')).stdout.split('\n').filter(Boolean);
-    const each = (verb: string, units: readonly string[]): string[] => units.map((u) => `--no-ask-password --no-pager ${verb} ${u}`);
 
     beforeAll(async () => {
       deb = buildDeb();
@@ -110,7 +109,7 @@ describe.runIf(requireIntegration() && requireCommands('the systemd/package inte
       expect(man.stdout).toContain('postfleet-generator');
     }, 600_000);
 
-    it('the generator wants each enabled instance in list order; disabled and broken ones get no unit', async () => {
+    it('the generator wants each enabled instance, all started at once, each after its file systems; disabled and broken ones get no unit', async () => {
       const r = await run(String.raw`set -e
 rm -rf /run/gen; mkdir -p /run/gen/normal /run/gen/early /run/gen/late
 /lib/systemd/system-generators/postfleet-generator /run/gen/normal /run/gen/early /run/gen/late
@@ -126,15 +125,13 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       );
       expect(tree.filter((l) => l.startsWith('f '))).toEqual([...UNITS].sort().map((u) => `f ./normal/${u}.d/50-postfleet-generator.conf `));
       expect(tree.filter((l) => /early|late/.test(l))).toEqual(['d ./early ', 'd ./late ']);
-      // Ordering: each unit after the previous enabled one in list order.
-      for (const [index, unit] of UNITS.entries()) {
+      for (const unit of UNITS) {
         const dropIn = await sb.readFile(`/run/gen/normal/${unit}.d/50-postfleet-generator.conf`);
-        const after = dropIn.split('\n').filter((l) => l.startsWith('After='));
-        expect([unit, after]).toEqual([unit, index === 0 ? [] : [`After=${UNITS[index - 1]}`]]);
+        expect([unit, dropIn.split('\n').filter((l) => l.startsWith('After='))]).toEqual([unit, []]);
       }
       expect(await sb.readFile('/run/gen/normal/postfleet@etc-postfix\\x2danon2.service.d/50-postfleet-generator.conf')).toBe(
-        '# Made by postfleet-generator from /etc/postfix/main.cf: enabled instance 5 of 5 in list order.\n' +
-          '[Unit]\nDescription=Postfix nameless instance /etc/postfix-anon2 (postfleet)\nAfter=postfleet@postfix-verylongname-x.service\n',
+        '# Made by postfleet-generator from /etc/postfix/main.cf: enabled instance 5 of 5.\n' +
+          '[Unit]\nDescription=Postfix nameless instance /etc/postfix-anon2 (postfleet)\nRequiresMountsFor=/etc/postfix-anon2 /var/spool/postfix-anon2 /var/lib/postfix-anon2\n',
       );
     }, 600_000);
 
@@ -178,14 +175,15 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       }
     }, 600_000);
 
-    it("a broken or disabled instance's unit fails with one line naming it; the others are untouched", async () => {
+    it("a broken instance's unit fails with one line naming it, a disabled one's ends without starting it; the others are untouched", async () => {
       const gone = await run(`run-unit start 'postfleet@etc-postfix\\x2dgone.service'`);
       expect(gone.exitCode).toBe(1);
       expect(gone.stderr.split('\n').filter((l) => l !== '' && !l.includes('warning'))).toEqual([
         expect.stringMatching(/^postfleet: postfleet@etc-postfix\\x2dgone\.service: instance \/etc\/postfix-gone: .*No such file or directory/),
       ]);
+      // Not a failure: `systemctl restart postfix` after a disable must leave no failed unit.
       const off = await run('run-unit start postfleet@postfix-b.service');
-      expect(off.exitCode).toBe(1);
+      expect(off.exitCode).toBe(0);
       expect(off.stderr).toContain("postfleet: postfix-b is disabled (multi_instance_enable = no): not started; enable it with 'postfleet enable'");
       const nobody = await run('run-unit start postfleet@postfix-nobody.service');
       expect(nobody.exitCode).toBe(1);
@@ -193,56 +191,46 @@ cd /run/gen && find . -mindepth 1 -printf '%y %p %l\n' | sort`);
       expect(await masterStates(sb, QUEUES)).toEqual(states([]));
     }, 600_000);
 
-    it('where systemd runs, postfleet postfix start/reload/stop go through systemctl, one unit at a time in list order (stop in reverse), never from a unit', async () => {
+    it("where systemd runs, postfix(1)'s own options are refused, not dropped; --no-systemd and POSTFLEET_NO_SYSTEMD=1 run postfix(1) directly", async () => {
+      // The routing through the units, and its checks, are tested under a booted systemd
+      // (booted-control.test.ts); a stand-in systemctl here only proves what never reaches it.
       await runOk(`mkdir -p /run/systemd/system && rm -f /run/fake-systemctl.log && rm -rf /run/fake-systemd`);
       await sb.writeFile('/usr/bin/systemctl', FAKE_SYSTEMCTL, { mode: 0o755, backdate: false });
-
-      const start = await run('postfleet postfix start');
-      expect(start.exitCode).toBe(1); // the two broken instances
-      expect(await calls()).toEqual(each('start', UNITS));
-      expect(await masterStates(sb, QUEUES)).toEqual(states(ALL_ENABLED));
-      const pids = (await runOk(`for q in ${ALL_ENABLED.join(' ')}; do tr -d ' ' < $q/pid/master.pid; done`)).stdout;
-      const reload = await run('postfleet postfix reload -g mta');
-      expect(reload.exitCode).toBe(1); // the broken instances again
-      expect(reload.stderr).not.toMatch(/postfix-a/);
-      expect(await calls()).toEqual(each('reload', ['postfleet@postfix-a.service']));
-      expect((await runOk(`for q in ${ALL_ENABLED.join(' ')}; do tr -d ' ' < $q/pid/master.pid; done`)).stdout).toBe(pids);
-      expect((await run('postfleet postfix stop')).exitCode).toBe(1);
-      expect(await calls()).toEqual(each('stop', [...UNITS].reverse()));
+      for (const [opts, named] of [['-v', '-v'], ['-D', '-D'], ['--full-check', '--full-check'], ['-v -D', '-D, -v']] as const) {
+        const r = await run(`postfleet postfix start ${opts}`);
+        expect([opts, r.exitCode]).toEqual([opts, 1]);
+        expect(r.stderr).toBe(`postfleet: ${named}: cannot be passed through systemctl to postfleet@.service units; add --no-systemd to run postfix(1) directly\n`);
+      }
+      expect(await calls()).toEqual([]);
       expect(await masterStates(sb, QUEUES)).toEqual(states([]));
-    }, 600_000);
 
-    it('where systemd runs, the wrapper role goes through systemctl; --no-systemd and POSTFLEET_NO_SYSTEMD=1 do not', async () => {
-      // The wrapper role: plain postfix(1), with postfleet as multi_instance_wrapper.
       const init = await runOk('postfleet init; touch -d "-1 minute" /etc/postfix/main.cf');
       expect(init.stdout).toContain('multi_instance_wrapper = /usr/sbin/postfleet -p --');
       expect((await runOk('postconf -h multi_instance_wrapper')).stdout).toBe('/usr/sbin/postfleet -p --\n');
-      // No unit's start failed: the primary's unit runs postfix(1) with MAIL_CONFIG set, which
-      // does not call the wrapper again.
-      const start = await run('postfix start');
-      expect(`${start.stdout}${start.stderr}`).not.toMatch(/Job for .* failed/);
-      expect(await calls()).toEqual(each('start', UNITS));
-      expect(await masterStates(sb, QUEUES)).toEqual(states(ALL_ENABLED));
-      await run('postfix stop');
-      expect(await calls()).toEqual(each('stop', [...UNITS].reverse()));
-      expect(await masterStates(sb, QUEUES)).toEqual(states([]));
-
-      // Bypasses: --no-systemd and POSTFLEET_NO_SYSTEMD=1 run postfix(1) directly.
+      // A life-cycle change reloads the units, once.
+      expect(await calls()).toEqual(['--no-ask-password daemon-reload']);
       await run('postfleet postfix start --no-systemd');
       expect(await calls()).toEqual([]);
       expect(await masterStates(sb, QUEUES)).toEqual(states(ALL_ENABLED));
       await run('postfleet postfix stop', { POSTFLEET_NO_SYSTEMD: '1' });
       expect(await calls()).toEqual([]);
       expect(await masterStates(sb, QUEUES)).toEqual(states([]));
+      await run('postfix start', { POSTFLEET_NO_SYSTEMD: '1' });
+      expect(await calls()).toEqual([]);
+      expect(await masterStates(sb, QUEUES)).toEqual(states(ALL_ENABLED));
+      await run('postfix stop', { POSTFLEET_NO_SYSTEMD: '1' });
+      expect(await masterStates(sb, QUEUES)).toEqual(states([]));
+      await runOk('rm -rf /run/systemd/system');
     }, 600_000);
 
-    it("removing the package unmasks Debian's generator and leaves every Postfix file as it was", async () => {
-      const snapshot = 'find /etc/postfix* /srv/pf-* -type f -print0 | sort -z | xargs -0 md5sum';
+    it("removing the package unmasks Debian's generator, gives the wrapper line back to postmulti and leaves every other Postfix file as it was", async () => {
+      const snapshot = "find /etc/postfix* /srv/pf-* -type f ! -path /etc/postfix/main.cf -print0 | sort -z | xargs -0 md5sum; grep -v '^multi_instance_wrapper' /etc/postfix/main.cf";
       const before = (await runOk(snapshot)).stdout;
       const r = await runOk('dpkg --purge postfleet 2>&1');
       expect(r.stdout).toContain("postfleet: unmasked Debian's postfix-instance-generator");
       // postfleet init was run above: postfix(1) would now run a wrapper that is gone.
-      expect(r.stdout).toContain("postfleet: warning: multi_instance_wrapper in the primary main.cf still names postfleet; 'postmulti -e init' hands the instances back to postmulti");
+      expect(r.stdout).toContain("postfleet: multi_instance_wrapper is postmulti's again (${command_directory}/postmulti -p --)");
+      expect((await runOk('postconf -h multi_instance_wrapper')).stdout).toBe('${command_directory}/postmulti -p --\n');
       expect(await sb.exists('/etc/systemd/system-generators/postfix-instance-generator')).toBe(false);
       expect(await sb.exists('/lib/systemd/system/postfleet@.service')).toBe(false);
       expect(await sb.exists('/usr/sbin/postfleet')).toBe(false);

@@ -24,7 +24,7 @@ describe.skipIf(postconfMissing)('postfleet-generator', () => {
   const secondary = (dir: string, name: string | undefined, enable: string): void =>
     mainCf(dir, [...(name ? [`multi_instance_name = ${name}`] : []), `multi_instance_enable = ${enable}`, `queue_directory = /q${dir}`, `data_directory = /d${dir}`]);
 
-  function generate(primary: string, dirs: readonly string[] = ['normal', 'early', 'late']): { status: number; stderr: string; out: string } {
+  function generate(primary: string, dirs: readonly string[] = ['normal', 'early', 'late'], env: Record<string, string> = {}): { status: number; stderr: string; out: string } {
     const out = fs.mkdtempSync(path.join(root, 'out-'));
     const args = dirs.map((d) => path.join(out, d));
     for (const a of args) fs.mkdirSync(a);
@@ -34,7 +34,7 @@ describe.skipIf(postconfMissing)('postfleet-generator', () => {
       return true;
     });
     try {
-      const status = runGenerator(args, { POSTFLEET_CONFIG_DIRECTORY: path.join(root, primary) });
+      const status = runGenerator(args, { POSTFLEET_CONFIG_DIRECTORY: path.join(root, primary), POSTFLEET_DEFAULTS_FILE: path.join(root, 'no-defaults'), ...env });
       return { status, stderr, out };
     } finally {
       spy.mockRestore();
@@ -74,9 +74,48 @@ describe.skipIf(postconfMissing)('postfleet-generator', () => {
         `${anon}.d/50-postfleet-generator.conf`,
       ].sort(),
     );
-    expect(fs.readFileSync(path.join(r.out, 'normal', `${anon}.d`, '50-postfleet-generator.conf'), 'utf8')).toContain('\nAfter=postfleet@postfix-out.service\n');
+    // Started all at once (no ordering), each after the file systems of its directories.
+    const dropIn = fs.readFileSync(path.join(r.out, 'normal', `${anon}.d`, '50-postfleet-generator.conf'), 'utf8');
+    expect(dropIn).not.toContain('After=');
+    expect(dropIn).toContain(`\nRequiresMountsFor=${dir('anon')} /qf1/anon /df1/anon\n`);
     expect(listing(path.join(r.out, 'early'))).toEqual([]);
     expect(listing(path.join(r.out, 'late'))).toEqual([]);
+  });
+
+  it('START_ORDER=list in /etc/default/postfleet orders each unit after the previous one; another value warns and starts in parallel', () => {
+    const dir = (d: string): string => path.join(root, 'f1', d);
+    const defaults = path.join(root, 'defaults-list');
+    const anon = `postfleet@${dir('anon').slice(1).replace(/-/g, '\\x2d').replace(/\//g, '-')}.service`;
+    fs.writeFileSync(defaults, '# postfleet\nSTART_ORDER="list"\n');
+    const listed = generate('f1/postfix', undefined, { POSTFLEET_DEFAULTS_FILE: defaults });
+    expect(fs.readFileSync(path.join(listed.out, 'normal', `${anon}.d`, '50-postfleet-generator.conf'), 'utf8')).toContain('\nAfter=postfleet@postfix-out.service\n');
+    expect(fs.readFileSync(path.join(listed.out, 'normal', 'postfleet@-.service.d', '50-postfleet-generator.conf'), 'utf8')).not.toContain('After=');
+    fs.writeFileSync(defaults, 'START_ORDER=serial\n');
+    const odd = generate('f1/postfix', undefined, { POSTFLEET_DEFAULTS_FILE: defaults });
+    expect(odd.stderr).toContain(`postfleet-generator: ${'/etc/default/postfleet'}: START_ORDER=serial is neither list nor parallel: starting in parallel\n`);
+    expect(fs.readFileSync(path.join(odd.out, 'normal', `${anon}.d`, '50-postfleet-generator.conf'), 'utf8')).not.toContain('After=');
+  });
+
+  it('fails open: when the fleet cannot be read, or the primary is broken, the primary instance still gets its unit', () => {
+    mainCf('f4/postfix', [`daemon_directory = ${path.join(root, 'f4', 'missing')}`, `multi_instance_directories = ${path.join(root, 'f4', 'x')}`]);
+    const unreadable = generate('f4/postfix');
+    expect(unreadable.status).toBe(1);
+    expect(unreadable.stderr).toMatch(/^postfleet-generator: daemon_directory = '.*\/f4\/missing': directory not found: ENOENT\npostfleet-generator: only the primary instance's unit postfleet@-\.service was made\n$/);
+    expect(listing(path.join(unreadable.out, 'normal'))).toEqual([
+      'postfix.service.wants/',
+      'postfix.service.wants/postfleet@-.service -> /lib/systemd/system/postfleet@.service',
+      'postfleet@-.service.d/',
+      'postfleet@-.service.d/50-postfleet-generator.conf',
+    ]);
+    const dir = (d: string): string => path.join(root, 'f5', d);
+    mainCf('f5/postfix', ['multi_instance_enable = maybe', `multi_instance_directories = ${dir('pf-out')}`]);
+    secondary('f5/pf-out', 'postfix-out', 'yes');
+    const broken = generate('f5/postfix');
+    expect(broken.status).toBe(0);
+    expect(listing(path.join(broken.out, 'normal'))).toEqual(expect.arrayContaining([
+      'postfix.service.wants/postfleet@-.service -> /lib/systemd/system/postfleet@.service',
+      'postfix.service.wants/postfleet@postfix-out.service -> /lib/systemd/system/postfleet@.service',
+    ]));
   });
 
   it('a single-instance primary (empty list) is linked whatever multi_instance_enable says', () => {

@@ -14,6 +14,7 @@ import { cgroupIsPostfleetUnit, decideSystemctl, probeSystemd, systemctlRuns, ty
 import { entryOfUnit, generatedFiles, planUnits, unitInstanceId } from '../src/systemd/units.js';
 import { planUnitAction, resolveUnit } from '../src/systemd/unit.js';
 import { planPostfixCommand } from '../src/instances/fanout/command-class.js';
+import type { ControlVerb } from '../src/systemd/control.js';
 
 function hasSystemdEscape(): boolean {
   try {
@@ -90,8 +91,18 @@ describe('the generator plan', () => {
     ok(inst('/etc/postfix-in', 'postfix-in')),
   ];
 
-  it('links enabled instances in list order, each after the previous; skips disabled and broken ones', () => {
-    const plan = planUnits(fleet);
+  it('links enabled instances, unordered by default; skips disabled and broken ones', () => {
+    expect(planUnits(fleet).units.map((u) => [u.unit, u.after])).toEqual([
+      ['postfleet@-.service', undefined],
+      ['postfleet@postfix-out.service', undefined],
+      ['postfleet@etc-postfix\\x2danon.service', undefined],
+      ['postfleet@srv-anon2.service', undefined],
+      ['postfleet@postfix-in.service', undefined],
+    ]);
+  });
+
+  it('with START_ORDER=list, each unit after the previous one in list order; skips disabled and broken ones', () => {
+    const plan = planUnits(fleet, 'list');
     expect(plan.units.map((u) => [u.unit, u.after])).toEqual([
       ['postfleet@-.service', undefined],
       ['postfleet@postfix-out.service', 'postfleet@-.service'],
@@ -113,19 +124,19 @@ describe('the generator plan', () => {
   });
 
   it('writes a wants link and a drop-in per unit', () => {
-    const files = generatedFiles(planUnits(fleet.slice(0, 2)), '/lib/systemd/system/postfleet@.service', '/etc/postfix/main.cf');
+    const files = generatedFiles(planUnits(fleet.slice(0, 2), 'list'), '/lib/systemd/system/postfleet@.service', '/etc/postfix/main.cf');
     expect(files).toEqual([
       { path: 'postfix.service.wants/postfleet@-.service', symlinkTo: '/lib/systemd/system/postfleet@.service' },
       {
         path: 'postfleet@-.service.d/50-postfleet-generator.conf',
         content:
-          '# Made by postfleet-generator from /etc/postfix/main.cf: enabled instance 1 of 2 in list order.\n[Unit]\nDescription=Postfix primary instance /etc/postfix (postfleet)\n',
+          '# Made by postfleet-generator from /etc/postfix/main.cf: enabled instance 1 of 2, started in list order.\n[Unit]\nDescription=Postfix primary instance /etc/postfix (postfleet)\nRequiresMountsFor=/etc/postfix /var/spool/etc/postfix /var/lib/etc/postfix\n',
       },
       { path: 'postfix.service.wants/postfleet@postfix-out.service', symlinkTo: '/lib/systemd/system/postfleet@.service' },
       {
         path: 'postfleet@postfix-out.service.d/50-postfleet-generator.conf',
         content:
-          '# Made by postfleet-generator from /etc/postfix/main.cf: enabled instance 2 of 2 in list order.\n[Unit]\nDescription=Postfix instance postfix-out /etc/postfix-out (postfleet)\nAfter=postfleet@-.service\n',
+          '# Made by postfleet-generator from /etc/postfix/main.cf: enabled instance 2 of 2, started in list order.\n[Unit]\nDescription=Postfix instance postfix-out /etc/postfix-out (postfleet)\nAfter=postfleet@-.service\nRequiresMountsFor=/etc/postfix-out /var/spool/etc/postfix-out /var/lib/etc/postfix-out\n',
       },
     ]);
   });
@@ -221,25 +232,25 @@ describe('the systemctl decision', () => {
     });
   });
 
-  it('maps a plan to systemctl runs in plan order; disabled instances keep their own run', () => {
+  it('maps a plan to checked unit tasks in plan order; disabled instances keep their own run', () => {
     const entries = [ok(inst('/etc/postfix', undefined, true, true)), ok(inst('/etc/postfix-off', 'postfix-off', false)), ok(inst('/etc/postfix-anon', undefined))];
     const lists = { start: ['start'], stop: ['stop'], control: ['reload'] };
     const shared = { commandDirectory: '/usr/sbin', daemonDirectory: '/usr/lib/postfix/sbin', metaDirectory: '/etc/postfix', shlibDirectory: 'no' };
     const show = (verb: string): string[] =>
-      systemctlRuns(planPostfixCommand(entries, shared, lists, { type: 'all' }, [verb]).runs, verb, '/usr/sbin').map((r) => [r.file, ...r.args].join(' '));
+      systemctlRuns(planPostfixCommand(entries, shared, lists, { type: 'all' }, [verb]).runs, verb as ControlVerb, '/usr/sbin').map((r) => [r.task ? 'task:' : '', r.file, ...r.args].join(' ').trim());
     expect(show('start')).toEqual([
-      'systemctl --no-ask-password --no-pager start postfleet@-.service',
+      'task: systemctl start postfleet@-.service',
       '/usr/sbin/postfix -- check',
-      'systemctl --no-ask-password --no-pager start postfleet@etc-postfix\\x2danon.service',
+      'task: systemctl start postfleet@etc-postfix\\x2danon.service',
     ]);
     expect(show('stop')).toEqual([
-      'systemctl --no-ask-password --no-pager stop postfleet@etc-postfix\\x2danon.service',
-      'systemctl --no-ask-password --no-pager stop postfleet@-.service',
+      'task: systemctl stop postfleet@etc-postfix\\x2danon.service',
+      'task: systemctl stop postfleet@-.service',
     ]);
     expect(show('restart')).toEqual([
-      'systemctl --no-ask-password --no-pager restart postfleet@-.service',
+      'task: systemctl restart postfleet@-.service',
       '/usr/sbin/postfix -- check',
-      'systemctl --no-ask-password --no-pager restart postfleet@etc-postfix\\x2danon.service',
+      'task: systemctl restart postfleet@etc-postfix\\x2danon.service',
     ]);
   });
 });

@@ -29,7 +29,8 @@ export async function runHandoverCommand(
   const fleet = loadFleet({ configDirectory: flags['config-dir'] });
   const selected = selectFleet(fleet.entries, selection);
   if (selected.length === 0) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
-  const broken = reportBroken(fleet.entries, (line) => process.stderr.write(`postfleet: ${line}\n`));
+  // Broken instances are named, and left alone: they fail no move.
+  reportBroken(fleet.entries, (line) => process.stderr.write(`postfleet: ${line}\n`));
   const instances = selected.flatMap((e) => (e.kind === 'ok' ? [e.instance] : []));
   const plan = planHandover(direction, instances, liveMaster, unitFileInstalled(DEBIAN_TEMPLATE));
   const json = cmd.jsonEnabled();
@@ -40,6 +41,6 @@ export async function runHandoverCommand(
   }
   if (!json && plan.moves.length === 0) cmd.log(direction === 'adopt' ? 'nothing to move: every running instance is in its postfleet@ unit' : 'nothing to move: no master runs in a postfleet@ unit');
   const results = await runWithProgress(handoverRuns(plan, direction, liveControlSystem(fleet.shared.commandDirectory)), { parallel: 1, mode: 'pipe', json, log: (l) => cmd.log(l) });
-  if (broken > 0 || results.some((r) => r.exitCode !== 0)) process.exitCode = 1;
+  if (results.some((r) => r.exitCode !== 0)) process.exitCode = 1;
   return results;
 }
