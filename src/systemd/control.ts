@@ -36,7 +36,7 @@ export interface ControlPlan {
   readonly expect: Expectation;
 }
 
-const where = (m: Master): string => (m.unit !== undefined ? m.unit : `outside any service unit (master pid ${m.pid})`);
+const where = (m: Master): string => (m.unit !== undefined ? `in ${m.unit}` : `outside any service unit (master pid ${m.pid})`);
 
 /** What to do to `verb` an instance whose unit is `unit`, its master being `master`. */
 export function planControl(verb: ControlVerb, unit: string, master: Master | undefined): ControlPlan {
@@ -49,7 +49,7 @@ export function planControl(verb: ControlVerb, unit: string, master: Master | un
       if (own) return { actions: [systemctl('start')], expect: { running: true, samePid: master.pid } };
       return {
         actions: [],
-        note: `already running in ${where(master)}, not in ${unit}: left as it is ('postfleet postfix restart' moves it into ${unit})`,
+        note: `already running ${where(master)}, not in ${unit}: left as it is ('postfleet postfix restart' moves it into ${unit})`,
         expect: { running: true, samePid: master.pid },
       };
     case 'stop':
