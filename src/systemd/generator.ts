@@ -11,7 +11,7 @@
  * configuration at all (/etc/postfix/main.cf missing) means no units, silently, as
  * postfix.service's ConditionPathExists= says.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { isPostfleetError } from '../instances/errors.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
@@ -36,7 +36,31 @@ export function startOrderOf(text: string | undefined): { order: StartOrder; war
   return { order: 'parallel', warning: `${DEFAULTS_FILE}: START_ORDER=${value} is neither list nor parallel: starting in parallel` };
 }
 
+/**
+ * Where the generator's lines go: run by systemd (which sets SYSTEMD_SCOPE), to the kernel log
+ * as systemd's own generators write, so that they reach the journal; stderr otherwise, and
+ * where there is no /dev/kmsg (a container).
+ */
+function logger(env: NodeJS.ProcessEnv): (line: string) => void {
+  if (env['SYSTEMD_SCOPE'] !== undefined) {
+    try {
+      const fd = openSync('/dev/kmsg', 'a');
+      return (line) => {
+        try {
+          writeSync(fd, `<4>${PROG}[${process.pid}]: ${line}\n`);
+        } catch {
+          process.stderr.write(`${PROG}: ${line}\n`);
+        }
+      };
+    } catch {
+      /* no kmsg: stderr */
+    }
+  }
+  return (line) => process.stderr.write(`${PROG}: ${line}\n`);
+}
+
 export function runGenerator(args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+  const log = logger(env);
   const [normal] = args;
   if (normal === undefined || !normal.startsWith('/')) {
     process.stderr.write(`${PROG}: usage: ${PROG} NORMAL-DIR [EARLY-DIR LATE-DIR] (absolute paths)\n`);
@@ -57,10 +81,10 @@ export function runGenerator(args: readonly string[], env: NodeJS.ProcessEnv = p
     primary = env['POSTFLEET_CONFIG_DIRECTORY'] || (defaults.get('config_directory') ?? primary);
     if (!existsSync(path.join(primary, 'main.cf'))) return 0;
     const { order, warning } = startOrderOf(readIfPresent(env['POSTFLEET_DEFAULTS_FILE'] || DEFAULTS_FILE));
-    if (warning !== undefined) process.stderr.write(`${PROG}: ${warning}\n`);
+    if (warning !== undefined) log(warning);
     const fleet = loadFleet({ defaults, configDirectory: primary });
     const plan = planUnits(fleet.entries, order);
-    for (const s of plan.skipped) process.stderr.write(`${PROG}: ${s.message}\n`);
+    for (const s of plan.skipped) log(s.message);
     // A primary that cannot be read still gets its unit, as Debian's generator gives it one:
     // its start then fails with the reason, where the operator looks for it.
     const brokenPrimary = fleet.entries.some((e) => e.kind === 'broken' && e.broken.primary);
@@ -69,14 +93,14 @@ export function runGenerator(args: readonly string[], env: NodeJS.ProcessEnv = p
   } catch (e) {
     // Whatever it is, one line in the journal (a stack trace there helps nobody at boot), and
     // the primary instance still gets its unit: mail keeps flowing through it.
-    process.stderr.write(`${PROG}: ${isPostfleetError(e) ? e.message : (e as Error).message}\n`);
+    log(isPostfleetError(e) ? e.message : (e as Error).message);
     if (!existsSync(path.join(primary, 'main.cf'))) return 1;
     try {
       rmSync(path.join(normal, `${WANTED_BY}.wants`), { recursive: true, force: true });
       write(primaryOnly(primary));
-      process.stderr.write(`${PROG}: only the primary instance's unit ${unitName('-')} was made\n`);
+      log(`only the primary instance's unit ${unitName('-')} was made`);
     } catch (e2) {
-      process.stderr.write(`${PROG}: ${(e2 as Error).message}\n`);
+      log((e2 as Error).message);
     }
     return 1;
   }
