@@ -57,7 +57,8 @@ export async function transact(ctx: LifecycleContext, needs: SnapshotNeeds, plan
       return { next: next !== current ? next : undefined, result: { plan: p, current }, rollback: () => undo.rollback() };
     }),
   );
-  for (const i of done.plan.instances) if (i.release) warnings.push(...(await release(ctx, primaryDir, i.release, read)));
+  const releases = done.plan.instances.flatMap((i) => (i.release ? [i.release] : []));
+  if (releases.length > 0) warnings.push(...(await release(ctx, primaryDir, releases, read)));
   return reportOf(done.plan, { configDirectory: primaryDir, mainCf: done.current }, false, warnings);
 }
 
@@ -97,19 +98,19 @@ async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkp
 }
 
 /**
- * The files of an instance the primary no longer lists (destroy), removed under the lock
- * again: if a concurrent create or import took one of its directories over since, they are
- * that instance's now and nothing is removed.
+ * The files of the instances the primary no longer lists (destroy), removed under the lock
+ * again, all of them in one hold of it: if a concurrent create or import took one of an
+ * instance's directories over since, they are that instance's now and nothing of it is removed.
  */
-async function release(ctx: LifecycleContext, primaryDir: string, r: NonNullable<InstancePlan['release']>, read: MainCfReader): Promise<string[]> {
+async function release(ctx: LifecycleContext, primaryDir: string, releases: ReadonlyArray<NonNullable<InstancePlan['release']>>, read: MainCfReader): Promise<string[]> {
   return withMainCfLock(primaryDir, async () => {
     const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read });
-    for (const d of r.directories) {
-      const owner = fleet.claims.ownerOf(d);
-      if (owner !== undefined) return { result: [`${d} is in use again by instance ${owner}: its files were left in place`] };
-    }
     const warnings: string[] = [];
-    await applySteps(r.steps, new UndoLog(), warnings);
+    for (const r of releases) {
+      const taken = r.directories.find((d) => fleet.claims.ownerOf(d) !== undefined);
+      if (taken !== undefined) warnings.push(`${taken} is in use again by instance ${fleet.claims.ownerOf(taken)}: its files were left in place`);
+      else await applySteps(r.steps, new UndoLog(), warnings);
+    }
     return { result: warnings };
   });
 }
