@@ -272,6 +272,7 @@ describe('planning enable, disable, assign, init', () => {
 describe('planning apply', () => {
   const desired = (name: string, rest: Partial<DesiredInstance> = {}): DesiredInstance => ({
     name,
+    state: 'present',
     group: undefined,
     enabled: undefined,
     template: undefined,
@@ -317,6 +318,38 @@ describe('planning apply', () => {
       '[postfix-a] config_directory = /srv/postfix-a, but the instance has /etc/postfix-a',
     );
     expect(() => planApply(snapshotOf(two), [desired('postfix-a', { paths: { queue_directory: '/var/spool/postfix-a' } })])).not.toThrow();
+  });
+
+  it('state = absent / deported: removed in the same plan as the rest, then nothing to plan', () => {
+    const three = fleet({ '/etc/postfix-a': secondary('postfix-a', { group: 'mta' }), '/etc/postfix-b': secondary('postfix-b', { group: 'mta' }), '/etc/postfix-c': secondary('postfix-c') });
+    const manifest = [desired('postfix-a', { state: 'absent' }), desired('postfix-n', { group: 'new' }), desired('postfix-b', { state: 'deported' }), desired('postfix-gone', { state: 'absent' })];
+    const snap = snapshotOf(three);
+    const plan = planApply(snap, manifest);
+    expect(plan.instances.map((i) => [i.name, i.action, i.configDirectory, Boolean(i.release)])).toEqual([
+      ['postfix-a', 'destroy', '/etc/postfix-a', true],
+      ['postfix-n', 'create', '/etc/postfix-n', false],
+      ['postfix-b', 'deport', '/etc/postfix-b', false],
+      ['postfix-gone', 'destroy', '/etc/postfix-gone', false],
+    ]);
+    // one edit of the list: additions and removals together
+    expect(plan.primaryEdits).toEqual([
+      { op: 'set', name: 'multi_instance_directories', value: '/etc/postfix-c /etc/postfix-n' },
+      { op: 'set', name: 'alternate_config_directories', value: '/etc/postfix-b' },
+    ]);
+    expect(report(three, plan).instances.map((r) => r.changed)).toEqual([true, true, true, false]);
+    const after = afterPlan(three, plan, snap);
+    expect(Object.keys(after.mainCf)).not.toContain('/etc/postfix-a');
+    const again = snapshotOf(after);
+    expect(changesAnything(planApply(again, manifest), again.primaryMainCf)).toBe(false);
+    expect(manifestDirectories(snap.fleet, snap.settings, manifest)).toEqual(['/etc/postfix-a', '/etc/postfix-n', '/etc/postfix-b']);
+  });
+
+  it('an instance that cannot go refuses the whole manifest', () => {
+    const running = { ...two, status: { '/etc/postfix-a': { pid: 9, queued: 0 } } };
+    expect(() => planApply(snapshotOf(running), [desired('postfix-n'), desired('postfix-a', { state: 'deported' })])).toThrow("Instance '/etc/postfix-a' is not stopped (master pid 9)");
+    expect(() => planApply(snapshotOf(running), [desired('postfix-a', { state: 'absent' }), desired('postfix-b', { state: 'absent' })])).toThrow(
+      'cannot remove 2 of the 2 instances the manifest removes, nothing was changed: postfix-a: running (master pid 9); postfix-b: enabled',
+    );
   });
 
   it('two new instances that clash are refused together', () => {
