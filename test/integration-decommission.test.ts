@@ -8,7 +8,7 @@
  * the order of the writes, and manifests applied twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefusal, expectSameState, lifecycleState, treeSnapshot } from './helpers/lifecycle.js';
+import { expectRefusal, treeSnapshot, twinStep } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox, type RunResult } from './helpers/sandbox.js';
 import { budget } from './helpers/timing.js';
 
@@ -35,12 +35,8 @@ describe.runIf(requireIntegration())('decommissioning: postfleet once for all vs
 
   /** postmulti -e ACTION for each instance in turn in one sandbox, one postfleet command in the other; then the same state. */
   async function step(name: string, postmulti: string, postfleet: string): Promise<RunResult> {
-    const [a, b] = await Promise.all([ref.run(postmulti, { tty: true }), ours.run(postfleet)]);
-    expect(a, `${name}: postmulti`).toEqual({ stdout: '', stderr: '', exitCode: 0 });
-    expect(b.exitCode, `${name}: postfleet: ${b.stderr}`).toBe(0);
+    const b = await twinStep(ref, ours, name, postmulti, postfleet);
     expect(b.stderr, `${name}: postfleet's stderr`).toBe('');
-    const [sa, sb] = await Promise.all([lifecycleState(ref), lifecycleState(ours)]);
-    expectSameState(sa, sb, name);
     return b;
   }
 
