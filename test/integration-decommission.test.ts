@@ -21,6 +21,32 @@ interface Answer {
   failed: unknown[];
 }
 
+/**
+ * strace -f output as "call path[ -> path]" lines of the calls that succeeded, in the order they
+ * completed; a call another thread interrupted ("<unfinished ...>", later "<... rmdir resumed>")
+ * is put together again (the removals of several instances run on libuv's threads).
+ */
+function tracedCalls(trace: string): string[] {
+  const pending = new Map<string, string>();
+  const calls: string[] = [];
+  for (const line of trace.split('\n')) {
+    const pid = /^\[pid\s+(\d+)\] /.exec(line)?.[1] ?? '';
+    let body = line.replace(/^\[pid\s+\d+\] /, '');
+    if (body.endsWith('<unfinished ...>')) {
+      pending.set(pid, body.slice(0, -'<unfinished ...>'.length));
+      continue;
+    }
+    const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(body);
+    if (resumed) {
+      body = (pending.get(pid) ?? '') + resumed[1];
+      pending.delete(pid);
+    }
+    const m = /\b(rename|renameat2?|rmdir|unlink|unlinkat)\((.*)\) += 0$/.exec(body);
+    if (m) calls.push(`${m[1]!.replace(/at2?$/, '')} ${[...m[2]!.matchAll(/"([^"]*)"/g)].map((p) => p[1]).join(' -> ')}`);
+  }
+  return calls;
+}
+
 const listed = async (sb: Sandbox): Promise<string> => (await sb.runOk('postconf -h multi_instance_directories alternate_config_directories')).stdout;
 
 describe.runIf(requireIntegration())('decommissioning: postfleet once for all vs postmulti once per instance', () => {
@@ -194,12 +220,7 @@ describe.runIf(requireIntegration())('decommissioning: dry runs, refusals, one t
       ['/etc/postfix-c/main.cf', true],
       ['/etc/postfix/main.cf', false],
     ]);
-    const calls = (await sb.readFile('/tmp/trace'))
-      .split('\n')
-      .flatMap((l) => {
-        const m = /\b(rename|renameat2?|rmdir|unlink|unlinkat)\((.*)\) += 0/.exec(l);
-        return m ? [`${m[1]!.replace(/at2?$/, '')} ${[...m[2]!.matchAll(/"([^"]*)"/g)].map((p) => p[1]).join(' -> ')}`] : [];
-      });
+    const calls = tracedCalls(await sb.readFile('/tmp/trace'));
     const primaryWrites = calls.filter((c) => c === 'rename /etc/postfix/main.cf.tmp -> /etc/postfix/main.cf');
     expect(primaryWrites, calls.join('\n')).toHaveLength(1);
     const removals = calls.filter((c) => /^(rmdir|unlink) \/(etc|var\/spool|var\/lib)\/postfix-[abc]/.test(c));

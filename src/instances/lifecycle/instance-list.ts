@@ -29,10 +29,11 @@ export function listEdits(fleet: Fleet, change: ListChange): MainCfEdit[] {
     const added = new Set(change.add.directories);
     nextAlternates = nextAlternates.filter((d) => !added.has(d));
   }
-  for (const { directory: dir, keepAsAlternate } of change.remove ?? []) {
-    nextList = nextList.filter((d) => d !== dir);
-    if (!keepAsAlternate) nextAlternates = nextAlternates.filter((d) => d !== dir);
-    else if (!nextAlternates.includes(dir)) nextAlternates = [...nextAlternates, dir];
+  if (change.remove && change.remove.length > 0) {
+    const removed = new Set(change.remove.map((r) => r.directory));
+    const kept = change.remove.filter((r) => r.keepAsAlternate).map((r) => r.directory);
+    nextList = nextList.filter((d) => !removed.has(d));
+    nextAlternates = [...nextAlternates.filter((d) => !removed.has(d) || kept.includes(d)), ...kept.filter((d) => !nextAlternates.includes(d))];
   }
   const edits: MainCfEdit[] = [{ op: 'set', name: 'multi_instance_directories', value: nextList.join(' ') }];
   if (nextAlternates.join(' ') !== alternates.join(' ')) edits.push({ op: 'set', name: 'alternate_config_directories', value: nextAlternates.join(' ') });

@@ -26,6 +26,8 @@ export type Planner = (snap: Snapshot) => Plan;
 
 /** Instance main.cf edits in flight at once. */
 const EDITS_IN_FLIGHT = 8;
+/** Destroyed instances whose files are removed at once. */
+const RELEASES_IN_FLIGHT = 8;
 /** Instance main.cf locks taken together (one process for each batch: maincf/write.ts's lockMainCfs()). */
 const LOCK_BATCH = 64;
 
@@ -105,13 +107,19 @@ async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkp
 async function release(ctx: LifecycleContext, primaryDir: string, releases: ReadonlyArray<NonNullable<InstancePlan['release']>>, read: MainCfReader): Promise<string[]> {
   return withMainCfLock(primaryDir, async () => {
     const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read });
-    const warnings: string[] = [];
-    for (const r of releases) {
-      const taken = r.directories.find((d) => fleet.claims.ownerOf(d) !== undefined);
-      if (taken !== undefined) warnings.push(`${taken} is in use again by instance ${fleet.claims.ownerOf(taken)}: its files were left in place`);
-      else await applySteps(r.steps, new UndoLog(), warnings);
-    }
-    return { result: warnings };
+    // Each instance's removal in its order; several instances at once, their warnings in plan order.
+    const warnings = await pMap(
+      releases,
+      async (r) => {
+        const taken = r.directories.find((d) => fleet.claims.ownerOf(d) !== undefined);
+        if (taken !== undefined) return [`${taken} is in use again by instance ${fleet.claims.ownerOf(taken)}: its files were left in place`];
+        const own: string[] = [];
+        await applySteps(r.steps, new UndoLog(), own);
+        return own;
+      },
+      { concurrency: RELEASES_IN_FLIGHT },
+    );
+    return { result: warnings.flat() };
   });
 }
 
