@@ -266,4 +266,18 @@ describe.runIf(requireIntegration())('decommissioning: dry runs, refusals, one t
     expect(second.stdout).toBe('postfix-d: up to date\npostfix-n: up to date\npostfix-e: up to date\nnothing to change\n');
     expect(await treeSnapshot(sb)).toBe(settled);
   });
+
+  it('import of several --config-directory values, in one transaction; a bad one refuses them all', async () => {
+    await sb.runOk('postfleet deport n');
+    await sb.backdate('/etc/postfix*/main.cf');
+    const before = await treeSnapshot(sb);
+    expectRefusal(await sb.run('postfleet import --config-directory /etc/postfix-e --config-directory /etc/postfix-nosuch'), "postfleet: '/etc/postfix-nosuch' lacks a main.cf file");
+    expectRefusal(await sb.run('postfleet import --config-directory /etc/postfix-e --config-directory etc/x'), "postfleet: Parameter setting 'config_directory' is not an absolute path: 'etc/x'");
+    expect(await treeSnapshot(sb)).toBe(before);
+    const r = await sb.run('postfleet import --config-directory /etc/postfix-n --config-directory /etc/postfix-e -G back');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('  '))).toEqual(['import postfix-n:', 'import postfix-e:']);
+    expect(await listed(sb)).toBe('/etc/postfix-n /etc/postfix-e\n\n');
+    expect((await sb.runOk('postfleet -l -g back')).stdout).toBe('postfix-n       back            n         /etc/postfix-n\npostfix-e       back            n         /etc/postfix-e\n');
+  });
 });
