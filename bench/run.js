@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Side-by-side benchmarks of postfleet against the real postmulti(1).
 //
-//   node bench/run.js [--quick] [--only=listing,status,memory,queue,startstop,lifecycle,bulk] [--keep]
+//   node bench/run.js [--quick] [--only=listing,status,memory,queue,startstop,lifecycle,bulk,decommission] [--keep]
 //                     [--out=DIR] [--no-hyperfine]
 //
 // Must run as root. It re-runs itself as PID 2 of a private PID + mount namespace
@@ -60,7 +60,7 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(2);
   }
 }
-const PHASES = ['listing', 'status', 'memory', 'queue', 'startstop', 'lifecycle', 'bulk'];
+const PHASES = ['listing', 'status', 'memory', 'queue', 'startstop', 'lifecycle', 'bulk', 'decommission'];
 if (opt.only) {
   for (const p of opt.only) if (!PHASES.includes(p)) { console.error(`bench: unknown phase ${p}`); process.exit(2); }
 }
@@ -235,6 +235,12 @@ async function inside(work) {
     queuePer: 10,
     postqueueK: Q ? 3 : 20,
     runsBulk: Q ? 1 : 2,
+    // decommission: a group of decomK disabled instances spread over a fleet of decomN
+    decomN: Q ? 40 : 1000,
+    decomK: Q ? 4 : 100,
+    runsDecomGroup: Q ? 1 : 3,
+    runsDecomLoop: Q ? 1 : 2,
+    decomPostmulti: Q ? 1 : 3,
     hyperfine: opt.hyperfine && haveCommand('hyperfine'),
   };
   const results = {
@@ -247,6 +253,7 @@ async function inside(work) {
     startstop: null,
     lifecycle: null,
     bulk: null,
+    decommission: null,
     queue: null,
     problems: [],
     load: [],
@@ -866,6 +873,71 @@ async function inside(work) {
     }
     cleanNew();
     results.bulk = bk;
+    save();
+  }
+
+  // ---------------------------------------------------------------- decommission: destroy a group
+  if (want('decommission')) {
+    const N = cfg.decomN;
+    const K = cfg.decomK;
+    // The group spread over the list, as a customer's instances are: every (N/K)-th instance.
+    const step = Math.floor(N / K);
+    const retire = Array.from({ length: K }, (_, i) => `postfix-b${i * step + Math.floor(step / 2)}`);
+    const dc = { n: N, k: K, variants: {}, postmultiOne: null };
+    // Every round starts from the same fleet: the group's instances made again (mkfleet.sh copies
+    // them back), regrouped, every main.cf back-dated, the settings cache settled.
+    const prepare = async () => {
+      mkfleet(N, false);
+      const files = retire.map((nm) => `/etc/${nm}/main.cf`).join(' ');
+      sh(`sed -i -E 's/^multi_instance_group = .*/multi_instance_group = retire/' ${files}`);
+      backdate();
+      await settle();
+    };
+    // What a round leaves: the instance list and every instance path that exists; equal for every valid run.
+    const endState = () => {
+      const listed = instanceDirs().dirs.join(' ');
+      const paths = sh('ls -d /etc/postfix-b* /var/spool/postfix-b* /var/lib/postfix-b* 2>/dev/null | LC_ALL=C sort', { allowFail: true }).stdout;
+      return createHash('sha256').update(listed).update('\n').update(paths).digest('hex').slice(0, 16);
+    };
+    const expectedLeft = () => instanceDirs().dirs.length === N - K && retire.every((nm) => !existsSync(`/etc/${nm}`) && !existsSync(`/var/spool/${nm}`) && !existsSync(`/var/lib/${nm}`));
+    const variants = [
+      { key: 'group', label: `postfleet destroy -g retire (${K} instances, one transaction)`, runs: cfg.runsDecomGroup, argvs: () => [[...PF, 'destroy', '-g', 'retire']] },
+      { key: 'loop', label: `postfleet destroy NAME, a loop over the ${K}`, runs: cfg.runsDecomLoop, argvs: () => retire.map((nm) => [...PF, 'destroy', nm]) },
+    ];
+    for (const v of variants) dc.variants[v.key] = { label: v.label, times: [], runs: [] };
+    let reference = null;
+    const rounds = Math.max(...variants.map((v) => v.runs));
+    for (let r = 0; r < rounds; r++) {
+      for (const v of variants) {
+        if (r >= v.runs) continue;
+        await prepare();
+        log(`decommission: ${K} of ${N}, round ${r + 1}: ${v.key}`);
+        sampleLoad(`decommission ${K} of ${N} round ${r + 1} ${v.key}`);
+        const t = process.hrtime.bigint();
+        const codes = [];
+        for (const argvv of v.argvs()) codes.push((await timed(argvv, path.join(scratch, `decom-${v.key}-${r}.out`))).code);
+        const secs = Number(process.hrtime.bigint() - t) / 1e9;
+        const state = endState();
+        reference ??= state;
+        const valid = codes.every((c) => c === 0) && expectedLeft() && state === reference;
+        dc.variants[v.key].runs.push({ secs, exitsNonZero: codes.filter((c) => c !== 0).length, endState: state, valid });
+        if (valid) dc.variants[v.key].times.push(secs);
+        else problem(`${v.label} round ${r + 1}: ${codes.filter((c) => c !== 0).length} non-zero exits, ${instanceDirs().dirs.length} listed (expected ${N - K}), end state ${state} (first run: ${reference})`);
+      }
+      save();
+    }
+    // For scale: postmulti destroys one instance per run, reading every main.cf of the fleet each
+    // time; a few of the group, timed one by one (a loop over all of them would take most of an hour).
+    await prepare();
+    const one = [];
+    for (const nm of retire.slice(0, cfg.decomPostmulti)) {
+      backdate();
+      const x = await timed([...PM, '-i', nm, '-e', 'destroy'], path.join(scratch, `decom-postmulti-${nm}.out`));
+      one.push({ name: nm, secs: x.secs, exit: x.code, gone: !existsSync(`/etc/${nm}`) });
+    }
+    dc.postmultiOne = { label: `postmulti -i NAME -e destroy, one instance of the ${N}`, runs: one, ...stats(one.filter((x) => x.exit === 0 && x.gone).map((x) => x.secs)) };
+    for (const v of Object.values(dc.variants)) Object.assign(v, { stats: stats(v.times) });
+    results.decommission = dc;
     save();
   }
 

@@ -10,6 +10,10 @@ const POSTFIX_COMMANDS = 'start stop reload restart status check flush abort dra
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Commands whose arguments, however many, are instances (completed from `postfleet -l`) or config directories. */
+const INSTANCE_ARGUMENTS = ['destroy', 'deport', 'enable', 'disable', 'assign'];
+const DIRECTORY_ARGUMENTS = ['import'];
+
 export function bashCompletion(manifest) {
   const commands = Object.values(manifest.commands ?? {}).filter((c) => !c.hidden);
   const ROOT = '@'; // bash associative arrays refuse an empty key
@@ -34,19 +38,25 @@ export function bashCompletion(manifest) {
     if (first?.options?.length) args.set(c.id, first.options.join(' '));
   }
   args.set('postfix', POSTFIX_COMMANDS);
+  const many = new Map([...INSTANCE_ARGUMENTS.map((c) => [c, 'instances']), ...DIRECTORY_ARGUMENTS.map((c) => [c, 'directories'])].filter(([c]) => flags.has(c)));
   const assoc = (name, map) =>
     `  local -A ${name}=(\n${[...map].map(([k, v]) => `    [${q(k)}]=${q([...(v instanceof Set ? [...v].sort() : [v])].join(' '))}`).join('\n')}\n  )`;
   return `# bash completion for postfleet(1), generated from its command tree (scripts/completion.mjs).
+# Instances by name and by config directory, from the fast postmulti-style listing.
+_postfleet_instances() {
+  postfleet -l 2>/dev/null | awk '$1 != "-" { print $1 } { print $4 }'
+}
 _postfleet() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
 ${assoc('sub', sub)}
 ${assoc('flags', flags)}
 ${assoc('args', args)}
+${assoc('many', many)}
   case $prev in
-  -i | --instance)
-    COMPREPLY=($(compgen -W "$(postfleet -l 2>/dev/null | awk '$1 != "-" { print $1 } { print $4 }')" -- "$cur"))
+  -i | --instance | --before)
+    COMPREPLY=($(compgen -W "$(_postfleet_instances)" -- "$cur"))
     return ;;
-  -g | --group | -G)
+  -g | --group | -G | --before-group)
     COMPREPLY=($(compgen -W "$(postfleet -l 2>/dev/null | awk '$2 != "-" { print $2 }' | sort -u)" -- "$cur"))
     return ;;
   -c | --config-dir | --config-directory | --queue-directory | --data-directory | --template-dir)
@@ -77,6 +87,10 @@ ${assoc('args', args)}
     COMPREPLY=($(compgen -W "\${sub[$path]}" -- "$cur"))
   elif [[ -n \${args[$path]+x} && $i -eq $COMP_CWORD ]]; then
     COMPREPLY=($(compgen -W "\${args[$path]}" -- "$cur"))
+  elif [[ \${many[$path]-} == instances ]]; then
+    COMPREPLY=($(compgen -W "$(_postfleet_instances)" -- "$cur"))
+  elif [[ \${many[$path]-} == directories ]]; then
+    COMPREPLY=($(compgen -d -- "$cur"))
   else
     COMPREPLY=($(compgen -f -- "$cur"))
   fi

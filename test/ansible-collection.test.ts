@@ -70,7 +70,7 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
     for (const o of ['name', 'group', 'state', 'enabled', 'template', 'settings', 'config_directory', 'queue_directory', 'data_directory', 'primary_config_dir', 'force', 'executable']) {
       expect(Object.keys(instance)).toContain(o);
     }
-    expect(instance.state!.choices).toEqual(['present', 'absent']);
+    expect(instance.state!.choices).toEqual(['present', 'absent', 'deported']);
     expect(Object.keys(docs['postfleet.fleet.manifest']!.doc.options)).toEqual(expect.arrayContaining(['content', 'src']));
     expect(docs['postfleet.fleet.postfix']!.doc.options.state!.choices).toEqual(['started', 'stopped', 'reloaded', 'restarted']);
   });
@@ -127,7 +127,7 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
       'import json, sys',
       'from ansible_collections.postfleet.fleet.plugins.module_utils.postfleet import manifest_text',
       'spec = json.load(sys.stdin)',
-      "sys.stdout.write(manifest_text([('postfix-out', spec), ('postfix-in', {'enabled': False})]))",
+      "sys.stdout.write(manifest_text([('postfix-out', spec), ('postfix-in', {'enabled': False}), ('postfix-old', {'state': 'absent'})]))",
     ].join('\n');
     const r = await py(['-c', code], JSON.stringify(spec));
     expect(r.exitCode, r.stderr).toBe(0);
@@ -135,6 +135,7 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
     expect(parsed).toEqual([
       {
         name: 'postfix-out',
+        state: 'present',
         group: 'mta',
         enabled: true,
         template: 'null-client',
@@ -156,7 +157,8 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
           ['number', '25'],
         ],
       },
-      { name: 'postfix-in', group: undefined, enabled: false, template: undefined, settings: [], paths: {} },
+      { name: 'postfix-in', state: 'present', group: undefined, enabled: false, template: undefined, settings: [], paths: {} },
+      { name: 'postfix-old', state: 'absent', group: undefined, enabled: undefined, template: undefined, settings: [], paths: {} },
     ]);
   });
 
@@ -164,8 +166,9 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
     // executable names a program that does not exist: reaching it would fail differently.
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['instance', { name: 'postfix-a', state: 'absent', settings: { a: 1 } }, /^state=absent takes no settings$/],
-      ['instance', { name: 'postfix-a', force: true }, /^force applies to state=absent only$/],
-      ['instance', { name: 'postfix-a', state: 'gone' }, /value of state must be one of: present, absent, got: gone/],
+      ['instance', { name: 'postfix-a', force: true }, /^force applies to state=absent or deported only$/],
+      ['instance', { name: 'postfix-a', state: 'deported', group: 'mta' }, /^state=deported takes no group$/],
+      ['instance', { name: 'postfix-a', state: 'gone' }, /value of state must be one of: present, absent, deported, got: gone/],
       ['instance', { state: 'present' }, /missing required arguments: name/],
       ['instance', { name: 'postfix-a', settings: { 'relayhost\n[postfix-evil]': 'x' } }, /bad parameter name/],
       ['instance', { name: 'postfix-a', settings: { relayhost: 'a\nb' } }, /must be one line/],
@@ -175,6 +178,7 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
       ['manifest', { content: { 'postfix-a': {} }, src: '/etc/fleet.ini' }, /mutually exclusive: content\|src/],
       ['manifest', { content: { 'postfix-a': { setting: { x: 1 } } } }, /instance postfix-a: unknown key 'setting'/],
       ['manifest', { content: { 'postfix-a': { enabled: 'yes' } } }, /enabled must be true or false/],
+      ['manifest', { content: { 'postfix-a': { state: 'gone' } } }, /instance postfix-a: state must be present, absent, deported, not 'gone'/],
       ['manifest', { content: {} }, /content names no instance/],
       ['postfix', { state: 'started', name: 'postfix-a', group: 'mta' }, /mutually exclusive: name\|group/],
       ['postfix', { state: 'up' }, /value of state must be one of: started, stopped, reloaded, restarted, got: up/],

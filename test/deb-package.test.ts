@@ -4,7 +4,7 @@
  * completion completes. No root needed (the install itself: integration-systemd.test.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,9 +97,16 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
 
   it('the bash completion completes commands, flags and arguments', () => {
     const file = path.join(tree, 'usr/share/bash-completion/completions/postfleet');
+    // A postfleet that lists two instances and a nameless one, for the values completed from `postfleet -l`.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'postfleet-completion-'));
+    writeFileSync(
+      path.join(bin, 'postfleet'),
+      '#!/bin/sh\nprintf "%s\\n" "-               -               y         /etc/postfix" "postfix-a       web             n         /etc/postfix-a" "postfix-b       web             n         /etc/postfix-b" "-               -               n         /srv/anon"\n',
+      { mode: 0o755 },
+    );
     const complete = (...words: string[]): string[] => {
       const script = `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _postfleet; printf '%s\\n' "\${COMPREPLY[@]}"`;
-      const out = execFileSync('bash', ['-c', script, 'bash', file, 'postfleet', ...words], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+      const out = execFileSync('bash', ['-c', script, 'bash', file, 'postfleet', ...words], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
       return out.split('\n').filter(Boolean).sort();
     };
     expect(complete('po')).toEqual(['postfix']);
@@ -108,5 +115,13 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
     expect(complete('unit', '')).toEqual(['reload', 'start', 'stop']);
     expect(complete('list', '--j')).toEqual(['--json']);
     expect(complete('-p', 'st')).toEqual(['start', 'status', 'stop']);
+    // Instances for every argument of the commands that take several, by name or directory; groups; directories for import.
+    expect(complete('destroy', 'postfix-')).toEqual(['postfix-a', 'postfix-b']);
+    expect(complete('destroy', 'postfix-a', 'postfix-')).toEqual(['postfix-a', 'postfix-b']);
+    expect(complete('deport', '/s')).toEqual(['/srv/anon']);
+    expect(complete('disable', '-g', 'w')).toEqual(['web']);
+    expect(complete('destroy', '--dis')).toEqual(['--disabled']);
+    expect(complete('import', '/us')).toEqual(['/usr']);
+    rmSync(bin, { recursive: true, force: true });
   });
 });

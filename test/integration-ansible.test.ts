@@ -4,7 +4,8 @@
  * --check after the playbook changed reports the change and leaves every file byte-identical,
  * --diff shows the main.cf lines, the postfix module starts and stops masters only when
  * needed, and state: absent refuses an enabled instance with postfleet's reason, and with
- * force removes it without touching a message queued elsewhere.
+ * force removes it without touching a message queued elsewhere; the manifest module's
+ * state: absent / deported removes instances in one transaction, once.
  *
  * The tests of this file build on each other, in order (one sandbox, one fleet).
  */
@@ -353,5 +354,48 @@ ${saveTask('misc.json', ['bad', 'src'])}`,
     const again = await play('absent.yml', { extraArgs: ['-e', 'target=postfix-out', '-e', 'force=true'] });
     expect(again.exitCode, show(again)).toBe(0);
     expect(again.recap.localhost).toMatchObject({ changed: 0, failed: 0 });
+  });
+
+  it('the manifest module passes state through: absent and deported in one transaction; --check changes nothing; a second run changes nothing', async () => {
+    await an.write(
+      'decom.yml',
+      `
+- hosts: all
+  tasks:
+    - postfleet.fleet.manifest:
+        content:
+          postfix-extra:
+            state: absent
+          postfix-new:
+            state: deported
+      register: decom
+${saveTask('decom.json', ['decom'])}`,
+    );
+    await sb.backdate('/etc/postfix*/main.cf');
+    const before = await snapshotBesides(sb, []);
+    const check = await play('decom.yml', { check: true, diff: true });
+    expect(check.exitCode, show(check)).toBe(0);
+    expect(check.recap.localhost).toMatchObject({ changed: 1, failed: 0 });
+    expect(check.stdout).toMatch(/^\+alternate_config_directories = .*\/etc\/postfix-new/m);
+    expect(await snapshotBesides(sb, [])).toBe(before);
+
+    const r = await play('decom.yml');
+    expect(r.exitCode, show(r)).toBe(0);
+    expect(r.recap.localhost).toMatchObject({ changed: 1, failed: 0 });
+    const s = await saved('decom.json');
+    expect(s.decom!.instances.map((i) => [i.instance, i.action, i.changed])).toEqual([
+      ['postfix-extra', 'destroy', true],
+      ['postfix-new', 'deport', true],
+    ]);
+    expect((await sb.runOk('postfleet -l')).stdout).not.toMatch(/postfix-(extra|new)/);
+    expect(await sb.exists('/etc/postfix-extra')).toBe(false);
+    expect(await sb.exists('/etc/postfix-new/master.cf')).toBe(true);
+    expect((await sb.runOk('postconf -h alternate_config_directories')).stdout).toContain('/etc/postfix-new');
+
+    const settled = await snapshotBesides(sb, []);
+    const again = await play('decom.yml');
+    expect(again.exitCode, show(again)).toBe(0);
+    expect(again.recap.localhost).toMatchObject({ changed: 0, failed: 0 });
+    expect(await snapshotBesides(sb, [])).toBe(settled);
   });
 });

@@ -4,7 +4,7 @@
  * the modern commands), compared after every step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSameState, lifecycleState } from './helpers/lifecycle.js';
+import { twinStep } from './helpers/lifecycle.js';
 import { requireIntegration, Sandbox, type RunResult } from './helpers/sandbox.js';
 import { budget } from './helpers/timing.js';
 
@@ -20,13 +20,9 @@ describe.runIf(requireIntegration())('life-cycle: managing instances, postfleet 
 
   /** One step: each tool in its own sandbox, then both must be in the same state. */
   async function step(name: string, postmulti: string, postfleet: string): Promise<RunResult> {
-    const [a, b] = await Promise.all([ref.run(postmulti, { tty: true }), ours.run(postfleet)]);
-    expect(a, `${name}: postmulti`).toEqual({ stdout: '', stderr: '', exitCode: 0 });
-    expect(b.exitCode, `${name}: postfleet: ${b.stderr}`).toBe(0);
+    const b = await twinStep(ref, ours, name, postmulti, postfleet);
     // compat mode is silent on success, as postmulti is
     if (!/postfleet [a-z]/.test(postfleet)) expect(b, `${name}: postfleet compat output`).toEqual({ stdout: '', stderr: '', exitCode: 0 });
-    const [sa, sb] = await Promise.all([lifecycleState(ref), lifecycleState(ours)]);
-    expectSameState(sa, sb, name);
     return b;
   }
 

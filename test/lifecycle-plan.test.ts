@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { manifestDirectories, planApply, type DesiredInstance } from '../src/instances/lifecycle/apply.js';
 import { planAdd } from '../src/instances/lifecycle/build.js';
 import { changesAnything } from '../src/instances/lifecycle/plan.js';
-import { planDeport, planDestroy } from '../src/instances/lifecycle/removal.js';
+import { planRemove } from '../src/instances/lifecycle/removal.js';
 import { reportOf } from '../src/instances/lifecycle/report.js';
 import { planAssign, planEnable, planInit } from '../src/instances/lifecycle/settings.js';
 import type { Template } from '../src/instances/templates.js';
@@ -118,22 +118,22 @@ describe('planning import, deport, destroy', () => {
 
   it('deport: refused while running; keeps the directory as an alternate; a vanished instance is just dropped', () => {
     const running = { ...two, status: { '/etc/postfix-a': { pid: 4242, queued: 0 } } };
-    expect(() => planDeport(snapshotOf(running), { type: 'name', name: 'a' })).toThrow("Instance '/etc/postfix-a' is not stopped (master pid 4242)");
-    expect(() => planDeport(snapshotOf(two), { type: 'name', name: 'b' })).toThrow('Cannot remove enabled instances: postfix-b is enabled');
-    expect(() => planDeport(snapshotOf(two), { type: 'name', name: '-' })).toThrow('Cannot remove the primary instance: /etc/postfix');
+    expect(() => planRemove(snapshotOf(running), 'deport', { names: ['a'] })).toThrow("Instance '/etc/postfix-a' is not stopped (master pid 4242)");
+    expect(() => planRemove(snapshotOf(two), 'deport', { names: ['b'] })).toThrow('Cannot remove enabled instances: postfix-b is enabled');
+    expect(() => planRemove(snapshotOf(two), 'deport', { names: ['-'] })).toThrow('Cannot remove the primary instance: /etc/postfix');
     const snap = snapshotOf(two);
-    expect(primaryAfter(snap, planDeport(snap, { type: 'name', name: 'a' }))).toMatch(/multi_instance_directories = \/etc\/postfix-b\nalternate_config_directories = \/etc\/postfix-a\n$/);
+    expect(primaryAfter(snap, planRemove(snap, 'deport', { names: ['a'] }))).toMatch(/multi_instance_directories = \/etc\/postfix-b\nalternate_config_directories = \/etc\/postfix-a\n$/);
     const gone = fleet({ '/etc/postfix-b': secondary('postfix-b') }, ['/etc/postfix-gone', '/etc/postfix-b']);
     const s2 = snapshotOf(gone);
-    const p2 = planDeport(s2, { type: 'name', name: '/etc/postfix-gone' });
+    const p2 = planRemove(s2, 'deport', { names: ['/etc/postfix-gone'] });
     expect(primaryAfter(s2, p2)).toMatch(/multi_instance_directories = \/etc\/postfix-b\n$/);
   });
 
   it('destroy: only a disabled, stopped, empty instance; unregistered first, its files released afterwards', () => {
     const queued = { ...two, status: { '/etc/postfix-a': { pid: null, queued: 3 } } };
-    expect(() => planDestroy(snapshotOf(queued), { type: 'name', name: 'a' })).toThrow("Instance '/etc/postfix-a' has 3 message(s) in its queue /var/spool/postfix-a");
+    expect(() => planRemove(snapshotOf(queued), 'destroy', { names: ['a'] })).toThrow("Instance '/etc/postfix-a' has 3 message(s) in its queue /var/spool/postfix-a");
     const snap = snapshotOf(two);
-    const plan = planDestroy(snap, { type: 'name', name: 'a' });
+    const plan = planRemove(snap, 'destroy', { names: ['a'] });
     const [a] = plan.instances;
     expect(a!.steps).toEqual([]);
     expect(a!.release!.directories).toEqual(['/etc/postfix-a', '/var/spool/postfix-a', '/var/lib/postfix-a']);
@@ -149,6 +149,80 @@ describe('planning import, deport, destroy', () => {
       ['/etc/postfix-a/main.cf', true],
       ['/etc/postfix/main.cf', false],
     ]);
+  });
+});
+
+describe('planning deport and destroy of several instances', () => {
+  // a, b (mta, b enabled), c, d (web), e (no group), and a broken x
+  const five = fleet({
+    '/etc/postfix-a': secondary('postfix-a', { group: 'mta' }),
+    '/etc/postfix-b': secondary('postfix-b', { group: 'mta', enabled: true }),
+    '/etc/postfix-c': secondary('postfix-c', { group: 'web' }),
+    '/etc/postfix-d': secondary('postfix-d', { group: 'web' }),
+    '/etc/postfix-e': secondary('postfix-e'),
+  });
+  const dirs = (plan: ReturnType<typeof planRemove>): string[] => plan.instances.map((i) => i.configDirectory);
+
+  it('names, groups and all: their union, each once, in list order; the state filter narrows', () => {
+    const snap = snapshotOf(five);
+    expect(dirs(planRemove(snap, 'destroy', { names: ['e', 'postfix-c', '/etc/postfix-c'] }))).toEqual(['/etc/postfix-c', '/etc/postfix-e']);
+    expect(dirs(planRemove(snap, 'destroy', { groups: ['web'], names: ['e'] }))).toEqual(['/etc/postfix-c', '/etc/postfix-d', '/etc/postfix-e']);
+    expect(dirs(planRemove(snap, 'deport', { groups: ['mta', 'web'], state: 'disabled' }))).toEqual(['/etc/postfix-a', '/etc/postfix-c', '/etc/postfix-d']);
+    expect(dirs(planRemove(snap, 'destroy', { all: true, state: 'disabled' }))).toEqual(['/etc/postfix-a', '/etc/postfix-c', '/etc/postfix-d', '/etc/postfix-e']);
+    expect(() => planRemove(snap, 'destroy', { groups: ['none'] })).toThrow("no instance in group 'none'");
+    expect(() => planRemove(snap, 'destroy', { names: ['a', 'nosuch'] })).toThrow('No instance named nosuch');
+    expect(() => planRemove(snap, 'destroy', {})).toThrow('name an instance, or select instances with --group or --all');
+    expect(() => planRemove(snap, 'destroy', { names: ['b'], state: 'disabled' })).toThrow('no disabled instance among those selected (--disabled: the 1 selected is enabled)');
+  });
+
+  it('one plan: the list edited once, every instance released after it, in list order', () => {
+    const spec = { ...five, mainCf: { ...five.mainCf, '/etc/postfix': five.mainCf['/etc/postfix'] + 'alternate_config_directories = /etc/postfix-old\n' } };
+    const snap = snapshotOf(spec);
+    const destroy = planRemove(snap, 'destroy', { groups: ['web'], names: ['a'] });
+    expect(destroy.primaryEdits).toEqual([{ op: 'set', name: 'multi_instance_directories', value: '/etc/postfix-b /etc/postfix-e' }]);
+    expect(destroy.instances.map((i) => [i.action, i.release?.directories[0], i.steps.length])).toEqual([
+      ['destroy', '/etc/postfix-a', 0],
+      ['destroy', '/etc/postfix-c', 0],
+      ['destroy', '/etc/postfix-d', 0],
+    ]);
+    const deport = planRemove(snap, 'deport', { names: ['d', 'c'] });
+    expect(primaryAfter(snap, deport)).toMatch(/multi_instance_directories = \/etc\/postfix-a \/etc\/postfix-b \/etc\/postfix-e\nalternate_config_directories = \/etc\/postfix-old \/etc\/postfix-c \/etc\/postfix-d\n$/);
+    expect(report(spec, deport).instances.map((r) => r.changes)).toEqual([
+      ['unregister /etc/postfix-c from /etc/postfix/main.cf (multi_instance_directories; added to alternate_config_directories)'],
+      ['unregister /etc/postfix-d from /etc/postfix/main.cf (multi_instance_directories; added to alternate_config_directories)'],
+    ]);
+    // Planned on what the plan leaves, the same removal selects nothing by name any more.
+    const after = snapshotOf(afterPlan(spec, destroy, snap));
+    expect(() => planRemove(after, 'destroy', { names: ['a'] })).toThrow('No instance named a');
+    expect(dirs(planRemove(after, 'destroy', { all: true, state: 'disabled' }))).toEqual(['/etc/postfix-e']);
+  });
+
+  it('refused whole when one cannot go: each blocking instance named with its reason', () => {
+    const spec: FleetSpec = {
+      ...five,
+      mainCf: { ...five.mainCf, '/etc/postfix': `${INITIALISED}multi_instance_group = web\nmulti_instance_directories = /etc/postfix-a /etc/postfix-b /etc/postfix-c /etc/postfix-d /etc/postfix-e\n` },
+      status: { '/etc/postfix-c': { pid: 77, queued: 0 }, '/etc/postfix-d': { pid: null, queued: 2 } },
+    };
+    const snap = snapshotOf(spec);
+    expect(() => planRemove(snap, 'destroy', { groups: ['web', 'mta'] })).toThrow(
+      'cannot destroy 4 of the 5 selected instances, nothing was changed: /etc/postfix: the primary instance; postfix-b: enabled; postfix-c: running (master pid 77); postfix-d: 2 message(s) in its queue /var/spool/postfix-d',
+    );
+    // deport does not mind a queue
+    expect(() => planRemove(snap, 'deport', { names: ['a', 'c', 'd'] })).toThrow('cannot deport 1 of the 3 selected instances, nothing was changed: postfix-c: running (master pid 77)');
+    // One instance alone: postmulti's words
+    expect(() => planRemove(snap, 'destroy', { names: ['d'] })).toThrow("Instance '/etc/postfix-d' has 2 message(s) in its queue /var/spool/postfix-d");
+    expect(() => planRemove(snap, 'destroy', { names: ['b'] })).toThrow('Cannot remove enabled instances: postfix-b is enabled');
+  });
+
+  it('a broken instance named by its directory blocks; deport drops one whose files are gone', () => {
+    const spec = fleet({ '/etc/postfix-a': secondary('postfix-a'), '/etc/postfix-x': 'multi_instance_enable = maybe\n' }, ['/etc/postfix-a', '/etc/postfix-x', '/etc/postfix-gone']);
+    const snap = snapshotOf(spec);
+    expect(() => planRemove(snap, 'destroy', { names: ['a', '/etc/postfix-x'] })).toThrow(
+      'cannot destroy 1 of the 2 selected instances, nothing was changed: /etc/postfix-x: broken: Unexpected /etc/postfix-x/main.cf entry: multi_instance_enable = maybe',
+    );
+    expect(() => planRemove(snap, 'destroy', { all: true })).toThrow(/cannot destroy 2 of the 3 selected instances, nothing was changed: \/etc\/postfix-x: broken: [^;]*; \/etc\/postfix-gone: \/etc\/postfix-gone\/main.cf not found$/);
+    const deport = planRemove(snap, 'deport', { names: ['a', '/etc/postfix-gone'] });
+    expect(primaryAfter(snap, deport)).toMatch(/multi_instance_directories = \/etc\/postfix-x\nalternate_config_directories = \/etc\/postfix-a\n$/);
   });
 });
 
@@ -198,6 +272,7 @@ describe('planning enable, disable, assign, init', () => {
 describe('planning apply', () => {
   const desired = (name: string, rest: Partial<DesiredInstance> = {}): DesiredInstance => ({
     name,
+    state: 'present',
     group: undefined,
     enabled: undefined,
     template: undefined,
@@ -243,6 +318,38 @@ describe('planning apply', () => {
       '[postfix-a] config_directory = /srv/postfix-a, but the instance has /etc/postfix-a',
     );
     expect(() => planApply(snapshotOf(two), [desired('postfix-a', { paths: { queue_directory: '/var/spool/postfix-a' } })])).not.toThrow();
+  });
+
+  it('state = absent / deported: removed in the same plan as the rest, then nothing to plan', () => {
+    const three = fleet({ '/etc/postfix-a': secondary('postfix-a', { group: 'mta' }), '/etc/postfix-b': secondary('postfix-b', { group: 'mta' }), '/etc/postfix-c': secondary('postfix-c') });
+    const manifest = [desired('postfix-a', { state: 'absent' }), desired('postfix-n', { group: 'new' }), desired('postfix-b', { state: 'deported' }), desired('postfix-gone', { state: 'absent' })];
+    const snap = snapshotOf(three);
+    const plan = planApply(snap, manifest);
+    expect(plan.instances.map((i) => [i.name, i.action, i.configDirectory, Boolean(i.release)])).toEqual([
+      ['postfix-a', 'destroy', '/etc/postfix-a', true],
+      ['postfix-n', 'create', '/etc/postfix-n', false],
+      ['postfix-b', 'deport', '/etc/postfix-b', false],
+      ['postfix-gone', 'destroy', '/etc/postfix-gone', false],
+    ]);
+    // one edit of the list: additions and removals together
+    expect(plan.primaryEdits).toEqual([
+      { op: 'set', name: 'multi_instance_directories', value: '/etc/postfix-c /etc/postfix-n' },
+      { op: 'set', name: 'alternate_config_directories', value: '/etc/postfix-b' },
+    ]);
+    expect(report(three, plan).instances.map((r) => r.changed)).toEqual([true, true, true, false]);
+    const after = afterPlan(three, plan, snap);
+    expect(Object.keys(after.mainCf)).not.toContain('/etc/postfix-a');
+    const again = snapshotOf(after);
+    expect(changesAnything(planApply(again, manifest), again.primaryMainCf)).toBe(false);
+    expect(manifestDirectories(snap.fleet, snap.settings, manifest)).toEqual(['/etc/postfix-a', '/etc/postfix-n', '/etc/postfix-b']);
+  });
+
+  it('an instance that cannot go refuses the whole manifest', () => {
+    const running = { ...two, status: { '/etc/postfix-a': { pid: 9, queued: 0 } } };
+    expect(() => planApply(snapshotOf(running), [desired('postfix-n'), desired('postfix-a', { state: 'deported' })])).toThrow("Instance '/etc/postfix-a' is not stopped (master pid 9)");
+    expect(() => planApply(snapshotOf(running), [desired('postfix-a', { state: 'absent' }), desired('postfix-b', { state: 'absent' })])).toThrow(
+      'cannot remove 2 of the 2 instances the manifest removes, nothing was changed: postfix-a: running (master pid 9); postfix-b: enabled',
+    );
   });
 
   it('two new instances that clash are refused together', () => {

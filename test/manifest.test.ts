@@ -10,13 +10,14 @@ describe('parseManifest', () => {
     expect(m).toEqual([
       {
         name: 'postfix-a.b',
+        state: 'present',
         group: 'mta',
         enabled: true,
         template: 'null-client',
         settings: [['relayhost', '[r.example]:587']],
         paths: { queue_directory: '/var/spool/pa' },
       },
-      { name: 'postfix-c', group: undefined, enabled: false, template: undefined, settings: [], paths: {} },
+      { name: 'postfix-c', state: 'present', group: undefined, enabled: false, template: undefined, settings: [], paths: {} },
     ]);
   });
   it('reads true, false and null as the text they are, quoted or not', () => {
@@ -27,7 +28,20 @@ describe('parseManifest', () => {
       ['z_value', 'null'],
     ]);
   });
+  it('reads state: present (the default), absent, deported', () => {
+    const m = parseManifest('[postfix-a]\nstate = absent\n[postfix-b]\nstate = "deported"\n[postfix-c]\nstate = present\ngroup = g\n[postfix-d]\n', 'fleet.ini');
+    expect(m.map((i) => [i.name, i.state])).toEqual([
+      ['postfix-a', 'absent'],
+      ['postfix-b', 'deported'],
+      ['postfix-c', 'present'],
+      ['postfix-d', 'present'],
+    ]);
+  });
   const bad: Array<[string, RegExp]> = [
+    ['[postfix-a]\nstate = gone\n', /fleet.ini \[postfix-a\]: state must be present, absent or deported, not 'gone'/],
+    ['[postfix-a]\nstate = Absent\n', /state must be present, absent or deported, not 'Absent'/],
+    ['[postfix-a]\nstate = absent\ngroup = mta\nset.relayhost = x\n', /fleet.ini \[postfix-a\]: state = absent takes no other key \(got group, set.relayhost\)/],
+    ['[postfix-a]\nstate = deported\nenabled = no\n', /state = deported takes no other key \(got enabled\)/],
     ['[postfix-a]\nbogus = 1\n', /fleet.ini \[postfix-a\]: unknown key 'bogus'/],
     ['[postfix-a]\n[postfix-a]\n', /fleet.ini, line 2: duplicate instance \[postfix-a\]/],
     ['[postfix-a]\ngroup = x\ngroup = y\n', /line 3: duplicate key 'group' in \[postfix-a\]/],

@@ -65,6 +65,13 @@ export function computeTargets(r) {
     const x = speedup(lc.many.postmultiLoop.stats, lc.many.postfleetConcurrent.stats);
     t.push({ target: `${K} creates ≥5x faster than postmulti's loop — ${K} concurrent \`postfleet create\``, measured: `${fmt(lc.many.postmultiLoop.stats?.median)} / ${fmt(lc.many.postfleetConcurrent.stats?.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 5 });
   }
+  const dc = r.decommission;
+  if (dc) {
+    const loop = dc.variants.loop?.stats;
+    const group = dc.variants.group?.stats;
+    const x = speedup(loop, group);
+    t.push({ target: `destroying a group of ${dc.k} disabled instances in a fleet of ${dc.n} ≥20x faster than a loop of single \`postfleet destroy\``, measured: `${fmt(loop?.median)} / ${fmt(group?.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 20 });
+  }
   const q = r.queue;
   if (q?.metrics?.n) {
     t.push({ target: `\`postfleet metrics\` of ${q.n} instances with ${q.messages} queued messages under 1 s`, measured: fmt(q.metrics.median), value: q.metrics.median, met: q.metrics.median < 1 });
@@ -302,7 +309,23 @@ export function renderReport(r) {
       p();
     }
   }
+  if (r.decommission) renderDecommission(p, r.decommission);
   return out.join('\n') + '\n';
+}
+
+function renderDecommission(p, dc) {
+  p(`## Decommissioning: destroy a group of ${dc.k} disabled instances in a fleet of ${dc.n}`);
+  p();
+  p(`The group (every ${Math.floor(dc.n / dc.k)}th instance of the list) is destroyed by one \`postfleet destroy -g\` (one plan, one write of the primary main.cf, then every instance's files removed under one hold of its lock) and by a loop of single \`postfleet destroy NAME\`, each from the same fleet, its main.cf files back-dated and the settings cache settled. A run counts when every command exits 0, the ${dc.k} instances are unlisted and their config, queue and data directories gone, and the instance list and remaining paths are those of the first run.`);
+  p();
+  p('| variant | wall time | speed-up | valid runs |');
+  p('|---|---|---:|:---:|');
+  const ref = dc.variants.loop?.stats;
+  for (const v of Object.values(dc.variants)) p(`| ${v.label} | ${cell(v.stats)} | ${fx(speedup(ref, v.stats))} | ${v.times.length}/${v.runs.length} |`);
+  p();
+  const pm = dc.postmultiOne;
+  if (pm?.n) p(`For scale: ${pm.label}: ${cell(pm)}; ${dc.k} of them in a loop would take about ${fmt(pm.median * dc.k)} (extrapolated, not measured).`);
+  p();
 }
 
 function renderStartStopTable(p, ss) {

@@ -3,7 +3,8 @@ import * as Flags from '@oclif/core/flags';
 import { PostfleetError } from '../instances/errors.js';
 import { errorsAddedBy } from '../instances/check/change.js';
 import type { Problem } from '../instances/check/problems.js';
-import type { ChangeReport, EnableTargets, LifecycleContext } from '../instances/lifecycle/actions.js';
+import type { ChangeReport, EnableTargets, LifecycleContext, RemovalTargets } from '../instances/lifecycle/actions.js';
+import { selectionFlags } from './flags.js';
 import { loadFleetParameters } from '../instances/parameters.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
@@ -68,6 +69,26 @@ export function enableTargets(names: readonly string[], flags: { all?: boolean; 
   if (flags.all) return { secondaries: true };
   if (names.length === 0) throw new PostfleetError('name an instance, or select instances with --group or --all');
   return { names };
+}
+
+/**
+ * deport / destroy: instances named (as arguments or -i), groups (-g, repeatable), their union;
+ * or every secondary (-a); narrowed by --enabled / --disabled. The modern selection's flags,
+ * but -a never selects the primary and nothing selected is not "all".
+ */
+export const removalTargetFlags = {
+  ...selectionFlags,
+  all: Flags.boolean({ char: 'a', description: 'every secondary instance (never the primary)', exclusive: ['group', 'instance'] }),
+};
+
+export function removalTargets(
+  names: readonly string[],
+  flags: { all?: boolean; group?: readonly string[] | undefined; instance?: readonly string[] | undefined; enabled?: boolean; disabled?: boolean },
+): RemovalTargets {
+  const named = [...names, ...(flags.instance ?? [])];
+  if (flags.all && named.length > 0) throw new PostfleetError(`give instances or --all, not both (got instance ${named.join(' ')}, --all)`);
+  const state = flags.enabled ? 'enabled' : flags.disabled ? 'disabled' : undefined;
+  return { names: named, groups: flags.group ?? [], all: Boolean(flags.all), state };
 }
 
 /**

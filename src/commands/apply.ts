@@ -9,7 +9,7 @@ import { parseManifest } from '../instances/lifecycle/manifest.js';
 import { loadTemplate, templateSearchPath } from '../instances/templates.js';
 
 export default class Apply extends PostfleetCommand {
-  static override summary = 'Make the instances match an INI manifest: create, regroup, reconfigure, enable or disable.';
+  static override summary = 'Make the instances match an INI manifest: create, regroup, reconfigure, enable, disable, destroy or deport.';
   static override description = `One section per instance:
 
   [postfix-out]
@@ -19,7 +19,10 @@ export default class Apply extends PostfleetCommand {
   set.listen_address = 127.0.0.1
   set.bind_address = 192.0.2.25
 
-Keys: group, enabled (yes/no), template, config_directory, queue_directory, data_directory, and set.NAME (a template variable, or else a main.cf parameter). Missing instances are created; existing ones are brought in line; instances not in the manifest are left alone. The whole manifest is one plan, applied as one transaction: all of it or, if anything fails, none. A second run changes nothing. MANIFEST '-' reads standard input.`;
+  [postfix-old]
+  state = absent
+
+Keys: state (present, the default; absent; deported), group, enabled (yes/no), template, config_directory, queue_directory, data_directory, and set.NAME (a template variable, or else a main.cf parameter). Missing instances are created; existing ones are brought in line; an instance whose state is absent is destroyed and one whose state is deported is taken off the list, under the rules of destroy and deport (disabled, stopped, and for absent an empty queue: otherwise the whole manifest is refused, naming each such instance and why); instances not in the manifest are left alone. The whole manifest is one plan, applied as one transaction: all of it or, if anything fails, none. A second run changes nothing. MANIFEST '-' reads standard input.`;
   static override examples = ['<%= config.bin %> apply fleet.ini --dry-run', '<%= config.bin %> apply fleet.ini --json', 'generate-manifest | <%= config.bin %> apply -'];
   static override enableJsonFlag = true;
   static override args = { manifest: Args.string({ required: true, description: "INI manifest file ('-': standard input)" }) };

@@ -31,12 +31,13 @@ function run(action: EditAction, r: CompatRequest, ctx: lifecycle.LifecycleConte
         paths[param] = value;
       }
       const req: lifecycle.AddRequest = { name: r.assignName, group: r.assignGroup, paths, placement: r.selection };
-      return action === 'create' ? lifecycle.create(ctx, [req]) : lifecycle.importInstance(ctx, req);
+      return action === 'create' ? lifecycle.create(ctx, [req]) : lifecycle.importInstances(ctx, [req]);
     }
     case 'deport':
-      return lifecycle.deport(ctx, r.selection);
     case 'destroy':
-      return lifecycle.destroy(ctx, r.selection);
+      // postmulti's -e deport/destroy: one instance, named by -i
+      if (r.selection?.type !== 'name') throw new PostfleetError("Select an instance via '-i name'");
+      return lifecycle.remove(ctx, action, { names: [r.selection.name] });
     case 'enable':
     case 'disable':
       // postmulti's -e enable/disable: one instance, named by -i

@@ -173,6 +173,20 @@ export function expectSameState(
   expect(ref.postfleetList, ctx('postfleet -l on the postmulti-made sandbox')).toBe(ref.postmultiList);
 }
 
+/**
+ * One step of a differential test: `postmulti` in `ref` (on a terminal: it prints only
+ * there) and `postfleet` in `ours`, at once; both succeed, postmulti silently; then the two
+ * sandboxes must be in the same state. Returns postfleet's run.
+ */
+export async function twinStep(ref: Sandbox, ours: Sandbox, name: string, postmulti: string, postfleet: string): Promise<RunResult> {
+  const [a, b] = await Promise.all([ref.run(postmulti, { tty: true }), ours.run(postfleet)]);
+  expect(a, `${name}: postmulti`).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+  expect(b.exitCode, `${name}: postfleet: ${b.stderr}`).toBe(0);
+  const [sa, sb] = await Promise.all([lifecycleState(ref), lifecycleState(ours)]);
+  expectSameState(sa, sb, name);
+  return b;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Whole-tree snapshots for "bad input changes nothing"
 // ---------------------------------------------------------------------------------------------

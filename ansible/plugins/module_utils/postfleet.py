@@ -18,7 +18,9 @@ COMMON_ARGUMENT_SPEC = dict(
 
 # Keys of one instance in a manifest (the manifest module's content, the instance module's options).
 PATH_KEYS = ('config_directory', 'queue_directory', 'data_directory')
-INSTANCE_KEYS = ('group', 'enabled', 'template', 'settings') + PATH_KEYS
+INSTANCE_KEYS = ('state', 'group', 'enabled', 'template', 'settings') + PATH_KEYS
+# A manifest section's state: present (created, brought in line), absent (destroyed), deported.
+STATES = ('present', 'absent', 'deported')
 
 
 class PostfleetFailure(Exception):
@@ -184,8 +186,11 @@ def manifest_section(name, spec):
     unknown = [k for k in spec if k not in INSTANCE_KEYS]
     if unknown:
         raise ManifestError('instance %s: unknown key %r (known: %s)' % (name, unknown[0], ', '.join(INSTANCE_KEYS)))
+    state = spec.get('state')
+    if state is not None and state not in STATES:
+        raise ManifestError('instance %s: state must be %s, not %r' % (name, ', '.join(STATES), state))
     lines = ['[%s]' % name]
-    for key in ('group', 'enabled', 'template') + PATH_KEYS:
+    for key in ('state', 'group', 'enabled', 'template') + PATH_KEYS:
         value = spec.get(key)
         if value is None:
             continue

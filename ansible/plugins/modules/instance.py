@@ -1,14 +1,15 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# One Postfix instance, through postfleet: present = `postfleet apply -` with a one-section
-# manifest (creates, regroups, reconfigures, enables or disables); absent = `postfleet destroy`.
+# One Postfix instance, through postfleet: `postfleet apply -` with a one-section manifest,
+# whatever the state: present creates, regroups, reconfigures, enables or disables; absent
+# destroys; deported takes it off the list.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r'''
 ---
 module: instance
-short_description: Create, configure, enable, disable or destroy one Postfix instance with postfleet
+short_description: Create, configure, enable, disable, destroy or deport one Postfix instance with postfleet
 version_added: 0.1.0
 description:
   - Makes one secondary Postfix instance of a multi-instance host match the task, through
@@ -18,6 +19,10 @@ description:
     C(postfleet apply) does with a one-instance manifest. Anything not given is left as it is.
   - With I(state=absent) the instance is destroyed as C(postfleet destroy) does it, only when
     it is disabled, stopped and its queue is empty; else the task fails with postfleet's reason.
+    With I(state=deported) it is taken off the instance list as C(postfleet deport) does it
+    (disabled and stopped; its files stay, listed in C(alternate_config_directories)).
+    Both go through C(postfleet apply) with a one-section manifest whose C(state) is
+    C(absent) or C(deported), the path of M(postfleet.fleet.manifest).
   - Check mode runs postfleet with C(--dry-run) and reports exactly what would change.
     With C(--diff), every main.cf that changes is shown before and after.
   - The primary instance must have been prepared with C(postfleet init) (or C(postmulti -e init)).
@@ -33,9 +38,10 @@ options:
     required: true
   state:
     description:
-      - C(present) creates the instance if needed and brings it in line; C(absent) destroys it.
+      - C(present) creates the instance if needed and brings it in line; C(absent) destroys it;
+        C(deported) takes it off the instance list and keeps its files.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, deported]
     default: present
   group:
     description:
@@ -78,10 +84,10 @@ options:
     type: path
   force:
     description:
-      - With I(state=absent), stop a running instance (C(postfleet postfix stop)) and
-        disable an enabled one before destroying it.
-      - Queued mail is never deleted. An instance whose queue holds messages is left alone and
-        the task fails, before anything is stopped or disabled.
+      - With I(state=absent) or I(state=deported), stop a running instance
+        (C(postfleet postfix stop)) and disable an enabled one before removing it.
+      - Queued mail is never deleted. With I(state=absent), an instance whose queue holds
+        messages is left alone and the task fails, before anything is stopped or disabled.
     type: bool
     default: false
 seealso:
@@ -111,6 +117,11 @@ EXAMPLES = r'''
       myhostname: mx.example.com
       mynetworks: [127.0.0.0/8, '[::1]/128']
 
+- name: Take an instance off the list, keeping its files (to import it elsewhere)
+  postfleet.fleet.instance:
+    name: postfix-moving
+    state: deported
+
 - name: Retire an instance that may still be running (refused while it holds mail)
   postfleet.fleet.instance:
     name: postfix-old
@@ -134,12 +145,12 @@ instances:
       changed: true
       changes: ["mkdir /etc/postfix-out (mode 0755)"]
 stopped:
-  description: Whether the instance was stopped (or with check mode would be) before it was destroyed.
-  returned: when I(state=absent)
+  description: Whether the instance was stopped (or with check mode would be) before it was removed.
+  returned: when I(state=absent) or I(state=deported)
   type: bool
 status:
   description: The instance as C(postfleet status --json) saw it before the task; null when it did not exist.
-  returned: when I(state=absent)
+  returned: when I(state=absent) or I(state=deported)
   type: dict
 '''
 
@@ -186,6 +197,7 @@ def present(module, pf):
 
 
 def absent(module, pf):
+    """state=absent or deported: the instance as status finds it, stopped and disabled first with force."""
     p = module.params
     name = p['name']
     rows = pf.run('status', partial_ok=True)
@@ -197,7 +209,7 @@ def absent(module, pf):
     stopped = False
     if p['force'] and (row.get('enabled') or row.get('running')):
         n = queued(row)
-        if n > 0:
+        if n > 0 and p['state'] == 'absent':
             module.fail_json(msg="%s holds %d queued message(s) in %s; force never deletes mail: deliver or remove them first"
                              % (name, n, row.get('queueDirectory')), status=row)
         if row.get('running'):
@@ -207,13 +219,27 @@ def absent(module, pf):
         if row.get('enabled'):
             steps.append(pf.run('disable', [name] + dry))
         if module.check_mode:
-            # destroy --dry-run would refuse the instance that is still enabled or running now.
+            # The removal's --dry-run would refuse the instance that is still enabled or running now.
+            action = 'destroy' if p['state'] == 'absent' else 'deport'
             planned = dict(instance=row.get('instance'), name=row.get('name'), configDirectory=row.get('configDirectory'),
-                           action='destroy', changed=True, changes=['destroy %s (after it is stopped and disabled)' % row.get('configDirectory')])
+                           action=action, changed=True, changes=['%s %s (after it is stopped and disabled)' % (action, row.get('configDirectory'))])
             steps.append(dict(changed=True, instances=[planned]))
             return module_result(module, merge_results(steps), stopped=stopped, status=row)
-    steps.append(pf.run('destroy', [name] + dry))
+    steps.append(remove(pf, row, p['state'], dry))
     return module_result(module, merge_results(steps), stopped=stopped, status=row)
+
+
+def remove(pf, row, state, dry):
+    """A one-section manifest with that state, through apply: the manifest module's path, the
+    same plan and refusals. A nameless instance, which no manifest section can name, by its
+    directory with destroy or deport (the same planner)."""
+    if row.get('name'):
+        try:
+            manifest = manifest_section(row['name'], dict(state=state))
+        except ManifestError as e:
+            raise PostfleetFailure(str(e))
+        return pf.run('apply', ['-'] + dry, data=manifest)
+    return pf.run('destroy' if state == 'absent' else 'deport', [row.get('configDirectory')] + dry)
 
 
 def stop(module, pf, row):
@@ -235,7 +261,7 @@ def stop(module, pf, row):
 def main():
     argument_spec = dict(
         name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+        state=dict(type='str', default='present', choices=['present', 'absent', 'deported']),
         group=dict(type='str'),
         enabled=dict(type='bool'),
         template=dict(type='str'),
@@ -249,12 +275,12 @@ def main():
     argument_spec.update(COMMON_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    if p['state'] == 'absent':
+    if p['state'] != 'present':
         given = [k for k in ('group', 'enabled', 'template', 'template_dir', 'settings', 'config_directory', 'queue_directory', 'data_directory') if p[k] is not None]
         if given:
-            module.fail_json(msg='state=absent takes no %s' % ', '.join(given))
+            module.fail_json(msg='state=%s takes no %s' % (p['state'], ', '.join(given)))
     elif p['force']:
-        module.fail_json(msg='force applies to state=absent only')
+        module.fail_json(msg='force applies to state=absent or deported only')
     pf = Postfleet(module)
     try:
         result = present(module, pf) if p['state'] == 'present' else absent(module, pf)

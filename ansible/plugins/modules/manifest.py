@@ -12,8 +12,12 @@ version_added: 0.1.0
 description:
   - Runs C(postfleet apply) on the managed host. Instances of the manifest that are missing
     are created, existing ones get their group, enabled state and main.cf parameters brought
-    in line; instances the manifest does not name are left alone. postfleet plans the whole
-    manifest first and applies it as one transaction, so a bad manifest changes nothing.
+    in line; those whose I(state) is C(absent) are destroyed and those whose I(state) is
+    C(deported) are taken off the instance list (their files stay), under the rules of
+    C(postfleet destroy) and C(postfleet deport); instances the manifest does not name are
+    left alone. postfleet plans the whole manifest first and applies it as one transaction,
+    so a bad manifest, or one naming an instance that cannot be removed (enabled, running,
+    or for C(absent) holding mail), changes nothing and fails with postfleet's reason.
   - The manifest comes from I(content), a dictionary of instances (written to postfleet's
     standard input as an INI manifest), or I(src), an INI manifest file on the managed host.
   - Check mode runs C(postfleet apply --dry-run) and reports exactly what would change.
@@ -28,9 +32,11 @@ options:
     description:
       - The instances, in order, as a dictionary from instance name (C(postfix-...)) to its
         keys, all optional; a key left out leaves that property as it is.
-      - C(group) (str), C(enabled) (bool), C(template) (str), C(settings) (dict of main.cf
-        parameters or template variables), C(config_directory), C(queue_directory),
-        C(data_directory) (paths of a new instance).
+      - C(state) (C(present), the default; C(absent); C(deported)), C(group) (str),
+        C(enabled) (bool), C(template) (str), C(settings) (dict of main.cf parameters or
+        template variables), C(config_directory), C(queue_directory), C(data_directory)
+        (paths of a new instance). An instance whose state is C(absent) or C(deported)
+        takes no other key.
       - Exactly one of I(content) and I(src) is required.
     type: dict
   src:
@@ -63,6 +69,16 @@ EXAMPLES = r'''
         enabled: true
         settings:
           myhostname: "mx.{{ inventory_hostname }}"
+
+- name: Retire a customer's instances, and move one off the list, in one transaction
+  postfleet.fleet.manifest:
+    content:
+      postfix-cust42-in:
+        state: absent
+      postfix-cust42-out:
+        state: absent
+      postfix-cust42-archive:
+        state: deported
 
 - name: A manifest file already on the host
   postfleet.fleet.manifest:

@@ -1,18 +1,20 @@
 /**
  * postmulti's life-cycle actions (-e init, create, import, deport, destroy, enable, disable,
- * assign), each one transaction: what it reads (the snapshot's needs) and how it plans.
+ * assign), each one transaction, for one instance or several: what it reads (the snapshot's
+ * needs) and how it plans.
  */
 import type { Fleet } from '../registry.js';
 import type { Selection } from '../selection.js';
 import { planAdd, requestedDirectory, type AddRequest } from './build.js';
 import { entryDirectory, selectExisting } from './plan.js';
-import { planDeport, planDestroy } from './removal.js';
+import { planRemove, removalDirectories, type RemovalAction, type RemovalTargets } from './removal.js';
 import type { ChangeReport } from './report.js';
 import { enableDirectories, planAssign, planEnable, planInit, type EnableTargets } from './settings.js';
 import { transact, type LifecycleContext } from './transaction.js';
 
 export type { AddRequest } from './build.js';
 export type { EnableTargets } from './settings.js';
+export type { RemovalAction, RemovalTargets } from './removal.js';
 export type { ChangeReport } from './report.js';
 export type { LifecycleContext } from './transaction.js';
 
@@ -25,16 +27,14 @@ export function create(ctx: LifecycleContext, reqs: readonly AddRequest[]): Prom
   return transact(ctx, { directories: (fleet) => requestedDirectories(fleet, reqs) }, (snap) => planAdd(snap, 'create', reqs));
 }
 
-export function importInstance(ctx: LifecycleContext, req: AddRequest): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet) => requestedDirectories(fleet, [req]) }, (snap) => planAdd(snap, 'import', [req]));
+/** One existing instance or several, in one transaction (appended to the list in order). */
+export function importInstances(ctx: LifecycleContext, reqs: readonly AddRequest[]): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => requestedDirectories(fleet, reqs) }, (snap) => planAdd(snap, 'import', reqs));
 }
 
-export function deport(ctx: LifecycleContext, selection: Selection | undefined): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet) => selectedDirectory(fleet, selection), status: true }, (snap) => planDeport(snap, selection));
-}
-
-export function destroy(ctx: LifecycleContext, selection: Selection | undefined): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet) => selectedDirectory(fleet, selection), status: true }, (snap) => planDestroy(snap, selection));
+/** deport or destroy of one instance or several, in one transaction: refused whole if one cannot go. */
+export function remove(ctx: LifecycleContext, action: RemovalAction, targets: RemovalTargets): Promise<ChangeReport> {
+  return transact(ctx, { directories: (fleet) => removalDirectories(fleet, targets), status: true }, (snap) => planRemove(snap, action, targets));
 }
 
 export function setEnabled(ctx: LifecycleContext, targets: EnableTargets, enabled: boolean): Promise<ChangeReport> {

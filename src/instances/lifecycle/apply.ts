@@ -2,12 +2,15 @@
  * Declarative provisioning: the manifest is the desired state, the snapshot what is found;
  * one plan brings the second in line with the first — missing instances created (from
  * their template, with their settings, enabled or not), existing ones regrouped,
- * reconfigured, enabled or disabled — and one transaction applies it. Instances the
- * manifest does not name are left alone. Applied, the manifest plans to nothing.
+ * reconfigured, enabled or disabled; those whose state is absent or deported destroyed or
+ * deported under destroy's and deport's rules — and one transaction applies it. Instances
+ * the manifest does not name are left alone. Applied, the manifest plans to nothing.
  */
 import { PostfleetError } from '../errors.js';
 import type { Instance } from '../instance.js';
-import { planAdd, requestedDirectory, type AddRequest } from './build.js';
+import { planAdditions, requestedDirectory, type AddRequest } from './build.js';
+import { listEdits } from './instance-list.js';
+import { planRemovals, type RemovalAction } from './removal.js';
 import { editPlan, mainCfText, requireInit, type InstancePlan, type Plan } from './plan.js';
 import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
@@ -25,20 +28,35 @@ export interface DesiredInstance extends ManifestInstance {
 }
 
 export function applyManifest(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired) }, (snap) => planApply(snap, desired));
+  const removes = desired.some((m) => m.state !== 'present');
+  return transact(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired), status: removes }, (snap) => planApply(snap, desired));
 }
 
 export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): Plan {
   const byName = namedInstances(snap.fleet);
   // Every template and variable is resolved first: a bad manifest plans nothing.
   const rendered = desired.map((m) => renderTemplate(m.loadedTemplate, m.settings));
-  const missing = desired.filter((m) => !byName.has(m.name));
-  const additions = missing.length > 0 ? planAdd(snap, 'create', missing.map(addRequest)) : undefined;
+  const missing = desired.filter((m) => m.state === 'present' && !byName.has(m.name));
+  const additions = missing.length > 0 ? planAdditions(snap, 'create', missing.map(addRequest)) : undefined;
   const made = new Map(missing.map((m, k) => [m.name, additions!.instances[k]!]));
+  // Instances to remove, planned together: one that cannot go refuses the whole manifest.
+  const leaving = desired.filter((m) => m.state !== 'present' && byName.has(m.name));
+  const removals = planRemovals(
+    snap,
+    leaving.map((m) => ({ action: removalAction(m), entry: { kind: 'ok', instance: byName.get(m.name)! } as const })),
+    { verb: 'remove', whole: `${leaving.length} instances the manifest removes` },
+  );
+  const gone = new Map(leaving.map((m, k) => [m.name, removals.instances[k]!]));
   const instances: InstancePlan[] = [];
-  const primaryEdits: MainCfEdit[] = [...(additions?.primaryEdits ?? [])];
+  const primaryEdits: MainCfEdit[] = additions || leaving.length > 0 ? listEdits(snap.fleet, { add: additions?.add, remove: removals.remove }) : [];
   desired.forEach((m, k) => {
     const existing = byName.get(m.name);
+    if (m.state !== 'present') {
+      // Already gone: nothing to do. It is reported where an instance of that name would be.
+      const entry = gone.get(m.name) ?? { action: removalAction(m), name: m.name, configDirectory: requestedDirectory(snap.fleet, addRequest(m)) ?? '', primary: false, steps: [], notes: [] };
+      instances.push(entry);
+      return;
+    }
     if (existing === undefined) {
       instances.push(made.get(m.name)!);
       return;
@@ -57,6 +75,8 @@ export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): 
   });
   return { instances, primaryEdits, skipped: [], independent: missing.length === 0 };
 }
+
+const removalAction = (m: DesiredInstance): RemovalAction => (m.state === 'absent' ? 'destroy' : 'deport');
 
 function addRequest(m: DesiredInstance): AddRequest {
   return { name: m.name, group: m.group, paths: m.paths, template: m.loadedTemplate, settings: m.settings, enabled: m.enabled === true };
@@ -103,6 +123,7 @@ export function manifestDirectories(fleet: Fleet, settings: ReadonlyMap<string, 
   const byName = namedInstances(fleet);
   return desired.flatMap((m) => {
     const existing = byName.get(m.name);
+    if (m.state !== 'present') return existing ? [existing.configDirectory] : [];
     if (!existing) return requestedDirectory(fleet, addRequest(m)) ?? [];
     if (existing.primary) return [];
     const current = settings.get(existing.configDirectory);

@@ -14,7 +14,7 @@ import { readSecondary, type Fleet } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 import type { Selection } from '../selection.js';
 import { renderTemplate, type Template } from '../templates.js';
-import { insertPosition, listEdits, listNote } from './instance-list.js';
+import { insertPosition, listEdits, listNote, type ListChange } from './instance-list.js';
 import { checkGroupName, checkInstanceName, makePrivatePath, type PrivatePathParam } from './names.js';
 import { instanceDirectorySpecs } from './permissions.js';
 import { entryDirectory, mainCfText, requireInit, type InstancePlan, type Plan } from './plan.js';
@@ -67,6 +67,12 @@ export function requestedDirectory(fleet: Fleet, req: AddRequest): string | unde
  * (create --before), several are appended in order.
  */
 export function planAdd(snap: Snapshot, action: 'create' | 'import', reqs: readonly AddRequest[]): Plan {
+  const { instances, add } = planAdditions(snap, action, reqs);
+  return { instances, primaryEdits: listEdits(snap.fleet, { add }), skipped: [] };
+}
+
+/** planAdd() without the list edit, for a plan that also takes instances off the list (apply). */
+export function planAdditions(snap: Snapshot, action: 'create' | 'import', reqs: readonly AddRequest[]): { instances: InstancePlan[]; add: NonNullable<ListChange['add']> } {
   const fleet = snap.fleet;
   const claims = fleet.claims.clone();
   const added = reqs.map((req) => planOne(snap, claims, action, req));
@@ -78,7 +84,7 @@ export function planAdd(snap: Snapshot, action: 'create' | 'import', reqs: reado
     ...entry,
     notes: [listNote(fleet, entry.configDirectory, 'add', before)],
   }));
-  return { instances, primaryEdits: listEdits(fleet, { add: { directories, position } }), skipped: [] };
+  return { instances, add: { directories, position } };
 }
 
 function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import', req: AddRequest): { entry: InstancePlan; position: number | undefined } {

@@ -4,6 +4,7 @@
  * of new files (temporary name, fsync, rename).
  */
 import { chmodSync, chownSync, lchownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import { rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { PostfleetError } from '../errors.js';
@@ -61,8 +62,9 @@ async function applyStep(s: Step, undo: UndoLog, warnings: string[], locks: Held
       own(s, undo);
       return;
     case 'rmdir':
+      // Asynchronous, so that the releases of several destroyed instances overlap (transaction.ts).
       try {
-        rmdirSync(s.path);
+        await rmdir(s.path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT') warnings.push(`${s.path}: please verify contents and remove by hand${leftovers(s.path)}`);
@@ -73,7 +75,7 @@ async function applyStep(s: Step, undo: UndoLog, warnings: string[], locks: Held
       // that cannot go is left with a warning, as postmulti-script leaves it, and
       // the rest of the removal goes on.
       try {
-        unlinkSync(s.path);
+        await unlink(s.path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT') warnings.push(`${s.path}: cannot remove it (${code ?? String(e)}): please verify and remove by hand`);

@@ -14,8 +14,8 @@ import { entryDirectory } from './plan.js';
 export interface ListChange {
   /** Added at `position` in the secondary list (undefined: at the end), in this order. */
   readonly add?: { readonly directories: readonly string[]; readonly position?: number | undefined };
-  /** Taken off the list; `keepAsAlternate`: deport's way, the directory stays known to Postfix tools. */
-  readonly remove?: { readonly directory: string; readonly keepAsAlternate: boolean };
+  /** Taken off the list; `keepAsAlternate`: deport's way, the directory stays known to Postfix tools (added to the alternates in this order). */
+  readonly remove?: ReadonlyArray<{ readonly directory: string; readonly keepAsAlternate: boolean }>;
 }
 
 export function listEdits(fleet: Fleet, change: ListChange): MainCfEdit[] {
@@ -29,11 +29,11 @@ export function listEdits(fleet: Fleet, change: ListChange): MainCfEdit[] {
     const added = new Set(change.add.directories);
     nextAlternates = nextAlternates.filter((d) => !added.has(d));
   }
-  if (change.remove) {
-    const dir = change.remove.directory;
-    nextList = nextList.filter((d) => d !== dir);
-    if (!change.remove.keepAsAlternate) nextAlternates = nextAlternates.filter((d) => d !== dir);
-    else if (!nextAlternates.includes(dir)) nextAlternates = [...nextAlternates, dir];
+  if (change.remove && change.remove.length > 0) {
+    const removed = new Set(change.remove.map((r) => r.directory));
+    const kept = change.remove.filter((r) => r.keepAsAlternate).map((r) => r.directory);
+    nextList = nextList.filter((d) => !removed.has(d));
+    nextAlternates = [...nextAlternates.filter((d) => !removed.has(d) || kept.includes(d)), ...kept.filter((d) => !nextAlternates.includes(d))];
   }
   const edits: MainCfEdit[] = [{ op: 'set', name: 'multi_instance_directories', value: nextList.join(' ') }];
   if (nextAlternates.join(' ') !== alternates.join(' ')) edits.push({ op: 'set', name: 'alternate_config_directories', value: nextAlternates.join(' ') });

@@ -9,6 +9,9 @@
  *   set.relayhost = [smtp.example.com]:587
  *   config_directory = /etc/postfix-out  ; optional, as create's path arguments
  *
+ *   [postfix-old]
+ *   state = absent                       ; destroyed (deported: taken off the list)
+ *
  * Pure: parsing and validation only. Section names are split off here rather
  * than by ini, because instance names may contain dots (ini nests on them)
  * and duplicate sections must be refused (ini merges them).
@@ -20,8 +23,13 @@ import { isParameterName } from '../maincf/edit.js';
 import { parseBoolean } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 
+/** present: created or brought in line; absent: destroyed; deported: taken off the list, its files kept. */
+export type ManifestState = 'present' | 'absent' | 'deported';
+const STATES: readonly ManifestState[] = ['present', 'absent', 'deported'];
+
 export interface ManifestInstance {
   readonly name: string;
+  readonly state: ManifestState;
   readonly group: string | undefined;
   /** undefined: leave as it is */
   readonly enabled: boolean | undefined;
@@ -31,7 +39,7 @@ export interface ManifestInstance {
 }
 
 const PATH_KEYS: readonly PrivatePathParam[] = ['config_directory', 'queue_directory', 'data_directory'];
-const KEYS = new Set(['group', 'enabled', 'template', ...PATH_KEYS]);
+const KEYS = new Set(['state', 'group', 'enabled', 'template', ...PATH_KEYS]);
 export function parseManifest(text: string, source: string): ManifestInstance[] {
   const sections: Array<{ name: string; line: number; body: string[] }> = [];
   let current: { name: string; line: number; body: string[] } | undefined;
@@ -91,6 +99,14 @@ function toInstance(name: string, values: Record<string, unknown>, where: string
       throw new PostfleetError(`${where}: unknown key '${key}' (known: ${[...KEYS].join(', ')}, set.NAME)`);
     }
   }
+  const stateText = str('state') ?? 'present';
+  const state = STATES.find((s) => s === stateText);
+  if (state === undefined) throw new PostfleetError(`${where}: state must be present, absent or deported, not '${stateText}'`);
+  if (state !== 'present') {
+    // An instance that goes is described by its name alone: anything else would be ignored.
+    const other = Object.keys(values).filter((k) => k !== 'state');
+    if (other.length > 0) throw new PostfleetError(`${where}: state = ${state} takes no other key (got ${other.join(', ')})`);
+  }
   const group = str('group');
   if (group !== undefined) checkGroupName(group);
   const enabledText = str('enabled');
@@ -101,5 +117,5 @@ function toInstance(name: string, values: Record<string, unknown>, where: string
     const v = str(p);
     if (v !== undefined) paths[p] = checkPrivatePath(p, v);
   }
-  return { name, group, enabled, template: str('template'), settings, paths };
+  return { name, state, group, enabled, template: str('template'), settings, paths };
 }

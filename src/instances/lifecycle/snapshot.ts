@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
 import type { Instance } from '../instance.js';
 import { strerror } from '../strerror.js';
-import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../observe/status.js';
+import { readInstanceStatus } from '../observe/status.js';
 import { decodeMainCf } from '../maincf/write.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { loadFleet, type Fleet, type MainCfReader } from '../registry.js';
@@ -113,8 +113,9 @@ function readDirectory(i: Instance | undefined, dir: string, withStatus: boolean
   }
   let status: DirectoryState['status'];
   if (withStatus && i !== undefined) {
-    const queued = QUEUE_NAMES.reduce((n, q) => n + (countQueueFiles(`${i.queueDirectory}/${q}`) ?? 0), 0);
-    status = { pid: readInstanceStatus(i).pid, queued };
+    // One reading of the pid file and of each queue (an unreadable queue counts 0, as before).
+    const read = readInstanceStatus(i);
+    status = { pid: read.pid, queued: Object.values(read.queues).reduce<number>((n, c) => n + (c ?? 0), 0) };
   }
   return { mainCf, mainCfError, masterCf: exists(`${dir}/master.cf`), temporaries: temporariesIn(dir), status };
 }

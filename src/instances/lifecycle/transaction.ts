@@ -26,6 +26,8 @@ export type Planner = (snap: Snapshot) => Plan;
 
 /** Instance main.cf edits in flight at once. */
 const EDITS_IN_FLIGHT = 8;
+/** Destroyed instances whose files are removed at once. */
+const RELEASES_IN_FLIGHT = 8;
 /** Instance main.cf locks taken together (one process for each batch: maincf/write.ts's lockMainCfs()). */
 const LOCK_BATCH = 64;
 
@@ -57,7 +59,8 @@ export async function transact(ctx: LifecycleContext, needs: SnapshotNeeds, plan
       return { next: next !== current ? next : undefined, result: { plan: p, current }, rollback: () => undo.rollback() };
     }),
   );
-  for (const i of done.plan.instances) if (i.release) warnings.push(...(await release(ctx, primaryDir, i.release, read)));
+  const releases = done.plan.instances.flatMap((i) => (i.release ? [i.release] : []));
+  if (releases.length > 0) warnings.push(...(await release(ctx, primaryDir, releases, read)));
   return reportOf(done.plan, { configDirectory: primaryDir, mainCf: done.current }, false, warnings);
 }
 
@@ -97,20 +100,26 @@ async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkp
 }
 
 /**
- * The files of an instance the primary no longer lists (destroy), removed under the lock
- * again: if a concurrent create or import took one of its directories over since, they are
- * that instance's now and nothing is removed.
+ * The files of the instances the primary no longer lists (destroy), removed under the lock
+ * again, all of them in one hold of it: if a concurrent create or import took one of an
+ * instance's directories over since, they are that instance's now and nothing of it is removed.
  */
-async function release(ctx: LifecycleContext, primaryDir: string, r: NonNullable<InstancePlan['release']>, read: MainCfReader): Promise<string[]> {
+async function release(ctx: LifecycleContext, primaryDir: string, releases: ReadonlyArray<NonNullable<InstancePlan['release']>>, read: MainCfReader): Promise<string[]> {
   return withMainCfLock(primaryDir, async () => {
     const fleet = loadFleet({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read });
-    for (const d of r.directories) {
-      const owner = fleet.claims.ownerOf(d);
-      if (owner !== undefined) return { result: [`${d} is in use again by instance ${owner}: its files were left in place`] };
-    }
-    const warnings: string[] = [];
-    await applySteps(r.steps, new UndoLog(), warnings);
-    return { result: warnings };
+    // Each instance's removal in its order; several instances at once, their warnings in plan order.
+    const warnings = await pMap(
+      releases,
+      async (r) => {
+        const taken = r.directories.find((d) => fleet.claims.ownerOf(d) !== undefined);
+        if (taken !== undefined) return [`${taken} is in use again by instance ${fleet.claims.ownerOf(taken)}: its files were left in place`];
+        const own: string[] = [];
+        await applySteps(r.steps, new UndoLog(), own);
+        return own;
+      },
+      { concurrency: RELEASES_IN_FLIGHT },
+    );
+    return { result: warnings.flat() };
   });
 }
 

@@ -53,6 +53,13 @@ class ManifestSection(unittest.TestCase):
             with self.assertRaises(ManifestError, msg=repr((name, spec))):
                 manifest_section(name, spec)
 
+    def test_state_passed_through(self):
+        self.assertEqual(manifest_section('postfix-old', dict(state='absent')), '[postfix-old]\nstate = "absent"\n')
+        self.assertEqual(manifest_section('postfix-x', dict(state='deported', group=None)), '[postfix-x]\nstate = "deported"\n')
+        self.assertEqual(manifest_section('postfix-n', dict(state='present', group='g')), '[postfix-n]\nstate = "present"\ngroup = "g"\n')
+        with self.assertRaisesRegex(ManifestError, "instance postfix-a: state must be present, absent, deported, not 'gone'"):
+            manifest_section('postfix-a', dict(state='gone'))
+
     def test_unknown_key_is_named(self):
         with self.assertRaisesRegex(ManifestError, "unknown key 'setting'"):
             manifest_section('postfix-a', dict(setting={}))

@@ -71,5 +71,33 @@ class InstanceStatus(unittest.TestCase):
         self.assertEqual(instance.queued(dict(queues=None)), 0)
 
 
+class FakePostfleet(object):
+    """Records the postfleet commands a module part runs, answering each with an empty change."""
+
+    def __init__(self):
+        self.calls = []
+
+    def run(self, command, args=(), data=None, partial_ok=False):
+        self.calls.append((command, list(args), data))
+        return dict(changed=False, instances=[])
+
+
+class InstanceRemoval(unittest.TestCase):
+    def test_absent_and_deported_go_through_apply_with_a_one_section_manifest(self):
+        pf = FakePostfleet()
+        instance.remove(pf, row('/etc/postfix-out', name='postfix-out'), 'absent', [])
+        instance.remove(pf, row('/etc/postfix-out', name='postfix-out'), 'deported', ['--dry-run'])
+        self.assertEqual(pf.calls, [
+            ('apply', ['-'], '[postfix-out]\nstate = "absent"\n'),
+            ('apply', ['-', '--dry-run'], '[postfix-out]\nstate = "deported"\n'),
+        ])
+
+    def test_a_nameless_instance_by_its_directory(self):
+        pf = FakePostfleet()
+        instance.remove(pf, row('/srv/anon'), 'absent', ['--dry-run'])
+        instance.remove(pf, row('/srv/anon'), 'deported', [])
+        self.assertEqual(pf.calls, [('destroy', ['/srv/anon', '--dry-run'], None), ('deport', ['/srv/anon'], None)])
+
+
 if __name__ == '__main__':
     unittest.main()
