@@ -162,7 +162,8 @@ export function liveControlSystem(commandDirectory: string): ControlSystem {
     systemctl: (args) => run('systemctl', args),
     postfix: (instance, args) => run(`${commandDirectory}/postfix`, args, { ...postfixEnvironment(instance), [NO_SYSTEMD_ENV]: '1' }),
     master: liveMaster,
-    journal: async (unit, sinceMs) => (await run('journalctl', ['--no-pager', '-q', '-o', 'cat', '-n', '8', '-u', unit, `--since=@${Math.floor(sinceMs / 1000)}`])).stdout,
+    // What the unit's own processes said (postfleet's and Postfix's lines), not systemd's about it.
+    journal: async (unit, sinceMs) => (await run('journalctl', ['--no-pager', '-q', '-o', 'cat', '-n', '12', `_SYSTEMD_UNIT=${unit}`, `--since=@${(sinceMs / 1000).toFixed(6)}`])).stdout,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     now: () => Date.now(),
   };

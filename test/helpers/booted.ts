@@ -15,12 +15,18 @@
  * controller's namespaces (nsenter -m -p), so it dies with the controller; the controller
  * exits when its stdin closes, i.e. whenever the test process dies.
  *
+ * Each boot gets cgroups of its own: systemd-nspawn is moved into a new cgroup named after DIR
+ * in systemd's hierarchies (name=systemd on cgroup v1 and hybrid hosts, the unified one)
+ * before it starts. Without that, every booted system would use the same cgroups below the
+ * host's root ("payload/system.slice/…"): two at once would see, stop and wait for each
+ * other's services.
+ *
  * The booted system is driven through `nsenter -t <its PID 1> -a` (run()); powered off from
  * inside (`systemctl poweroff`), and booted again on the same overlay for a reboot. DIR/io
  * is bound into it at /run/postfleet-io for files both sides need (a .deb, outputs).
  */
 import { execa, type ResultPromise } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,6 +119,48 @@ export function requireBoot(): boolean {
 
 const DIR_PREFIX = 'postfleet-boot-';
 
+/** Mount points of the cgroup hierarchies systemd keeps its units in: name=systemd (v1) and cgroup2. */
+function systemdCgroupHierarchies(): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [pre = '', post = ''] = line.split(' - ');
+    const fields = pre.split(' ');
+    const [fstype = '', , superOptions = ''] = post.split(' ');
+    const mountPoint = (fields[4] ?? '').replace(/\\040/g, ' ');
+    if (fstype === 'cgroup2' || (fstype === 'cgroup' && superOptions.split(',').includes('name=systemd'))) out.push(mountPoint);
+  }
+  return out;
+}
+
+/** Removes a cgroup tree that is empty of processes, deepest first (rmdir of a busy one fails). */
+function removeCgroupTree(dir: string): void {
+  let children: string[] = [];
+  try {
+    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+  } catch {
+    return;
+  }
+  for (const c of children) removeCgroupTree(c);
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* busy or gone */
+  }
+}
+
+/** The cgroups of boots whose temp dir is gone (their owner died without dispose()). */
+function sweepStaleCgroups(base: string): void {
+  for (const h of systemdCgroupHierarchies()) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(h).filter((n) => n.startsWith(DIR_PREFIX));
+    } catch {
+      continue;
+    }
+    for (const n of names) if (!existsSync(path.join(base, n))) removeCgroupTree(path.join(h, n));
+  }
+}
+
 function sweepStale(base: string): void {
   for (const name of readdirSync(base).filter((n) => n.startsWith(DIR_PREFIX))) {
     const dir = path.join(base, name);
@@ -167,10 +215,13 @@ export class BootedHost {
   private pid1 = 0;
   private boots = 0;
   private disposed = false;
+  /** This host's own cgroups, one per systemd hierarchy (see the header). */
+  private readonly cgroups: readonly string[];
 
   private constructor(dir: string, controller: ResultPromise) {
     this.dir = dir;
     this.controller = controller;
+    this.cgroups = systemdCgroupHierarchies().map((h) => path.join(h, path.basename(dir)));
   }
 
   /** The io directory on the host side (IO_INSIDE inside). */
@@ -188,6 +239,7 @@ export class BootedHost {
     if (!s.available) throw new Error(`cannot boot systemd here: ${s.reason ?? ''}`);
     const base = os.tmpdir();
     sweepStale(base);
+    sweepStaleCgroups(base);
     const dir = mkdtempSync(path.join(base, DIR_PREFIX));
     writeFileSync(path.join(dir, 'owner'), String(process.pid));
     for (const sub of ['ov', 'io']) mkdirSync(path.join(dir, sub));
@@ -236,12 +288,13 @@ export class BootedHost {
     if (this.nspawn) throw new Error('already booted');
     this.boots += 1;
     const root = path.join(this.dir, 'ov', 'root');
+    for (const c of this.cgroups) mkdirSync(c, { recursive: true });
     const log = path.join(this.dir, `console-${this.boots}.log`);
     this.nspawn = execa(
       'nsenter',
-      ['-t', String(this.controllerPid), '-m', '-p', '--', 'systemd-nspawn', '-q', '-D', root, '-b', '--register=no', '--keep-unit', '--private-network',
+      ['-t', String(this.controllerPid), '-m', '-p', '--', 'sh', '-c', 'for c in $CGROUPS; do echo $$ > "$c/cgroup.procs" || exit 98; done; exec "$@"', 'sh', 'systemd-nspawn', '-q', '-D', root, '-b', '--register=no', '--keep-unit', '--private-network',
         '--console=read-only', `--bind=${this.io}:${IO_INSIDE}`, `--machine=pf-${path.basename(this.dir).slice(DIR_PREFIX.length).toLowerCase().replace(/[^a-z0-9]/g, '')}`],
-      { stdin: 'ignore', stdout: { file: log }, stderr: { file: `${log}.err` }, reject: false, cleanup: true, extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } },
+      { stdin: 'ignore', stdout: { file: log }, stderr: { file: `${log}.err` }, reject: false, cleanup: true, extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', CGROUPS: this.cgroups.join(' ') } },
     );
     this.nspawn.catch(() => undefined);
     const deadline = Date.now() + timeoutMs;
@@ -318,6 +371,7 @@ export class BootedHost {
     clearTimeout(timer);
     this.nspawn = undefined;
     this.pid1 = 0;
+    for (const c of this.cgroups) removeCgroupTree(c);
   }
 
   /** Power off and boot again on the same overlay: what was written survives, as on a disk. */
@@ -342,6 +396,7 @@ export class BootedHost {
       await this.controller;
       clearTimeout(timer);
       live.delete(this);
+      for (const c of this.cgroups) removeCgroupTree(c);
       rmSync(this.dir, { recursive: true, force: true });
     }
   }
