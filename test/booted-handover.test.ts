@@ -124,4 +124,26 @@ describe.runIf(requireBoot())('install, use, upgrade and remove postfleet on a h
     // Only Debian's own failure of the disabled instance's unit, as before postfleet came.
     expect(await failedUnits(host)).toEqual(['postfix@postfix-c.service']);
   });
+
+  it('installed with POSTFLEET_ADOPT=no, the masters stay in Debian’s units and everything works until postfleet systemd adopt moves them', async () => {
+    const before = await pidsOf();
+    const r = await host.runOk(`POSTFLEET_ADOPT=no dpkg -i ${pkg}`);
+    expect(r.stdout).toContain("POSTFLEET_ADOPT=no: running instances left where they run; 'postfleet systemd adopt' moves them into postfleet@ units.");
+    expect(await pidsOf()).toEqual(before);
+    await expectUnits('postfix');
+    // Conflicts=: a restart keeps Debian's running units and fails nothing.
+    await host.runOk('systemctl restart postfix');
+    await expectUnits('postfix');
+    expect(await failedUnits(host)).toEqual([]);
+    const stop = await host.runOk('postfleet postfix stop -i postfix-a');
+    expect(stop.stdout).toContain('its master ran in postfix@postfix-a.service: stopped that unit');
+    await host.runOk('postfleet postfix start -i postfix-a');
+    expect((await masters(host))['/etc/postfix-a']?.unit).toBe('postfleet@postfix-a.service');
+    const dry = await host.runOk('postfleet systemd adopt --dry-run');
+    expect(dry.stdout.split('\n').filter(Boolean)).toEqual(['-: would move postfix@-.service -> postfleet@-.service', 'postfix-b: would move postfix@postfix-b.service -> postfleet@postfix-b.service']);
+    await host.runOk('postfleet systemd adopt');
+    await expectUnits('postfleet');
+    await host.runOk('systemctl restart postfix');
+    expect(await failedUnits(host)).toEqual([]);
+  });
 });

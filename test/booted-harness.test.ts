@@ -39,3 +39,9 @@ describe.runIf(requireBoot())('a booted systemd (systemd-nspawn over a private o
     expect(existsSync(marker)).toBe(false);
   });
 });
+
+describe.runIf(requireBoot())('the booted systemd’s root', () => {
+  it('is refused unless it is an overlay whose lower layer is / and whose writes go to a tmpfs', async () => {
+    await expect(BootedHost.create({ lower: '/usr' })).rejects.toThrow(/^boot controller failed: postfleet boot setup failed: the overlay's lower layer is not \/ \(/);
+  });
+});

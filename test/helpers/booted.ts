@@ -57,7 +57,7 @@ T=$1
 fail() { echo "postfleet boot setup failed: $*" >&2; exit 97; }
 mount -t tmpfs -o mode=0755 postfleet-boot "$T/ov" || fail "cannot mount a tmpfs on $T/ov"
 mkdir -p "$T/ov/upper" "$T/ov/work" "$T/ov/root" || fail "mkdir"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$T/ov/upper,workdir=$T/ov/work" "$T/ov/root" || fail "cannot mount overlayfs over /"
+mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$T/ov/upper,workdir=$T/ov/work" "$T/ov/root" || fail "cannot mount overlayfs over $LOWER"
 # The root must be an overlay of / with its upper and work directories on the tmpfs: anything
 # else could let the booted system write to the host's disk.
 fstype=$(findmnt -n -o FSTYPE --target "$T/ov/root") || fail "findmnt $T/ov/root"
@@ -88,6 +88,8 @@ exit 0
 export interface BootedHostOptions {
   /** Extra shell run on the host side inside the controller's namespace before the first boot, with $R the root. */
   readonly prepare?: string;
+  /** The overlay's lower layer: '/' (always, but for the test of the refusal of anything else). */
+  readonly lower?: string;
 }
 
 /** Whether a real systemd can be booted here; `reason` says why not. */
@@ -254,7 +256,7 @@ export class BootedHost {
       reject: false,
       cleanup: true,
       extendEnv: false,
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', MASKED: MASKED_UNITS.join(' '), IO: IO_INSIDE, LC_ALL: 'C' },
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', MASKED: MASKED_UNITS.join(' '), IO: IO_INSIDE, LC_ALL: 'C', LOWER: options.lower ?? '/' },
     });
     controller.catch(() => undefined);
     const host = new BootedHost(dir, controller);
