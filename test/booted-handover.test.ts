@@ -126,6 +126,7 @@ describe.runIf(requireBoot())('install, use, upgrade and remove postfleet on a h
   });
 
   it('installed with POSTFLEET_ADOPT=no, the masters stay in Debian’s units and everything works until postfleet systemd adopt moves them', async () => {
+    await host.runOk('systemctl reset-failed'); // Debian's postfix@postfix-c, above
     const before = await pidsOf();
     const r = await host.runOk(`POSTFLEET_ADOPT=no dpkg -i ${pkg}`);
     expect(r.stdout).toContain("POSTFLEET_ADOPT=no: running instances left where they run; 'postfleet systemd adopt' moves them into postfleet@ units.");
