@@ -14,14 +14,14 @@ import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, select
 import { dryRunFlag, lifecycleContext, renderReport } from './lifecycle.js';
 import { runWithProgress } from './progress.js';
 
-export const reloadFlag = {
+const reloadFlag = {
   reload: Flags.boolean({ description: 'afterwards, reload the changed instances that are running (as postfleet postfix reload)' }),
 };
 
 export type ConfigEditReport = ChangeReport & { readonly reloaded: readonly RunResult[] };
 
 /** `postfix reload` of each changed, enabled instance whose master runs; concurrent, with progress. */
-export async function reloadChanged(
+async function reloadChanged(
   report: ChangeReport,
   options: { configDirectory: string | undefined; defaults: ReadonlyMap<string, string>; selection: FleetSelection; json: boolean; parallel?: number | undefined; log: (l: string) => void },
 ): Promise<RunResult[]> {

@@ -211,7 +211,7 @@ export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>
 }
 
 /** Reads one secondary; every failure makes it broken rather than fatal. */
-export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable, read?: MainCfReader): FleetEntry {
+function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable, read?: MainCfReader): FleetEntry {
   let instance: Instance;
   try {
     instance = readSecondary(dir, defaults, read);

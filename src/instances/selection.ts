@@ -34,13 +34,13 @@ export function matchesSelection(i: Instance, selection: Selection): boolean {
  * A broken entry has no trustworthy name or group: it is selected by -a, or
  * by -i naming its directory (or `-` for a broken primary).
  */
-export function brokenMatchesSelection(b: { configDirectory: string; primary: boolean }, selection: Selection): boolean {
+function brokenMatchesSelection(b: { configDirectory: string; primary: boolean }, selection: Selection): boolean {
   if (selection.type === 'all') return true;
   if (selection.type === 'name') return selection.name === b.configDirectory || (b.primary && selection.name === '-');
   return false;
 }
 
-export function entryMatches(e: FleetEntry, selection: Selection): boolean {
+function entryMatches(e: FleetEntry, selection: Selection): boolean {
   return e.kind === 'ok' ? matchesSelection(e.instance, selection) : brokenMatchesSelection(e.broken, selection);
 }
 
@@ -66,7 +66,7 @@ export function nothingMatchedMessage(selection: Selection): string {
 // The modern commands' selection
 // ---------------------------------------------------------------------------------------------
 
-export type StateFilter = 'enabled' | 'disabled';
+type StateFilter = 'enabled' | 'disabled';
 
 /**
  * What a modern command selects: the union of its selectors (none: every
@@ -79,8 +79,6 @@ export interface FleetSelection {
   readonly selectors: readonly Selection[];
   readonly state?: StateFilter | undefined;
 }
-
-export const SELECT_ALL: FleetSelection = { selectors: [] };
 
 /** A single postmulti-style selection as a FleetSelection. */
 export function fromSelection(selection: Selection): FleetSelection {

@@ -13,7 +13,7 @@ import { PostfleetError } from './errors.js';
 import { isParameterName } from './maincf/edit.js';
 import { parseMainCf } from './maincf/parse.js';
 
-export const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
+const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 
 export interface Template {
   readonly name: string;

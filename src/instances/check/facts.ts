@@ -18,7 +18,7 @@ import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem }
  * Parsed master.cf files by content: a fleet's instances mostly carry the
  * same file (made from one prototype), which is then parsed once.
  */
-export type MasterCache = Map<string, readonly MasterEntry[]>;
+type MasterCache = Map<string, readonly MasterEntry[]>;
 
 function readMaster(configDirectory: string, cache: MasterCache = new Map()): readonly MasterEntry[] | { error: string } {
   const path = `${configDirectory}/master.cf`;
@@ -50,7 +50,7 @@ function isRunning(queueDirectory: string): boolean {
   return pid !== null && isMasterRunning(pid);
 }
 
-export function instanceFacts(i: Instance, parameters: ParameterSet, masters?: MasterCache, live = true): InstanceFacts {
+function instanceFacts(i: Instance, parameters: ParameterSet, masters?: MasterCache, live = true): InstanceFacts {
   if (!live) return { instance: i, label: instanceLabel(i), parameters, master: readMaster(i.configDirectory, masters), running: undefined, missing: [] };
   const missing = [
     ['config_directory', i.configDirectory],
@@ -85,7 +85,7 @@ export function plannedInstanceFacts(i: Instance, settings: ReadonlyMap<string, 
 }
 
 /** `/etc/postfix-*` (siblings of the primary named like it) holding a main.cf, not in the list. */
-export function unlistedDirectories(fleet: Fleet): string[] {
+function unlistedDirectories(fleet: Fleet): string[] {
   const primary = fleet.primaryConfigDirectory;
   const parent = dirname(primary);
   const prefix = `${basename(primary)}-`;

@@ -45,7 +45,7 @@ export function parseNames(args: readonly string[]): MainCfEdit[] {
   });
 }
 
-export function planConfigEdit(snap: Snapshot, selection: FleetSelection, edits: readonly MainCfEdit[]): Plan {
+function planConfigEdit(snap: Snapshot, selection: FleetSelection, edits: readonly MainCfEdit[]): Plan {
   const selected = selectFleet(snap.fleet.entries, selection);
   if (selected.length === 0) throw new PostfleetError(nothingSelectedMessage(snap.fleet.entries, selection));
   const instances: InstancePlan[] = [];

@@ -48,8 +48,6 @@ export interface Plan {
   readonly independent?: boolean;
 }
 
-export const emptyPlan: Plan = { instances: [], primaryEdits: [], skipped: [] };
-
 /** Whether applying the plan would change anything on disk. */
 export function changesAnything(plan: Plan, primaryMainCf: string): boolean {
   return (
@@ -112,4 +110,4 @@ export function editPlan(snap: Snapshot, action: Action, i: Instance, edits: rea
   return { entry: { ...base, steps: [{ kind: 'edit', configDirectory: i.configDirectory, edits }], notes: [], mainCf }, primaryEdits: [] };
 }
 
-export const editLines = (configDirectory: string, edits: readonly MainCfEdit[]): string[] => edits.map((e) => `edit ${configDirectory}/main.cf: ${describeEdit(e)}`);
+const editLines = (configDirectory: string, edits: readonly MainCfEdit[]): string[] => edits.map((e) => `edit ${configDirectory}/main.cf: ${describeEdit(e)}`);

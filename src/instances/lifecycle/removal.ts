@@ -12,7 +12,7 @@ import type { Snapshot } from './snapshot.js';
 import type { Step } from './steps.js';
 
 /** The queue subdirectories Postfix makes; destroy removes these and nothing else there. */
-export const QUEUE_SUBDIRS = ['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'maildrop', 'pid', 'private', 'public', 'saved', 'trace'];
+const QUEUE_SUBDIRS = ['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'maildrop', 'pid', 'private', 'public', 'saved', 'trace'];
 
 const label = (e: FleetEntry): string => (e.kind === 'ok' ? (e.instance.name ?? e.instance.configDirectory) : e.broken.configDirectory);
 

@@ -18,7 +18,7 @@ export interface InstanceReport {
   readonly changes: readonly string[];
 }
 
-export interface FileDiff {
+interface FileDiff {
   readonly path: string;
   /** '' where the file does not exist (before a create, after a destroy). */
   readonly before: string;

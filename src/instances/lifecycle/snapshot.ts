@@ -17,7 +17,7 @@ import { loadFleet, type Fleet, type MainCfReader } from '../registry.js';
 import { readPostfixFiles } from './permissions.js';
 import { TEMPORARY_FILE } from './steps.js';
 
-export interface Prototype {
+interface Prototype {
   readonly path: string;
   readonly text: string;
   readonly mode: number;

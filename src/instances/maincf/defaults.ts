@@ -136,7 +136,7 @@ export class PostfixDefaults extends Map<string, string> {
  * run us with a short PATH (postfix(1) with /bin:/usr/bin:/sbin:/usr/sbin,
  * cron with /usr/bin:/bin), and postconf lives in command_directory.
  */
-export function findPostconf(path = process.env['PATH'] ?? ''): string {
+function findPostconf(path = process.env['PATH'] ?? ''): string {
   const dirs = [...path.split(':').filter((d) => d.startsWith('/')), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
   for (const d of dirs) {
     try {

@@ -169,5 +169,6 @@ function applyEdit(lines: readonly string[], edit: MainCfEdit): string[] {
 }
 
 function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what it shows
   return s.replace(/[\0-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -33,7 +33,7 @@ export interface ListenerContext {
 const splitList = (v: string): string[] => v.split(/[,\s]+/).filter((s) => s !== '');
 
 /** The address families of inet_protocols ("all": both). */
-export function protocols(inetProtocols: string): Family[] {
+function protocols(inetProtocols: string): Family[] {
   const words = splitList(inetProtocols.toLowerCase());
   if (words.includes('all')) return ['ipv4', 'ipv6'];
   return (['ipv4', 'ipv6'] as const).filter((f) => words.includes(f));

@@ -8,7 +8,7 @@ import type { Instance } from '../instance.js';
 import { instanceLabel } from '../instance.js';
 import { QUEUE_NAMES, scanQueue, type QueueName } from '../queue/count.js';
 
-export { QUEUE_NAMES, type QueueName } from '../queue/count.js';
+export { QUEUE_NAMES } from '../queue/count.js';
 
 export interface InstanceStatus {
   readonly instance: string;
