@@ -85,7 +85,7 @@ describe('templates', () => {
   });
   it('parses --set arguments strictly', () => {
     expect(parseSetArguments(['a=1', 'b = x y '])).toEqual([['a', '1'], ['b', 'x y']]);
-    expect(() => parseSetArguments(['=1'])).toThrow("malformed --set '=1'");
-    expect(() => parseSetArguments(['noequals'])).toThrow(/malformed --set 'noequals'/);
+    expect(() => parseSetArguments(['=1'])).toThrow("--set: expected NAME=VALUE: '=1'");
+    expect(() => parseSetArguments(['noequals'])).toThrow("--set: expected NAME=VALUE: 'noequals'");
   });
 });

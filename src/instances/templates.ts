@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decode as decodeIni } from 'ini';
 import { PostfleetError } from './errors.js';
-import { isParameterName } from './maincf/edit.js';
+import { parseSetting } from './maincf/edit.js';
 import { parseMainCf } from './maincf/parse.js';
 
 const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -104,14 +104,7 @@ export function renderTemplate(t: Template | undefined, set: ReadonlyArray<reado
   return { settings, masterCf: t?.masterCf === undefined ? undefined : fill(t.masterCf) };
 }
 
-/** `--set name=value` arguments. */
+/** `--set NAME=VALUE` arguments (parseSetting()). */
 export function parseSetArguments(args: readonly string[]): Array<[string, string]> {
-  return args.map((a) => {
-    const eq = a.indexOf('=');
-    const name = eq < 0 ? '' : a.slice(0, eq).trim();
-    if (!isParameterName(name)) throw new PostfleetError(`malformed --set '${a}': expected name=value`);
-    const value = a.slice(eq + 1).trim();
-    if (/[\r\n]/.test(value)) throw new PostfleetError(`--set ${name}: the value may not contain a line break`);
-    return [name, value];
-  });
+  return args.map((a) => parseSetting(a, '--set'));
 }

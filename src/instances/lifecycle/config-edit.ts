@@ -6,7 +6,7 @@
  */
 import { PostfleetError } from '../errors.js';
 import { describeBroken } from '../instance.js';
-import { isParameterName, type MainCfEdit } from '../maincf/edit.js';
+import { isParameterName, parseSetting, type MainCfEdit } from '../maincf/edit.js';
 import { editPlan, type InstancePlan, type Plan } from './plan.js';
 import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
@@ -15,23 +15,17 @@ import type { Fleet } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
 
-function checkName(name: string, what: string): void {
-  if (!isParameterName(name)) throw new PostfleetError(`bad parameter name in '${what}'`);
+function checkOwned(name: string): void {
   const instead = ownedParameterHint(name, 'config');
   if (instead !== undefined) throw new PostfleetError(`${name} is not changed by config set/unset: ${instead}`);
 }
 
-/** `NAME=VALUE` arguments as postconf -e edits; a value with a line break or another control character is refused. */
+/** `NAME=VALUE` arguments as postconf -e edits (parseSetting()). */
 export function parseAssignments(args: readonly string[]): MainCfEdit[] {
   if (args.length === 0) throw new PostfleetError('give at least one NAME=VALUE');
   return args.map((a) => {
-    const eq = a.indexOf('=');
-    if (eq < 0) throw new PostfleetError(`expected NAME=VALUE: '${a}'`);
-    const name = a.slice(0, eq).trim();
-    checkName(name, a);
-    const value = a.slice(eq + 1).trim();
-    // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(value)) throw new PostfleetError(`${name}: the value may not contain a line break or another control character`);
+    const [name, value] = parseSetting(a);
+    checkOwned(name);
     return { op: 'set', name, value };
   });
 }
@@ -40,7 +34,8 @@ export function parseAssignments(args: readonly string[]): MainCfEdit[] {
 export function parseNames(args: readonly string[]): MainCfEdit[] {
   if (args.length === 0) throw new PostfleetError('give at least one parameter NAME');
   return args.map((name) => {
-    checkName(name, name);
+    if (!isParameterName(name)) throw new PostfleetError(`bad parameter name in '${name}'`);
+    checkOwned(name);
     return { op: 'remove', name };
   });
 }
