@@ -4,9 +4,9 @@ import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
 import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
 import { applyManifest } from '../instances/lifecycle/apply.js';
-import { PostfleetError } from '../instances/errors.js';
 import { parseManifest } from '../instances/lifecycle/manifest.js';
 import { loadTemplate, templateSearchPath } from '../instances/templates.js';
+import { fsError } from '../instances/files.js';
 
 export default class Apply extends PostfleetCommand {
   static override summary = 'Make the instances match an INI manifest: create, regroup, reconfigure, enable or disable.';
@@ -32,7 +32,7 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
     try {
       text = readFileSync(args.manifest === '-' ? 0 : args.manifest, 'utf8');
     } catch (e) {
-      throw new PostfleetError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      throw fsError('read manifest', source, e);
     }
     const searchPath = templateSearchPath(flags['template-dir']);
     const desired = parseManifest(text, source).map((m) => ({ ...m, loadedTemplate: m.template === undefined ? undefined : loadTemplate(m.template, searchPath) }));

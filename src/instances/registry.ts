@@ -11,6 +11,7 @@ import type { BrokenInstance, CommandLists, FleetEntry, Instance, SharedSettings
 import { loadDefaults, loadDefaultsInBackground, readMainCf } from './maincf/defaults.js';
 import { ParameterSet } from './maincf/expand.js';
 import { SettingsCache } from './maincf/settings-cache.js';
+import { fsError } from './files.js';
 
 export interface Fleet {
   readonly primaryConfigDirectory: string;
@@ -161,7 +162,7 @@ function claimSharedDirectories(claims: ClaimTable, primaryDir: string, shared: 
     try {
       isDir = statSync(value).isDirectory();
     } catch (e) {
-      throw new PostfleetError(`${param} = '${value}': directory not found: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      throw fsError(`find ${param}`, value, e);
     }
     if (!isDir) throw new PostfleetError(`${param} = '${value}' is not a directory`);
     // meta_directory usually overlaps config_directory or others: not claimed.

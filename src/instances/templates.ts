@@ -12,6 +12,7 @@ import { decode as decodeIni } from 'ini';
 import { PostfleetError } from './errors.js';
 import { parseSetting } from './maincf/edit.js';
 import { parseMainCf } from './maincf/parse.js';
+import { fsError } from './files.js';
 
 const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 
@@ -43,7 +44,7 @@ export function listTemplates(searchPath: readonly string[]): Template[] {
     try {
       names = readdirSync(dir).sort();
     } catch (e) {
-      throw new PostfleetError(`cannot read template directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      throw fsError('read template directory', dir, e);
     }
     for (const name of names) {
       if (!seen.has(name) && existsSync(`${dir}/${name}/main.cf`)) seen.set(name, readTemplate(name, `${dir}/${name}`));

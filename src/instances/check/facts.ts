@@ -13,6 +13,7 @@ import type { Fleet } from '../registry.js';
 import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { parametersFrom } from '../parameters.js';
 import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
+import { fsError } from '../files.js';
 
 /**
  * Parsed master.cf files by content: a fleet's instances mostly carry the
@@ -31,8 +32,7 @@ function readMaster(configDirectory: string, cache: MasterCache = new Map()): re
     }
     return entries;
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { error: err.code !== undefined ? `cannot read ${path}: ${err.code}` : err.message };
+    return { error: fsError('read', path, e).message };
   }
 }
 

@@ -11,6 +11,7 @@ import type { Fleet } from '../registry.js';
 import { matchesSelection, type Selection } from '../selection.js';
 import type { Snapshot } from './snapshot.js';
 import { describeEdit, type Step } from './steps.js';
+import { strerror } from '../strerror.js';
 
 export type Action = 'init' | 'create' | 'import' | 'deport' | 'destroy' | 'enable' | 'disable' | 'assign' | 'update' | 'set' | 'unset';
 
@@ -88,9 +89,7 @@ export function selectSound(fleet: Fleet, selection: Selection | undefined): Ins
 /** The main.cf text of a directory the snapshot read; a PostfleetError naming it otherwise. */
 export function mainCfText(snap: Snapshot, configDirectory: string): string {
   const d = snap.directories.get(configDirectory);
-  if (d?.mainCf === undefined) {
-    throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${d?.mainCfError ?? 'no such file'}`);
-  }
+  if (d?.mainCf === undefined) throw new PostfleetError(d?.mainCfError ?? `cannot read ${configDirectory}/main.cf: ${strerror('ENOENT')}`);
   return d.mainCf;
 }
 

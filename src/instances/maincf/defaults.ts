@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
 import { strerror } from '../strerror.js';
 import { parseMainCfBytes } from './parse.js';
+import { fsError } from '../files.js';
 
 /**
  * `postconf` output, `name = value` or `name =` per line. postconf prints
@@ -164,9 +165,7 @@ export function readMainCf(configDir: string): Map<string, string> {
   try {
     length = readIntoShared(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code !== undefined ? strerror(code) : (e as Error).message;
-    throw new PostfleetError(`cannot read ${path}: ${reason}`);
+    throw fsError('read', path, e);
   }
   return parseMainCfBytes(shared.subarray(0, length), path);
 }

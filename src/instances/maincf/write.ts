@@ -36,6 +36,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 
 import { PostfleetError } from '../errors.js';
+import { fsReason } from '../files.js';
 import { checkMainCfEdits, editMainCf } from './edit.js';
 import type { MainCfEdit } from './edit.js';
 
@@ -234,7 +235,7 @@ async function flockAll(perl: string, files: ReadonlyArray<{ tmpPath: string; ha
 /** Fail early, naming the path, before anything is created next to main.cf. */
 async function requireMainCf(configDir: string, mainCf: string): Promise<void> {
   const dir = await fs.stat(configDir).catch((e: unknown) => {
-    throw failure(`config directory ${configDir}`, configDir, e);
+    throw failure(`cannot read config directory ${configDir}`, e);
   });
   if (!dir.isDirectory()) {
     throw new PostfleetError(`config directory ${configDir}: not a directory`);
@@ -259,7 +260,7 @@ async function openLocked(flock: string, tmpPath: string): Promise<FileHandle> {
       }
       if (!current.isFile() || current.nlink > 1 || (current.mode & PERM_MASK) !== TMP_MODE) {
         await fs.unlink(tmpPath).catch((e: unknown) => {
-          if (errnoCode(e) !== 'ENOENT') throw failure(`cannot remove stale ${tmpPath}`, tmpPath, e);
+          if (errnoCode(e) !== 'ENOENT') throw failure(`cannot remove stale ${tmpPath}`, e);
         });
         await tmp.close();
         continue;
@@ -287,13 +288,13 @@ async function openTmp(tmpPath: string): Promise<FileHandle> {
       await created.chmod(TMP_MODE).catch(() => undefined);
       return created;
     } catch (e) {
-      if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, tmpPath, e);
+      if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, e);
     }
     try {
       return await fs.open(tmpPath, flags);
     } catch (e) {
       // Renamed away between our two opens: try creating it again.
-      if (errnoCode(e) !== 'ENOENT') throw failure(`cannot open ${tmpPath}`, tmpPath, e);
+      if (errnoCode(e) !== 'ENOENT') throw failure(`cannot open ${tmpPath}`, e);
     }
   }
 }
@@ -339,7 +340,7 @@ async function writeInPlace(tmp: FileHandle, tmpPath: string, data: Buffer, orig
       offset += bytesWritten;
     }
   } catch (e) {
-    throw failure(`cannot write ${tmpPath}`, tmpPath, e);
+    throw failure(`cannot write ${tmpPath}`, e);
   }
   // postconf always leaves its invoker's ownership and 0644; we keep what
   // the administrator chose. chown before chmod: chown clears set-id bits.
@@ -350,28 +351,28 @@ async function writeInPlace(tmp: FileHandle, tmpPath: string, data: Buffer, orig
     await tmp.chmod(original.mode & PERM_MASK);
   } catch (e) {
     const mode = (original.mode & PERM_MASK).toString(8);
-    throw failure(`cannot give ${tmpPath} main.cf's owner ${original.uid}:${original.gid} and mode ${mode}`, tmpPath, e);
+    throw failure(`cannot give ${tmpPath} main.cf's owner ${original.uid}:${original.gid} and mode ${mode}`, e);
   }
   await tmp.sync().catch((e: unknown) => {
-    throw failure(`cannot sync ${tmpPath}`, tmpPath, e);
+    throw failure(`cannot sync ${tmpPath}`, e);
   });
 }
 
 async function renameOrFail(from: string, to: string): Promise<void> {
   await fs.rename(from, to).catch((e: unknown) => {
-    throw failure(`cannot rename ${from} to ${to}`, to, e);
+    throw failure(`cannot rename ${from} to ${to}`, e);
   });
 }
 
 /** Make the rename itself durable, not just the file's content. */
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY).catch((e: unknown) => {
-    throw failure(`cannot open directory ${dir}`, dir, e);
+    throw failure(`cannot open directory ${dir}`, e);
   });
   try {
     await handle.sync();
   } catch (e) {
-    throw failure(`cannot sync directory ${dir}`, dir, e);
+    throw failure(`cannot sync directory ${dir}`, e);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -379,13 +380,13 @@ async function syncDirectory(dir: string): Promise<void> {
 
 async function statOrFail(file: string): Promise<Stats> {
   return fs.stat(file).catch((e: unknown) => {
-    throw failure(`cannot read ${file}`, file, e);
+    throw failure(`cannot read ${file}`, e);
   });
 }
 
 async function readOrFail(file: string): Promise<Buffer> {
   return fs.readFile(file).catch((e: unknown) => {
-    throw failure(`cannot read ${file}`, file, e);
+    throw failure(`cannot read ${file}`, e);
   });
 }
 
@@ -416,12 +417,10 @@ function errnoCode(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** "ENOENT: no such file or directory, open '/x'" → "no such file or directory". */
-function failure(what: string, file: string, e: unknown): PostfleetError {
+/** `cannot write /etc/postfix/main.cf.tmp: No space left on device` (fsReason(): files.ts's wording). */
+function failure(what: string, e: unknown): PostfleetError {
   if (e instanceof PostfleetError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  const reason = /^[A-Z0-9_]+: ([^,]+)/.exec(message)?.[1] ?? message;
-  return new PostfleetError(firstLine(`${what}: ${reason}`));
+  return new PostfleetError(firstLine(`${what}: ${fsReason(e)}`));
 }
 
 function firstLine(s: string): string {

@@ -14,6 +14,7 @@ import type { Problem, Severity } from '../check/problems.js';
 import { PostfleetError } from '../errors.js';
 import { instanceLabel, type FleetEntry } from '../instance.js';
 import { QUEUE_NAMES, type QueueScans } from '../queue/count.js';
+import { fsError } from '../files.js';
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 
@@ -102,6 +103,6 @@ export function writeTextfile(path: string, text: string): void {
     } catch {
       // never made
     }
-    throw new PostfleetError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw fsError('write', path, e);
   }
 }
