@@ -40,7 +40,7 @@ function brokenMatchesSelection(b: { configDirectory: string; primary: boolean }
   return false;
 }
 
-function entryMatches(e: FleetEntry, selection: Selection): boolean {
+export function entryMatches(e: FleetEntry, selection: Selection): boolean {
   return e.kind === 'ok' ? matchesSelection(e.instance, selection) : brokenMatchesSelection(e.broken, selection);
 }
 

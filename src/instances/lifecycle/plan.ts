@@ -8,7 +8,7 @@ import { PostfleetError } from '../errors.js';
 import type { FleetEntry, Instance } from '../instance.js';
 import { editMainCf, type MainCfEdit } from '../maincf/edit.js';
 import type { Fleet } from '../registry.js';
-import { matchesSelection, type Selection } from '../selection.js';
+import { entryMatches, type Selection } from '../selection.js';
 import type { Snapshot } from './snapshot.js';
 import { describeEdit, type Step } from './steps.js';
 import { strerror } from '../strerror.js';
@@ -72,10 +72,13 @@ export const entryDirectory = (e: FleetEntry): string => (e.kind === 'ok' ? e.in
 
 export const isPrimaryEntry = (e: FleetEntry): boolean => (e.kind === 'ok' ? e.instance.primary : e.broken.primary);
 
-/** postmulti's select_existing_instance(): -i is required; the first match wins. */
+/**
+ * postmulti's select_existing_instance(): -i is required; the first match wins. A broken entry
+ * is matched as selection.ts matches it: by its directory, or '-' for a broken primary.
+ */
 export function selectExisting(fleet: Fleet, selection: Selection | undefined): FleetEntry {
   if (selection?.type !== 'name') throw new PostfleetError("Select an instance via '-i name'");
-  const found = fleet.entries.find((e) => (e.kind === 'ok' ? matchesSelection(e.instance, selection) : e.broken.configDirectory === selection.name));
+  const found = fleet.entries.find((e) => entryMatches(e, selection));
   if (!found) throw new PostfleetError(`No instance named ${selection.name}`);
   return found;
 }
