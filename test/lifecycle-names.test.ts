@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkGroupName, checkInstanceName, checkPrivatePath, isSafeName, makePrivatePath, parsePathAssignment } from '../src/instances/lifecycle/names.js';
 import { instanceDirectorySpecs } from '../src/instances/lifecycle/permissions.js';
-import { parseSetArguments, renderTemplate, type Template } from '../src/instances/templates.js';
+import { parseSetArguments, renderTemplate, type Template } from '../src/instances/templates/render.js';
 
 describe('names and paths (postmulti rules, plus path tricks)', () => {
   it('safe names: letters, digits and !@%-_=+:./', () => {

@@ -9,7 +9,7 @@ import { changesAnything } from '../src/instances/lifecycle/plan.js';
 import { planDeport, planDestroy } from '../src/instances/lifecycle/removal.js';
 import { reportOf } from '../src/instances/lifecycle/report.js';
 import { planAssign, planEnable, planInit } from '../src/instances/lifecycle/settings.js';
-import type { Template } from '../src/instances/templates.js';
+import type { Template } from '../src/instances/templates/render.js';
 import { afterPlan, INITIALISED, primaryAfter, secondary, snapshotOf, type FleetSpec } from './helpers/snapshot.js';
 
 const fleet = (extra: Record<string, string> = {}, list = Object.keys(extra)): FleetSpec => ({

@@ -14,7 +14,7 @@ import { parseAssignments } from '../src/instances/lifecycle/config-edit.js';
 import { parseManifest } from '../src/instances/lifecycle/manifest.js';
 import { parsePathAssignment } from '../src/instances/lifecycle/names.js';
 import { parseSetting, splitNameValue } from '../src/instances/maincf/edit.js';
-import { parseSetArguments } from '../src/instances/templates.js';
+import { parseSetArguments } from '../src/instances/templates/render.js';
 
 const ARGUMENTS = [
   'relayhost=[r.example]:587',

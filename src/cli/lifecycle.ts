@@ -1,10 +1,9 @@
 /** What the life-cycle commands share: flags, context and the rendering of a change report. */
 import * as Flags from '@oclif/core/flags';
 import { PostfleetError } from '../instances/errors.js';
-import { errorsAddedBy } from '../instances/check/change.js';
 import type { Problem } from '../instances/check/problems.js';
 import type { ChangeReport, EnableTargets, LifecycleContext } from '../instances/lifecycle/actions.js';
-import { loadFleetParameters } from '../instances/parameters.js';
+import { errorsAddedByChange } from '../instances/lifecycle/follow-up.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
 
@@ -67,14 +66,8 @@ export function enableTargets(names: readonly string[], flags: { all?: boolean; 
  * fleet, on stderr and in the JSON answer. They do not fail the command: what was asked is done.
  */
 export async function reportAddedErrors(report: ChangeReport, ctx: LifecycleContext): Promise<ChangeReport & { readonly problems: readonly Problem[] }> {
-  let problems: Problem[] = [];
-  if (report.diff.length === 0) return { ...report, problems };
-  try {
-    const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read: ctx.readSettings });
-    problems = errorsAddedBy(report, fleet, parametersOf);
-  } catch (e) {
-    process.stderr.write(`postfleet: warning: the check after the change could not run: ${e instanceof Error ? e.message : String(e)}\n`);
-  }
+  const { problems, checkFailed } = await errorsAddedByChange(report, ctx);
+  if (checkFailed !== undefined) process.stderr.write(`postfleet: warning: the check after the change could not run: ${checkFailed}\n`);
   for (const p of problems) process.stderr.write(`postfleet: warning: check: ${p.message}\n`);
   return { ...report, problems };
 }

@@ -3,9 +3,9 @@ import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
 import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
-import { applyManifest } from '../instances/lifecycle/apply.js';
+import { applyManifest } from '../instances/lifecycle/actions.js';
 import { parseManifest } from '../instances/lifecycle/manifest.js';
-import { loadTemplate, templateSearchPath } from '../instances/templates.js';
+import { loadTemplate, templateSearchPath } from '../instances/templates/load.js';
 import { fsError } from '../instances/files.js';
 
 export default class Apply extends PostfleetCommand {

@@ -7,7 +7,8 @@ import { PostfleetError } from '../instances/errors.js';
 import { checkPrivatePath, type PrivatePathParam } from '../instances/lifecycle/names.js';
 import * as lifecycle from '../instances/lifecycle/actions.js';
 import type { Selection } from '../instances/selection.js';
-import { loadTemplate, parseSetArguments, templateSearchPath } from '../instances/templates.js';
+import { loadTemplate, templateSearchPath } from '../instances/templates/load.js';
+import { parseSetArguments } from '../instances/templates/render.js';
 
 export const pathFlags = {
   'config-directory': Flags.string({ description: 'config directory (default: the primary’s with its last component replaced by NAME)', helpValue: 'PATH' }),

@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ChangeReport } from '../lifecycle/report.js';
 import { parseMainCf } from '../maincf/parse.js';
 import { parametersFrom } from '../parameters.js';
-import type { Instance } from '../instance.js';
+import { secondaryFromSettings, type Instance } from '../instance.js';
 import type { ParameterSet } from '../maincf/expand.js';
-import { readSecondary, type Fleet } from '../registry.js';
+import type { Fleet } from '../registry.js';
 import { gatherFleetFacts, plannedInstanceFacts } from './facts.js';
 import { checkFleet, problemKey, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
 
@@ -22,7 +22,7 @@ export function errorsAddedBy(report: ChangeReport, fleet: Fleet, parametersOf: 
   const now = gatherFleetFacts(fleet, parametersOf, [], { live: false });
   const masterProto = `${fleet.shared.metaDirectory}/master.cf.proto`;
   const factsOf = (dir: string, text: string): InstanceFacts => {
-    const instance = readSecondary(dir, fleet.defaults, () => parseMainCf(text, `${dir}/main.cf`));
+    const instance = secondaryFromSettings(dir, parseMainCf(text, `${dir}/main.cf`), fleet.defaults);
     const master = [`${dir}/master.cf`, masterProto].find((p) => existsSync(p));
     return plannedInstanceFacts(instance, parseMainCf(text), fleet.defaults, master === undefined ? '' : readFileSync(master, 'utf8'));
   };

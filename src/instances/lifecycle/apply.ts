@@ -4,28 +4,23 @@
  * their template, with their settings, enabled or not), existing ones regrouped,
  * reconfigured, enabled or disabled — and one transaction applies it. Instances the
  * manifest does not name are left alone. Applied, the manifest plans to nothing.
+ * Pure: actions.ts's applyManifest() runs the plan as a transaction.
  */
 import { PostfleetError } from '../errors.js';
 import type { Instance } from '../instance.js';
 import { planAdd, requestedDirectory, type AddRequest } from './build.js';
 import { editPlan, mainCfText, requireInit, type InstancePlan, type Plan } from './plan.js';
-import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
-import { transact, type LifecycleContext } from './transaction.js';
 import type { MainCfEdit } from '../maincf/edit.js';
 import { ParameterSet } from '../maincf/expand.js';
 import { parseMainCf } from '../maincf/parse.js';
 import type { ManifestInstance } from './manifest.js';
 import type { Fleet } from '../registry.js';
-import { renderTemplate, type Template } from '../templates.js';
+import { renderTemplate, type Template } from '../templates/render.js';
 
 /** A manifest entry with its template loaded (loading reads files: done before planning). */
 export interface DesiredInstance extends ManifestInstance {
   readonly loadedTemplate: Template | undefined;
-}
-
-export function applyManifest(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired) }, (snap) => planApply(snap, desired));
 }
 
 export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): Plan {

@@ -2,16 +2,14 @@
  * Fleet-wide configuration: `config set NAME=VALUE...` and `config unset NAME...` on every
  * selected instance, with postconf -e / -X semantics (the same editor, byte for byte), as
  * one transaction: every selected main.cf changes, or none does. The parameters identity and
- * life-cycle own are refused with the command that changes them.
+ * life-cycle own are refused with the command that changes them. Pure: actions.ts's
+ * editConfig() runs the plan as a transaction.
  */
 import { PostfleetError } from '../errors.js';
 import { describeBroken } from '../instance.js';
 import { isParameterName, parseSetting, type MainCfEdit } from '../maincf/edit.js';
 import { editPlan, type InstancePlan, type Plan } from './plan.js';
-import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
-import { transact, type LifecycleContext } from './transaction.js';
-import type { Fleet } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
 
@@ -40,7 +38,7 @@ export function parseNames(args: readonly string[]): MainCfEdit[] {
   });
 }
 
-function planConfigEdit(snap: Snapshot, selection: FleetSelection, edits: readonly MainCfEdit[]): Plan {
+export function planConfigEdit(snap: Snapshot, selection: FleetSelection, edits: readonly MainCfEdit[]): Plan {
   const selected = selectFleet(snap.fleet.entries, selection);
   if (selected.length === 0) throw new PostfleetError(nothingSelectedMessage(snap.fleet.entries, selection));
   const instances: InstancePlan[] = [];
@@ -59,12 +57,4 @@ function planConfigEdit(snap: Snapshot, selection: FleetSelection, edits: readon
     primaryEdits.push(...p.primaryEdits);
   }
   return { instances, primaryEdits, skipped, independent: true };
-}
-
-export function editConfig(ctx: LifecycleContext, selection: FleetSelection, edits: readonly MainCfEdit[]): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet) => selectedDirectories(fleet, selection) }, (snap) => planConfigEdit(snap, selection, edits));
-}
-
-function selectedDirectories(fleet: Fleet, selection: FleetSelection): string[] {
-  return selectFleet(fleet.entries, selection).flatMap((e) => (e.kind === 'ok' && !e.instance.primary ? [e.instance.configDirectory] : []));
 }

@@ -17,7 +17,7 @@ import { unsafe } from 'ini';
 import { PostfleetError } from '../errors.js';
 import { checkGroupName, checkInstanceName, checkPrivatePath, type PrivatePathParam } from './names.js';
 import { checkSettingValue, isParameterName, splitNameValue } from '../maincf/edit.js';
-import { parseBoolean } from '../registry.js';
+import { parseBoolean } from '../instance.js';
 import { ownedParameterHint } from './reserved.js';
 
 export interface ManifestInstance {

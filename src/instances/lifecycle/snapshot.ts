@@ -13,7 +13,7 @@ import { countQueueFiles, QUEUE_NAMES, readInstanceStatus } from '../observe/sta
 import { decodeMainCf } from '../maincf/write.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { loadFleet, type Fleet, type MainCfReader } from '../registry.js';
-import { readPostfixFiles } from './permissions.js';
+import { readPostfixFiles } from './postfix-files.js';
 import { TEMPORARY_FILE } from './steps.js';
 
 interface Prototype {

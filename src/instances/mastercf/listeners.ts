@@ -5,6 +5,7 @@
  * instance's parameters (for `$name` in the service field, as master(8)
  * expands it) and the port names of /etc/services.
  */
+import { splitList } from '../instance.js';
 import type { MasterEntry } from './parse.js';
 
 export type Family = 'ipv4' | 'ipv6' | 'name';
@@ -29,8 +30,6 @@ export interface ListenerContext {
   /** TCP port of a service name (/etc/services), undefined if unknown. */
   readonly port: (name: string) => number | undefined;
 }
-
-const splitList = (v: string): string[] => v.split(/[,\s]+/).filter((s) => s !== '');
 
 /** The address families of inet_protocols ("all": both). */
 function protocols(inetProtocols: string): Family[] {

@@ -1,35 +1,19 @@
 /**
- * Instance templates: a directory per template with
+ * Instance templates on disk: a directory per template with
  *   template.ini  description, and [variables] name = what to give
  *   main.cf       settings laid over the stock main.cf.proto; {{variable}} placeholders
  *   master.cf     optional; replaces master.cf.proto when present
  * Built-in templates ship in the package's templates/ directory; an operator
- * may name more directories, searched first.
+ * may name more directories, searched first. render.ts fills them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decode as decodeIni } from 'ini';
-import { PostfleetError } from './errors.js';
-import { parseSetting } from './maincf/edit.js';
-import { parseMainCf } from './maincf/parse.js';
-import { fsError } from './files.js';
+import { PostfleetError } from '../errors.js';
+import { fsError } from '../files.js';
+import type { Template } from './render.js';
 
-const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
-
-export interface Template {
-  readonly name: string;
-  readonly directory: string;
-  readonly description: string;
-  /** variable name -> what it is for */
-  readonly variables: ReadonlyMap<string, string>;
-  readonly mainCf: string;
-  readonly masterCf: string | undefined;
-}
-
-export interface RenderedTemplate {
-  readonly settings: ReadonlyArray<readonly [string, string]>;
-  readonly masterCf: string | undefined;
-}
+const BUILTIN_TEMPLATE_DIR = fileURLToPath(new URL('../../../templates', import.meta.url));
 
 const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -75,37 +59,3 @@ function readTemplate(name: string, directory: string): Template {
   };
 }
 
-/**
- * Fills the template's variables from `set`; the `set` entries that are not
- * variables are main.cf parameters of their own, appended after the
- * template's. Pure.
- */
-export function renderTemplate(t: Template | undefined, set: ReadonlyArray<readonly [string, string]>): RenderedTemplate {
-  const values = new Map(set);
-  const fill = (text: string): string =>
-    text.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_m, v: string) => {
-      const value = values.get(v);
-      if (value === undefined) {
-        const what = t?.variables.get(v);
-        throw new PostfleetError(`template '${t?.name}' needs --set ${v}=VALUE${what ? ` (${what})` : ''}`);
-      }
-      return value;
-    });
-  const settings: Array<[string, string]> = [];
-  if (t) {
-    for (const v of t.variables.keys()) {
-      if (!values.has(v)) throw new PostfleetError(`template '${t.name}' needs --set ${v}=VALUE (${t.variables.get(v)})`);
-    }
-    for (const [name, value] of parseMainCf(fill(t.mainCf))) settings.push([name, value]);
-  }
-  for (const [name, value] of set) {
-    if (t?.variables.has(name)) continue;
-    settings.push([name, value]);
-  }
-  return { settings, masterCf: t?.masterCf === undefined ? undefined : fill(t.masterCf) };
-}
-
-/** `--set NAME=VALUE` arguments (parseSetting()). */
-export function parseSetArguments(args: readonly string[]): Array<[string, string]> {
-  return args.map((a) => parseSetting(a, '--set'));
-}
