@@ -27,6 +27,7 @@ const PURE = [
   'instances/lifecycle/manifest.ts',
   'instances/lifecycle/steps.ts',
   'instances/lifecycle/report.ts',
+  'instances/lifecycle/unified-diff.ts',
   'instances/lifecycle/names.ts',
   'instances/lifecycle/reserved.ts',
   // postmulti's argv and selection

@@ -4,7 +4,7 @@ import * as Flags from '@oclif/core/flags';
 import { editConfig } from '../instances/lifecycle/actions.js';
 import { reloadsAfterChange } from '../instances/lifecycle/follow-up.js';
 import type { MainCfEdit } from '../instances/maincf/edit.js';
-import type { ChangeReport } from '../instances/lifecycle/actions.js';
+import type { ChangeAnswer } from '../instances/lifecycle/actions.js';
 import type { RunResult } from '../instances/fanout/runner.js';
 import { PostfleetCommand } from './base.js';
 import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, selectionFromFlags } from './flags.js';
@@ -15,7 +15,7 @@ const reloadFlag = {
   reload: Flags.boolean({ description: 'afterwards, reload the changed instances that are running (as postfleet postfix reload)' }),
 };
 
-export type ConfigEditReport = ChangeReport & { readonly reloaded: readonly RunResult[] };
+export type ConfigEditReport = ChangeAnswer & { readonly reloaded: readonly RunResult[] };
 
 /** config set and config unset: the same command but for how the arguments become edits. */
 export abstract class ConfigEditCommand extends PostfleetCommand {
@@ -37,11 +37,12 @@ export abstract class ConfigEditCommand extends PostfleetCommand {
     const selection = selectionFromFlags(flags);
     const ctx = lifecycleContext(flags);
     const log = (l: string): void => this.log(l);
-    const report = renderReport(await editConfig(ctx, selection, edits), this.jsonEnabled(), log);
-    if (!flags.reload) return { ...report, reloaded: [] };
+    const report = await editConfig(ctx, selection, edits);
+    const answer = renderReport(report, this.jsonEnabled(), log);
+    if (!flags.reload) return { ...answer, reloaded: [] };
     const runs = reloadsAfterChange(report, ctx, selection);
     const reloaded = await runWithProgress(runs, { parallel: flags.parallel ?? defaultParallelism(), mode: 'pty', json: this.jsonEnabled(), log });
     if (reloaded.some((r) => r.exitCode !== 0)) process.exitCode = 1;
-    return { ...report, reloaded };
+    return { ...answer, reloaded };
   }
 }

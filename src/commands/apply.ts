@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
+import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag, type AnswerWithProblems } from '../cli/lifecycle.js';
 import { applyManifest } from '../instances/lifecycle/actions.js';
 import { parseManifest } from '../instances/lifecycle/manifest.js';
 import { loadTemplate, templateSearchPath } from '../instances/templates/load.js';
@@ -25,7 +25,7 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
   static override args = { manifest: Args.string({ required: true, description: "INI manifest file ('-': standard input)" }) };
   static override flags = { ...templateDirFlag, ...dryRunFlag, ...configDirFlag };
 
-  async run(): ReturnType<typeof reportAddedErrors> {
+  async run(): Promise<AnswerWithProblems> {
     const { args, flags } = await this.parse(Apply);
     const source = args.manifest === '-' ? 'standard input' : args.manifest;
     let text: string;
@@ -45,6 +45,6 @@ Keys: group, enabled (yes/no), template, config_directory, queue_directory, data
       }
       if (!report.changed) this.log('nothing to change');
     }
-    return reportAddedErrors(renderReport(report, true, (l) => this.log(l)), ctx);
+    return { ...renderReport(report, true, (l) => this.log(l)), problems: await reportAddedErrors(report, ctx) };
   }
 }

@@ -14,7 +14,7 @@ export default class Deport extends PostfleetCommand {
   };
   static override flags = { ...dryRunFlag, ...configDirFlag };
 
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<lifecycle.ChangeAnswer> {
     const { args, flags } = await this.parse(Deport);
     const selection: Selection = { type: 'name', name: args.instance };
     const report = await lifecycle.deport(lifecycleContext(flags), selection);

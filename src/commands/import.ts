@@ -21,7 +21,7 @@ export default class Import extends PostfleetCommand {
     ...configDirFlag,
   };
 
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<lifecycle.ChangeAnswer> {
     const { args, flags } = await this.parse(Import);
     if (args.name !== undefined && flags.name !== undefined && args.name !== flags.name) {
       throw new PostfleetError(`give the name once: '${args.name}' or --name '${flags.name}'`);

@@ -98,11 +98,11 @@ export function snapshotOf(spec: FleetSpec): Snapshot {
   };
 }
 
-/** The main.cf texts after the plan, as its diff says (a removed one is gone). */
+/** The main.cf texts after the plan, as its report's files say (a removed one is gone). */
 export function afterPlan(spec: FleetSpec, plan: Plan, snap: Snapshot): FleetSpec {
   const report = reportOf(plan, { configDirectory: '/etc/postfix', mainCf: snap.primaryMainCf }, false, []);
   const mainCf: Record<string, string> = { ...spec.mainCf };
-  for (const d of report.diff) {
+  for (const d of report.files) {
     const dir = d.path.replace(/\/main\.cf$/, '');
     if (d.after === '') delete mainCf[dir];
     else mainCf[dir] = d.after;

@@ -19,7 +19,7 @@ description:
   - With I(state=absent) the instance is destroyed as C(postfleet destroy) does it, only when
     it is disabled, stopped and its queue is empty; else the task fails with postfleet's reason.
   - Check mode runs postfleet with C(--dry-run) and reports exactly what would change.
-    With C(--diff), every main.cf that changes is shown before and after.
+    With C(--diff), every main.cf that changes is shown as its changed lines before and after, in context.
   - The primary instance must have been prepared with C(postfleet init) (or C(postmulti -e init)).
 author:
   - postfleet developers

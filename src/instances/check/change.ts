@@ -1,6 +1,6 @@
 /**
  * The check's errors that a change adds to the fleet: what create and apply print. The
- * report's diff says what each main.cf was and is (or would be); the fleet is read as it is
+ * report's files say what each main.cf was and is (or would be); the fleet is read as it is
  * now, which is before the change with --dry-run and after it otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { checkFleet, problemKey, type FleetFacts, type InstanceFacts, type Probl
 
 /** `parametersOf`: the fleet's parameters as they were read with it (loadFleetParameters()). */
 export function errorsAddedBy(report: ChangeReport, fleet: Fleet, parametersOf: (i: Instance) => ParameterSet = parametersFrom(fleet)): Problem[] {
-  const texts = new Map(report.diff.map((d) => [d.path, d]));
+  const texts = new Map(report.files.map((d) => [d.path, d]));
   const changed = report.instances.filter((i) => i.changed && i.configDirectory !== fleet.primaryConfigDirectory && i.action !== 'destroy' && i.action !== 'deport' && texts.has(`${i.configDirectory}/main.cf`));
   if (changed.length === 0) return [];
   // Errors only: whether masters run and directories exist decide warnings, not errors, so they are not looked at.

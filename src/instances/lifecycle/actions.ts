@@ -17,7 +17,7 @@ import { transact, type LifecycleContext } from './transaction.js';
 
 export type { AddRequest } from './build.js';
 export type { EnableTargets } from './settings.js';
-export type { ChangeReport } from './report.js';
+export type { ChangeAnswer, ChangeReport } from './report.js';
 export type { LifecycleContext } from './transaction.js';
 
 export function init(ctx: LifecycleContext, wrapperCommand: string): Promise<ChangeReport> {

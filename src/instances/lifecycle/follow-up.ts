@@ -20,9 +20,9 @@ export interface AddedErrors {
   readonly checkFailed?: string | undefined;
 }
 
-/** The fleet read again (through the run's own settings reader: only changed files are read) and checked against the report's diff. */
+/** The fleet read again (through the run's own settings reader: only changed files are read) and checked against the report's files. */
 export async function errorsAddedByChange(report: ChangeReport, ctx: LifecycleContext): Promise<AddedErrors> {
-  if (report.diff.length === 0) return { problems: [] };
+  if (report.files.length === 0) return { problems: [] };
   try {
     const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read: ctx.readSettings });
     return { problems: errorsAddedBy(report, fleet, parametersOf) };
