@@ -279,13 +279,23 @@ async function openLocked(flock: string, tmpPath: string): Promise<FileHandle> {
  * Create the temporary file 0600 whatever the umask (a umask that dropped
  * owner bits would otherwise make every opener, postconf included, treat our
  * fresh file as debris forever), or open the one another process made.
+ *
+ * The chmod is only for a mode the umask made: from the moment the file
+ * exists another writer may open it, lock it first, give it main.cf's mode
+ * and rename it to main.cf, and a chmod of ours after that would set the new
+ * main.cf's mode to 0600 (seen under load: 0640 became 0600). A file still
+ * 0600, or already given another mode by such a writer, is left alone; one
+ * the umask made is never used by another writer before the chmod (they take
+ * a mode other than 0600 for debris).
  */
 async function openTmp(tmpPath: string): Promise<FileHandle> {
   const flags = fsc.O_WRONLY | fsc.O_NOFOLLOW;
   for (;;) {
     try {
       const created = await fs.open(tmpPath, flags | fsc.O_CREAT | fsc.O_EXCL, TMP_MODE);
-      await created.chmod(TMP_MODE).catch(() => undefined);
+      const mode = (await created.stat().catch(() => undefined))?.mode;
+      const byUmask = mode !== undefined && (mode & PERM_MASK) !== TMP_MODE && (mode & ~TMP_MODE & PERM_MASK) === 0;
+      if (byUmask) await created.chmod(TMP_MODE).catch(() => undefined);
       return created;
     } catch (e) {
       if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, e);
