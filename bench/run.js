@@ -14,12 +14,12 @@
 // postfleet is run from this checkout's build (bin/run.js + dist/): run `npm run build` first.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  backdate, capture, countMasters, haveCommand, instanceDirs, isFile, log, mainCfRaw, masterPids, measure, sh,
+  backdate, capture, haveCommand, instanceDirs, isFile, log, mainCfRaw, masterPids, measure, sh,
   sleep, stats, timed, timedConcurrent, waitMasters,
 } from './lib/util.js';
 import { renderReport } from './lib/report.js';

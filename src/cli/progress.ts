@@ -25,7 +25,7 @@ export async function runWithProgress(runs: readonly PlannedRun[], options: Prog
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-export function describeResult(r: RunResult, verb: string): string {
+function describeResult(r: RunResult, verb: string): string {
   const outcome = r.exitCode === 0 ? 'ok' : `failed (exit ${r.exitCode})`;
   return `${r.instance}: ${verb}: ${outcome}, ${seconds(r.durationMs)}`;
 }

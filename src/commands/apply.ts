@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
-import { applyManifest } from '../instances/lifecycle/apply.js';
-import { PostfleetError } from '../instances/errors.js';
+import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag, type AnswerWithProblems } from '../cli/lifecycle.js';
+import { applyManifest } from '../instances/lifecycle/actions.js';
 import { parseManifest } from '../instances/lifecycle/manifest.js';
-import { loadTemplate, templateSearchPath } from '../instances/templates.js';
+import { loadTemplate, templateSearchPath } from '../instances/templates/load.js';
+import { fsError } from '../instances/files.js';
 
 export default class Apply extends PostfleetCommand {
   static override summary = 'Make the instances match an INI manifest: create, regroup, reconfigure, enable, disable, destroy or deport.';
@@ -28,14 +28,14 @@ Keys: state (present, the default; absent; deported), group, enabled (yes/no), t
   static override args = { manifest: Args.string({ required: true, description: "INI manifest file ('-': standard input)" }) };
   static override flags = { ...templateDirFlag, ...dryRunFlag, ...configDirFlag };
 
-  async run(): ReturnType<typeof reportAddedErrors> {
+  async run(): Promise<AnswerWithProblems> {
     const { args, flags } = await this.parse(Apply);
     const source = args.manifest === '-' ? 'standard input' : args.manifest;
     let text: string;
     try {
       text = readFileSync(args.manifest === '-' ? 0 : args.manifest, 'utf8');
     } catch (e) {
-      throw new PostfleetError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      throw fsError('read manifest', source, e);
     }
     const searchPath = templateSearchPath(flags['template-dir']);
     const desired = parseManifest(text, source).map((m) => ({ ...m, loadedTemplate: m.template === undefined ? undefined : loadTemplate(m.template, searchPath) }));
@@ -48,6 +48,6 @@ Keys: state (present, the default; absent; deported), group, enabled (yes/no), t
       }
       if (!report.changed) this.log('nothing to change');
     }
-    return reportAddedErrors(renderReport(report, true, (l) => this.log(l)), ctx);
+    return { ...renderReport(report, true, (l) => this.log(l)), problems: await reportAddedErrors(report, ctx) };
   }
 }

@@ -20,7 +20,7 @@ import { generatedFiles, planUnits, UNIT_TEMPLATE } from './units.js';
 
 const PROG = 'postfleet-generator';
 /** Where the package installs the template unit (the links point there, as Debian's generator's do). */
-export const TEMPLATE_PATH = `/lib/systemd/system/${UNIT_TEMPLATE}`;
+const TEMPLATE_PATH = `/lib/systemd/system/${UNIT_TEMPLATE}`;
 
 export function runGenerator(args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const [normal] = args;

@@ -13,12 +13,12 @@ import path from 'node:path';
 import type { PlannedRun } from '../instances/fanout/command-class.js';
 import { unitOf, UNIT_PREFIX, UNIT_SUFFIX, UNIT_TEMPLATE } from './units.js';
 
-export const NO_SYSTEMD_ENV = 'POSTFLEET_NO_SYSTEMD';
+const NO_SYSTEMD_ENV = 'POSTFLEET_NO_SYSTEMD';
 /** postfix(1) commands that become systemctl verbs (restart is systemd's own). */
-export const SYSTEMCTL_VERBS: readonly string[] = ['start', 'stop', 'reload', 'restart'];
+const SYSTEMCTL_VERBS: readonly string[] = ['start', 'stop', 'reload', 'restart'];
 
 /** systemd's unit search path for the system manager, highest priority first. */
-export const UNIT_DIRECTORIES = [
+const UNIT_DIRECTORIES = [
   '/etc/systemd/system',
   '/run/systemd/system',
   '/usr/local/lib/systemd/system',

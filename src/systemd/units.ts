@@ -17,7 +17,7 @@ export const UNIT_PREFIX = 'postfleet@';
 export const UNIT_SUFFIX = '.service';
 export const UNIT_TEMPLATE = `${UNIT_PREFIX}${UNIT_SUFFIX}`;
 /** The unit that wants every instance's unit: Debian's postfix.service. */
-export const WANTED_BY = 'postfix.service';
+const WANTED_BY = 'postfix.service';
 /** systemd's UNIT_NAME_MAX. */
 const UNIT_NAME_MAX = 255;
 
@@ -43,14 +43,14 @@ export function unitOf(i: Instance): { unit: string } | { error: string } {
   return { unit };
 }
 
-export interface PlannedUnit {
+interface PlannedUnit {
   readonly instance: Instance;
   readonly unit: string;
   /** The unit started just before this one (the previous enabled instance in list order). */
   readonly after: string | undefined;
 }
 
-export interface SkippedInstance {
+interface SkippedInstance {
   readonly configDirectory: string;
   /** One line, for the journal. */
   readonly message: string;

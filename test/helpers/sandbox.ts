@@ -161,8 +161,8 @@ function controllerArgs(dir: string, mode: 'serve' | 'probe', extra: readonly st
 }
 
 /** Host directories a test may have overlaid on top of OVERLAID_DIRS (SandboxOptions.overlay). */
-export const EXTRA_OVERLAYS = ['/usr', '/run', '/opt'] as const;
-export type ExtraOverlay = (typeof EXTRA_OVERLAYS)[number];
+const EXTRA_OVERLAYS = ['/usr', '/run', '/opt'] as const;
+type ExtraOverlay = (typeof EXTRA_OVERLAYS)[number];
 
 export interface SandboxOptions {
   /**
@@ -278,7 +278,7 @@ function probe(): { available: boolean; reason?: string } {
 }
 
 /** Whether integration tests can run here; `reason` says why not. Probed once per process. */
-export const integration: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
+const integration: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
 
 let warned = false;
 /**
@@ -348,7 +348,7 @@ export interface TreeEntry {
   size: number;
 }
 
-export class SandboxCommandError extends Error {
+class SandboxCommandError extends Error {
   constructor(
     readonly script: string,
     readonly result: RunResult,
@@ -680,14 +680,4 @@ export function hostProcessesNamed(comm: string): number[] {
     }
   }
   return out;
-}
-
-/** Convenience for tests: create a sandbox, run fn, always dispose. */
-export async function withSandbox<T>(fn: (sb: Sandbox) => Promise<T>): Promise<T> {
-  const sb = await Sandbox.create();
-  try {
-    return await fn(sb);
-  } finally {
-    await sb.dispose();
-  }
 }

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # What the postfleet.fleet modules share: running postfleet with --json, reading its answer
-# (see JSON-CONTRACT: one object with changed, dryRun, instances, diff, warnings, failed),
+# (see JSON-CONTRACT: one object with changed, dryRun, instances, diff, warnings, failed; diff holds
+# each main.cf's change as `diff -u` prints it),
 # and writing the INI manifest that `postfleet apply -` reads.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -110,9 +111,17 @@ class Postfleet(object):
 
 
 def ansible_diff(result):
-    """The contract's diff (every main.cf changed, whole text before/after) in Ansible's form."""
-    return [dict(before_header=d['path'], after_header=d['path'], before=d.get('before', ''), after=d.get('after', ''))
-            for d in (result or {}).get('diff') or []]
+    """The contract's diff (every main.cf changed, as `diff -u` prints it) in Ansible's form: a
+    prepared diff per file, headed as Ansible heads a before/after one ("--- before: PATH")."""
+    diffs = []
+    for d in (result or {}).get('diff') or []:
+        text = d.get('unified') or ''
+        head = text.split('\n', 2)
+        if len(head) == 3 and head[0].startswith('--- ') and head[1].startswith('+++ '):
+            text = '--- before: %s\n+++ after: %s\n%s' % (head[0][4:], head[1][4:], head[2])
+        if text:
+            diffs.append(dict(prepared=text + '\n'))
+    return diffs
 
 
 def merge_results(results):

@@ -21,7 +21,7 @@ description:
   - The manifest comes from I(content), a dictionary of instances (written to postfleet's
     standard input as an INI manifest), or I(src), an INI manifest file on the managed host.
   - Check mode runs C(postfleet apply --dry-run) and reports exactly what would change.
-    With C(--diff), every main.cf that changes is shown before and after.
+    With C(--diff), every main.cf that changes is shown as its changed lines before and after, in context.
   - Starting and stopping instances is left to M(postfleet.fleet.postfix).
 author:
   - postfleet developers

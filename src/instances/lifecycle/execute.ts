@@ -8,6 +8,7 @@ import { rmdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { PostfleetError } from '../errors.js';
+import { exists, fsError } from '../files.js';
 import { editMainCfFile, withMainCfLock, type HeldLocks } from '../maincf/write.js';
 import type { Step } from './steps.js';
 
@@ -77,8 +78,7 @@ async function applyStep(s: Step, undo: UndoLog, warnings: string[], locks: Held
       try {
         await unlink(s.path);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT') warnings.push(`${s.path}: cannot remove it (${code ?? String(e)}): please verify and remove by hand`);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') warnings.push(`${fsError('remove', s.path, e).message}: please verify and remove by hand`);
       }
       return;
   }
@@ -93,11 +93,6 @@ async function restoreMainCf(configDirectory: string, text: string, times: BigIn
   const at = (ns: bigint): string => `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
   await execa('touch', ['-c', '-a', '-d', at(times.atimeNs), path]);
   await execa('touch', ['-c', '-m', '-d', at(times.mtimeNs), path]);
-}
-
-function fsError(what: string, path: string, e: unknown): PostfleetError {
-  const err = e as NodeJS.ErrnoException;
-  return new PostfleetError(`cannot ${what} ${path}: ${err.code ?? err.message}`);
 }
 
 /** mkdir -p that reports which directories it made (deepest last). */
@@ -116,15 +111,6 @@ function mkdirp(path: string, mode: number): string[] {
     throw new PostfleetError(`${path} exists and is not a directory`);
   }
   return missing;
-}
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What a directory that could not be removed still holds, for the warning: the operator must see what was kept. */

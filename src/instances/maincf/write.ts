@@ -36,6 +36,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 
 import { PostfleetError } from '../errors.js';
+import { fsReason } from '../files.js';
 import { checkMainCfEdits, editMainCf } from './edit.js';
 import type { MainCfEdit } from './edit.js';
 
@@ -234,7 +235,7 @@ async function flockAll(perl: string, files: ReadonlyArray<{ tmpPath: string; ha
 /** Fail early, naming the path, before anything is created next to main.cf. */
 async function requireMainCf(configDir: string, mainCf: string): Promise<void> {
   const dir = await fs.stat(configDir).catch((e: unknown) => {
-    throw failure(`config directory ${configDir}`, configDir, e);
+    throw failure(`cannot read config directory ${configDir}`, e);
   });
   if (!dir.isDirectory()) {
     throw new PostfleetError(`config directory ${configDir}: not a directory`);
@@ -259,7 +260,7 @@ async function openLocked(flock: string, tmpPath: string): Promise<FileHandle> {
       }
       if (!current.isFile() || current.nlink > 1 || (current.mode & PERM_MASK) !== TMP_MODE) {
         await fs.unlink(tmpPath).catch((e: unknown) => {
-          if (errnoCode(e) !== 'ENOENT') throw failure(`cannot remove stale ${tmpPath}`, tmpPath, e);
+          if (errnoCode(e) !== 'ENOENT') throw failure(`cannot remove stale ${tmpPath}`, e);
         });
         await tmp.close();
         continue;
@@ -278,22 +279,32 @@ async function openLocked(flock: string, tmpPath: string): Promise<FileHandle> {
  * Create the temporary file 0600 whatever the umask (a umask that dropped
  * owner bits would otherwise make every opener, postconf included, treat our
  * fresh file as debris forever), or open the one another process made.
+ *
+ * The chmod is only for a mode the umask made: from the moment the file
+ * exists another writer may open it, lock it first, give it main.cf's mode
+ * and rename it to main.cf, and a chmod of ours after that would set the new
+ * main.cf's mode to 0600 (seen under load: 0640 became 0600). A file still
+ * 0600, or already given another mode by such a writer, is left alone; one
+ * the umask made is never used by another writer before the chmod (they take
+ * a mode other than 0600 for debris).
  */
 async function openTmp(tmpPath: string): Promise<FileHandle> {
   const flags = fsc.O_WRONLY | fsc.O_NOFOLLOW;
   for (;;) {
     try {
       const created = await fs.open(tmpPath, flags | fsc.O_CREAT | fsc.O_EXCL, TMP_MODE);
-      await created.chmod(TMP_MODE).catch(() => undefined);
+      const mode = (await created.stat().catch(() => undefined))?.mode;
+      const byUmask = mode !== undefined && (mode & PERM_MASK) !== TMP_MODE && (mode & ~TMP_MODE & PERM_MASK) === 0;
+      if (byUmask) await created.chmod(TMP_MODE).catch(() => undefined);
       return created;
     } catch (e) {
-      if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, tmpPath, e);
+      if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, e);
     }
     try {
       return await fs.open(tmpPath, flags);
     } catch (e) {
       // Renamed away between our two opens: try creating it again.
-      if (errnoCode(e) !== 'ENOENT') throw failure(`cannot open ${tmpPath}`, tmpPath, e);
+      if (errnoCode(e) !== 'ENOENT') throw failure(`cannot open ${tmpPath}`, e);
     }
   }
 }
@@ -339,7 +350,7 @@ async function writeInPlace(tmp: FileHandle, tmpPath: string, data: Buffer, orig
       offset += bytesWritten;
     }
   } catch (e) {
-    throw failure(`cannot write ${tmpPath}`, tmpPath, e);
+    throw failure(`cannot write ${tmpPath}`, e);
   }
   // postconf always leaves its invoker's ownership and 0644; we keep what
   // the administrator chose. chown before chmod: chown clears set-id bits.
@@ -350,28 +361,28 @@ async function writeInPlace(tmp: FileHandle, tmpPath: string, data: Buffer, orig
     await tmp.chmod(original.mode & PERM_MASK);
   } catch (e) {
     const mode = (original.mode & PERM_MASK).toString(8);
-    throw failure(`cannot give ${tmpPath} main.cf's owner ${original.uid}:${original.gid} and mode ${mode}`, tmpPath, e);
+    throw failure(`cannot give ${tmpPath} main.cf's owner ${original.uid}:${original.gid} and mode ${mode}`, e);
   }
   await tmp.sync().catch((e: unknown) => {
-    throw failure(`cannot sync ${tmpPath}`, tmpPath, e);
+    throw failure(`cannot sync ${tmpPath}`, e);
   });
 }
 
 async function renameOrFail(from: string, to: string): Promise<void> {
   await fs.rename(from, to).catch((e: unknown) => {
-    throw failure(`cannot rename ${from} to ${to}`, to, e);
+    throw failure(`cannot rename ${from} to ${to}`, e);
   });
 }
 
 /** Make the rename itself durable, not just the file's content. */
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY).catch((e: unknown) => {
-    throw failure(`cannot open directory ${dir}`, dir, e);
+    throw failure(`cannot open directory ${dir}`, e);
   });
   try {
     await handle.sync();
   } catch (e) {
-    throw failure(`cannot sync directory ${dir}`, dir, e);
+    throw failure(`cannot sync directory ${dir}`, e);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -379,13 +390,13 @@ async function syncDirectory(dir: string): Promise<void> {
 
 async function statOrFail(file: string): Promise<Stats> {
   return fs.stat(file).catch((e: unknown) => {
-    throw failure(`cannot read ${file}`, file, e);
+    throw failure(`cannot read ${file}`, e);
   });
 }
 
 async function readOrFail(file: string): Promise<Buffer> {
   return fs.readFile(file).catch((e: unknown) => {
-    throw failure(`cannot read ${file}`, file, e);
+    throw failure(`cannot read ${file}`, e);
   });
 }
 
@@ -416,12 +427,10 @@ function errnoCode(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** "ENOENT: no such file or directory, open '/x'" → "no such file or directory". */
-function failure(what: string, file: string, e: unknown): PostfleetError {
+/** `cannot write /etc/postfix/main.cf.tmp: No space left on device` (fsReason(): files.ts's wording). */
+function failure(what: string, e: unknown): PostfleetError {
   if (e instanceof PostfleetError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  const reason = /^[A-Z0-9_]+: ([^,]+)/.exec(message)?.[1] ?? message;
-  return new PostfleetError(firstLine(`${what}: ${reason}`));
+  return new PostfleetError(firstLine(`${what}: ${fsReason(e)}`));
 }
 
 function firstLine(s: string): string {

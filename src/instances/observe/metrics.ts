@@ -14,6 +14,7 @@ import type { Problem, Severity } from '../check/problems.js';
 import { PostfleetError } from '../errors.js';
 import { instanceLabel, type FleetEntry } from '../instance.js';
 import { QUEUE_NAMES, type QueueScans } from '../queue/count.js';
+import { fsError } from '../files.js';
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning'];
 
@@ -52,7 +53,7 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
   const registry = new Registry();
   const labels = ['postfix_instance', 'group'] as const;
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): GivenGauge<L> =>
-    new GivenGauge({ name, help, labelNames: labelNames as L[], registers: [registry] });
+    new GivenGauge({ name, help, labelNames, registers: [registry] });
   const up = gauge('postfleet_instance_up', 'Whether the master(8) of the instance runs (1) or not (0).', labels);
   const enabled = gauge('postfleet_instance_enabled', 'multi_instance_enable of the instance (the primary of a single-instance host counts as enabled).', labels);
   const messages = gauge('postfleet_queue_messages', 'Messages in the queue.', [...labels, 'queue']);
@@ -102,6 +103,6 @@ export function writeTextfile(path: string, text: string): void {
     } catch {
       // never made
     }
-    throw new PostfleetError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw fsError('write', path, e);
   }
 }

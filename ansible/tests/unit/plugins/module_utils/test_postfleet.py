@@ -73,9 +73,13 @@ class ManifestSection(unittest.TestCase):
 
 class Answers(unittest.TestCase):
     def test_diff_in_ansible_form(self):
-        answer = dict(diff=[dict(path='/etc/postfix-a/main.cf', before='', after='x = 1\n')])
-        self.assertEqual(ansible_diff(answer), [dict(before_header='/etc/postfix-a/main.cf', after_header='/etc/postfix-a/main.cf',
-                                                     before='', after='x = 1\n')])
+        unified = '--- /etc/postfix-a/main.cf\n+++ /etc/postfix-a/main.cf\n@@ -1 +1 @@\n-x = 1\n+x = 2\n'
+        created = '--- /dev/null\n+++ /etc/postfix-b/main.cf\n@@ -0,0 +1 @@\n+x = 1\n'
+        answer = dict(diff=[dict(path='/etc/postfix-a/main.cf', unified=unified), dict(path='/etc/postfix-b/main.cf', unified=created)])
+        self.assertEqual(ansible_diff(answer), [
+            dict(prepared='--- before: /etc/postfix-a/main.cf\n+++ after: /etc/postfix-a/main.cf\n@@ -1 +1 @@\n-x = 1\n+x = 2\n\n'),
+            dict(prepared='--- before: /dev/null\n+++ after: /etc/postfix-b/main.cf\n@@ -0,0 +1 @@\n+x = 1\n\n'),
+        ])
         self.assertEqual(ansible_diff(None), [])
         self.assertEqual(ansible_diff(dict(changed=False)), [])
 
