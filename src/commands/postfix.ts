@@ -10,6 +10,9 @@ import type { RunResult } from '../instances/fanout/runner.js';
 import { fastStartFacts } from '../instances/start/plan.js';
 import { nothingSelectedMessage } from '../instances/selection.js';
 import { decideSystemctl, probeSystemd, systemctlRuns } from '../systemd/systemctl.js';
+import { memoRuns, probeContext, rollingFlags, rollingVerb, rolloutSettings, rollWithProgress } from '../cli/rollout.js';
+import { rollPostfixCommand } from '../instances/rollout/drivers.js';
+import type { RolloutReport } from '../instances/rollout/rollout.js';
 
 export default class Postfix extends PostfleetCommand {
   static override summary = 'Run a postfix(1) command (start, stop, reload, status, check, …) on the selected instances.';
@@ -23,6 +26,7 @@ export default class Postfix extends PostfleetCommand {
     '<%= config.bin %> postfix status -i out --json',
     '<%= config.bin %> postfix stop -P 1',
     '<%= config.bin %> postfix start --full-check',
+    '<%= config.bin %> postfix reload -g mta --rolling --batch 25% --pause 30s',
   ];
   static override strict = false;
   static override enableJsonFlag = true;
@@ -39,12 +43,16 @@ export default class Postfix extends PostfleetCommand {
     'no-systemd': Flags.boolean({
       description: 'run postfix(1) directly even where systemd runs postfleet@.service units (start, stop, reload, restart)',
     }),
+    ...rollingFlags,
   };
 
-  async run(): Promise<RunResult[]> {
+  async run(): Promise<RunResult[] | RolloutReport> {
     const parsed = await this.parse(Postfix);
     const { flags } = parsed;
     const command = this.positionalWords(parsed);
+    // --rolling (cli/rollout.ts): checked before anything is read or run.
+    const rolling = rolloutSettings(flags);
+    const rollingAs = rolling === undefined ? undefined : rollingVerb(command);
     const selection = selectionFromFlags(flags);
     const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: flags['config-dir'] });
     // postfix(1)'s own options, as often as they were given (-v -v, -vv): the parser keeps one token per occurrence.
@@ -61,6 +69,23 @@ export default class Postfix extends PostfleetCommand {
     });
     if (!plan.matched) throw new PostfleetError(nothingSelectedMessage(fleet.entries, selection));
     const broken = this.reportBroken(fleet.entries);
+    if (rolling !== undefined && rollingAs !== undefined) {
+      // The same runs as below, made per verb (restart without systemd: stop, then start), batch by batch.
+      const runs = memoRuns((verb) => {
+        const sd = decideSystemctl(verb, probeSystemd(), flags['no-systemd']).use;
+        const p = planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, selection, [verb], {
+          verbose: flags.verbose,
+          postfixOptions,
+          fastStart: flags['full-check'] || sd ? undefined : fastStartFacts(fleet, parametersOf, postfixOptions),
+        });
+        return sd ? systemctlRuns(p.runs, verb, fleet.shared.commandDirectory) : p.runs;
+      });
+      const commands = { runs, restartInOne: viaSystemd, parallel: viaSystemd ? 1 : (flags.parallel ?? defaultParallelism()) };
+      const probe = probeContext(rolling.probe, fleet.defaults);
+      const report = await rollWithProgress(this.jsonEnabled(), (l) => this.log(l), (emit) => rollPostfixCommand(rollingAs, { settings: rolling, commands, probe, emit }));
+      if (broken > 0) process.exitCode = process.exitCode || 1;
+      return report;
+    }
     const runs = viaSystemd ? systemctlRuns(plan.runs, command[0] ?? '', fleet.shared.commandDirectory) : plan.runs;
     const results = await runWithProgress(runs, {
       parallel: viaSystemd ? 1 : (flags.parallel ?? defaultParallelism()),

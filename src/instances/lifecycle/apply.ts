@@ -11,7 +11,7 @@ import { planAdd, requestedDirectory, type AddRequest } from './build.js';
 import { editPlan, mainCfText, requireInit, type InstancePlan, type Plan } from './plan.js';
 import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
-import { transact, type LifecycleContext } from './transaction.js';
+import { transact, transactUndoable, type LifecycleContext, type Transaction } from './transaction.js';
 import type { MainCfEdit } from '../maincf/edit.js';
 import { ParameterSet } from '../maincf/expand.js';
 import { parseMainCf } from '../maincf/parse.js';
@@ -26,6 +26,11 @@ export interface DesiredInstance extends ManifestInstance {
 
 export function applyManifest(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<ChangeReport> {
   return transact(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired) }, (snap) => planApply(snap, desired));
+}
+
+/** applyManifest(), its undo log kept: a roll-out's batch. */
+export function applyManifestUndoable(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<Transaction> {
+  return transactUndoable(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired) }, (snap) => planApply(snap, desired));
 }
 
 export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): Plan {

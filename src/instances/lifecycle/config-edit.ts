@@ -10,7 +10,7 @@ import { isParameterName, type MainCfEdit } from '../maincf/edit.js';
 import { editPlan, type InstancePlan, type Plan } from './plan.js';
 import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
-import { transact, type LifecycleContext } from './transaction.js';
+import { transact, transactUndoable, type LifecycleContext, type Transaction } from './transaction.js';
 import type { Fleet } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
@@ -68,6 +68,11 @@ export function planConfigEdit(snap: Snapshot, selection: FleetSelection, edits:
 
 export function editConfig(ctx: LifecycleContext, selection: FleetSelection, edits: readonly MainCfEdit[]): Promise<ChangeReport> {
   return transact(ctx, { directories: (fleet) => selectedDirectories(fleet, selection) }, (snap) => planConfigEdit(snap, selection, edits));
+}
+
+/** editConfig(), its undo log kept: a roll-out's batch. */
+export function editConfigUndoable(ctx: LifecycleContext, selection: FleetSelection, edits: readonly MainCfEdit[]): Promise<Transaction> {
+  return transactUndoable(ctx, { directories: (fleet) => selectedDirectories(fleet, selection) }, (snap) => planConfigEdit(snap, selection, edits));
 }
 
 function selectedDirectories(fleet: Fleet, selection: FleetSelection): string[] {

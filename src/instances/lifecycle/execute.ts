@@ -14,6 +14,8 @@ import type { Step } from './steps.js';
 export interface UndoProblem {
   readonly path: string;
   readonly reason: string;
+  /** The instance (config directory) of the step, when known. */
+  readonly scope?: string | undefined;
 }
 
 interface UndoEntry {
@@ -50,7 +52,7 @@ export class UndoLog {
       try {
         await e.undo();
       } catch (err) {
-        problems.push({ path: e.path, reason: reasonOf(err) });
+        problems.push({ path: e.path, reason: reasonOf(err), scope: e.scope });
       }
     }
     return problems;
