@@ -133,6 +133,14 @@ describe('the SMTP probe', () => {
     const broken = await smtpServer({ answer: (l) => (l.startsWith('RCPT') ? '451 4.3.5 Server configuration error' : l.startsWith('EHLO') ? '250 x' : '250 Ok') });
     const r = await probeTarget(target(broken.port), fast);
     expect(r).toMatchObject({ healthy: false, stage: 'rcpt', error: 'RCPT TO:<postmaster@mx.example>: 451 4.3.5 Server configuration error' });
+    expect(broken.commands).toEqual(['EHLO mx.example', 'MAIL FROM:<>', 'RCPT TO:<postmaster@mx.example>', 'RSET', 'QUIT']);
+    // The same through PIPELINING: MAIL and RCPT in one write, RSET and QUIT in another; the answers read in turn.
+    const pipelined = await smtpServer({ answer: (l) => (l.startsWith('RCPT') ? '451 4.3.5 Server configuration error' : l.startsWith('EHLO') ? '250-x\r\n250 PIPELINING' : '250 Ok') });
+    expect(await probeTarget(target(pipelined.port), fast)).toMatchObject({ healthy: false, stage: 'rcpt', replies: { mail: '250 Ok', rcpt: '451 4.3.5 Server configuration error' } });
+    expect(pipelined.commands).toEqual(['EHLO mx.example', 'MAIL FROM:<>', 'RCPT TO:<postmaster@mx.example>', 'RSET', 'QUIT']);
+    // A refused MAIL: RCPT's "503" is read and passed over.
+    const refused = await smtpServer({ answer: (l) => (l.startsWith('MAIL') ? '553 5.7.1 Sender refused' : l.startsWith('RCPT') ? '503 5.5.1 Error: need MAIL command' : l.startsWith('EHLO') ? '250 PIPELINING' : '250 Ok') });
+    expect(await probeTarget(target(refused.port), fast)).toMatchObject({ healthy: true, stage: 'done', replies: { mail: '553 5.7.1 Sender refused' } });
   });
 
   it('a greeting other than 220, an EHLO other than 250, a MAIL answered 4.3.x: unhealthy at that stage', async () => {

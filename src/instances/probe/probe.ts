@@ -10,7 +10,7 @@ import pMap from 'p-map';
 import { instanceLabel, type Instance } from '../instance.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { ParameterSet } from '../maincf/expand.js';
-import { parseMasterCf } from '../mastercf/parse.js';
+import { parseMasterCf, type MasterEntry } from '../mastercf/parse.js';
 import { liveMaster } from './master.js';
 import { probeTarget, type TargetResult } from './smtp.js';
 import { isReachable, probeTargets, type UnreachableTarget } from './targets.js';
@@ -71,8 +71,7 @@ export async function probeInstance(i: Instance, ctx: ProbeContext, expected: Ma
   let targets: ReturnType<typeof probeTargets>;
   try {
     const params = new ParameterSet(readMainCf(i.configDirectory), ctx.defaults, { configDirectory: i.configDirectory });
-    const masterCf = `${i.configDirectory}/master.cf`;
-    targets = probeTargets(parseMasterCf(readFileSync(masterCf, 'utf8'), masterCf), params, ctx.port);
+    targets = probeTargets(readMasterCf(`${i.configDirectory}/master.cf`), params, ctx.port);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return done(master, [], err.code !== undefined ? `cannot read ${err.path ?? i.configDirectory}: ${err.code}` : err.message);
@@ -80,6 +79,19 @@ export async function probeInstance(i: Instance, ctx: ProbeContext, expected: Ma
   const services = await Promise.all(targets.map((t) => (isReachable(t) ? probeTarget(t, ctx) : t)));
   const bad = services.find((s) => 'error' in s && s.error !== undefined);
   return done(master, services, bad === undefined ? undefined : `${bad.service} (master.cf line ${bad.line}): ${bad.error}`);
+}
+
+/** master.cf files parsed by content: a fleet's instances mostly carry the same file, parsed once (a line number names a line of any of them). */
+const parsedMasterCf = new Map<string, MasterEntry[]>();
+function readMasterCf(path: string): MasterEntry[] {
+  const text = readFileSync(path, 'utf8');
+  let entries = parsedMasterCf.get(text);
+  if (entries === undefined) {
+    entries = parseMasterCf(text, path);
+    if (parsedMasterCf.size > 1000) parsedMasterCf.clear();
+    parsedMasterCf.set(text, entries);
+  }
+  return entries;
 }
 
 function checkMaster(i: Instance, expected: MasterExpectation): MasterCheck {
