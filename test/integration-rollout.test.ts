@@ -125,6 +125,20 @@ describe.runIf(requireIntegration())('rolling configuration changes', () => {
     expect(lines.slice(-4)).toEqual(['rolled out: 2 batch(es)', 'done: postfix-a, postfix-b, postfix-c, postfix-d', 'carry the change: postfix-a, postfix-b, postfix-c, postfix-d', '']);
   });
 
+  it('on a terminal: a live task list per batch, each instance’s title following its steps, then its outcome', async () => {
+    const r = await sb.run("stty rows 40 cols 160; postfleet config set -i a -i b 'smtpd_banner=$myhostname ESMTP live' --rolling", { tty: true });
+    expect(r.exitCode, r.stdout).toBe(0);
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(screen).toMatch(/^batch 1 of 2\n/m);
+    expect(screen).toMatch(/^batch 2 of 2\n/m);
+    expect(screen).toMatch(/postfix-a: reload …/);
+    expect(screen).toMatch(/postfix-b: probe: healthy \(master \d+; 127\.0\.0\.1:2502 smtpd\)/);
+    expect(screen).toMatch(/✔ postfix-a: done\n/);
+    expect(screen).toMatch(/✔ postfix-b: done\n/);
+    expect(screen).toMatch(/rolled out: 2 batch\(es\)\ndone: postfix-a, postfix-b\ncarry the change: postfix-a, postfix-b\n$/);
+    await sb.runOk("postfleet config unset -i a -i b smtpd_banner --reload >/dev/null && touch -d '-1 minute' /etc/postfix*/main.cf");
+  });
+
   /** A breaking change: caught by batch 1, undone there, nobody else touched; answers the report. */
   async function caughtByFirstBatch(setting: string, batch: number): Promise<Report> {
     const untouched = DIRS.slice(batch);

@@ -92,6 +92,8 @@ export function progressLines(log: (line: string) => void): (e: RolloutEvent) =>
         if (e.state === 'start') return;
         log(`  ${e.instance}: ${e.step}: ${e.state === 'ok' ? (e.step.startsWith('probe') ? 'healthy' : 'ok') : 'FAILED'}${e.detail !== undefined ? ` (${e.detail})` : ''}${e.durationMs !== undefined ? `, ${seconds(e.durationMs)}` : ''}`);
         return;
+      case 'outcome':
+        return; // the summary says it
       case 'pause':
         log(`pause ${seconds(e.ms)}`);
         return;
@@ -143,7 +145,10 @@ export function renderRolloutWarnings(report: RolloutReport): void {
  * shows, on stderr.
  */
 export async function rollWithProgress(json: boolean, log: (line: string) => void, roll: (emit: (e: RolloutEvent) => void) => Promise<RolloutReport>): Promise<RolloutReport> {
-  const report = await roll(progressLines(json ? (l) => process.stderr.write(`${l}\n`) : log));
+  // A terminal that says how wide it is gets a live task list per batch (as runWithProgress()).
+  const live = !json && process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 && !process.env['CI'] ? new BatchTaskList(log) : undefined;
+  const report = await roll(live ? (e) => live.emit(e) : progressLines(json ? (l) => process.stderr.write(`${l}\n`) : log));
+  await live?.end();
   if (!json) renderRolloutSummary(report, log);
   renderRolloutWarnings(report);
   const status = rolloutExitCode(report);
@@ -159,4 +164,95 @@ export function rollingVerb(command: readonly string[]): Activation {
   }
   if (rest.length > 0) throw new PostfleetError(`cannot roll '${command.join(' ')}': postfix ${verb} takes no arguments with --rolling`);
   return verb;
+}
+
+/**
+ * The live view on a terminal: a listr2 task list per batch (after a line naming the batch),
+ * one task per instance whose title follows its steps, failed tasks marked. Events are
+ * synchronous and listr2 renders asynchronously: each batch's list starts once the one before
+ * has finished drawing, and titles set before a task ran are kept for it.
+ */
+class BatchTaskList {
+  private chain: Promise<void> = Promise.resolve();
+  private batch: { finish: () => void; titles: Map<string, string>; failed: Map<string, string>; tasks: Map<string, { title: string }> } | undefined;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  emit(e: RolloutEvent): void {
+    switch (e.type) {
+      case 'batch':
+        this.finish();
+        this.start(`batch ${e.index} of ${e.count}`, e.instances);
+        return;
+      case 'step': {
+        const b = this.batch;
+        if (b === undefined) return;
+        const title =
+          e.state === 'start'
+            ? `${e.instance}: ${e.step} …`
+            : `${e.instance}: ${e.step}: ${e.state === 'ok' ? (e.step.startsWith('probe') ? 'healthy' : 'ok') : 'FAILED'}${e.detail !== undefined ? ` (${e.detail})` : ''}`;
+        b.titles.set(e.instance, title);
+        const task = b.tasks.get(e.instance);
+        if (task) task.title = title;
+        return;
+      }
+      case 'outcome': {
+        const b = this.batch;
+        if (b === undefined) return;
+        const title = `${e.instance}: ${e.outcome}${e.error !== undefined ? ` (${e.error})` : ''}`;
+        b.titles.set(e.instance, title);
+        if (e.outcome === 'failed' || e.outcome === 'rolled back') b.failed.set(e.instance, title);
+        else b.failed.delete(e.instance);
+        return;
+      }
+      case 'pause':
+        this.finish();
+        this.then(() => this.log(`pause ${(e.ms / 1000).toFixed(2)} s`));
+        return;
+      case 'stop':
+        this.finish();
+        this.then(() => this.log(`stopped at batch ${e.batch}: ${e.reason}`));
+        return;
+    }
+  }
+
+  async end(): Promise<void> {
+    this.finish();
+    await this.chain;
+  }
+
+  private then(fn: () => void | Promise<void>): void {
+    this.chain = this.chain.then(fn);
+  }
+
+  private start(header: string, instances: readonly string[]): void {
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    const b = { finish, titles: new Map(instances.map((i) => [i, `${i}: waiting`])), failed: new Map<string, string>(), tasks: new Map<string, { title: string }>() };
+    this.batch = b;
+    this.then(async () => {
+      this.log(header);
+      const { Listr } = await import('listr2');
+      const list = new Listr(
+        instances.map((i) => ({
+          title: b.titles.get(i) ?? i,
+          task: async (_ctx: unknown, task: { title: string }) => {
+            b.tasks.set(i, task);
+            task.title = b.titles.get(i) ?? task.title;
+            await finished;
+            task.title = b.titles.get(i) ?? task.title;
+            const failure = b.failed.get(i);
+            if (failure !== undefined) throw new Error(failure);
+          },
+        })),
+        { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+      );
+      await list.run().catch(() => undefined);
+    });
+  }
+
+  private finish(): void {
+    this.batch?.finish();
+    this.batch = undefined;
+  }
 }

@@ -113,6 +113,8 @@ export interface RolloutDriver {
 export type RolloutEvent =
   | { readonly type: 'batch'; readonly index: number; readonly count: number; readonly instances: readonly string[] }
   | { readonly type: 'step'; readonly instance: string; readonly step: StepName; readonly state: 'start' | 'ok' | 'failed'; readonly detail?: string; readonly durationMs?: number }
+  /** Where an instance stands once its batch is over. */
+  | { readonly type: 'outcome'; readonly instance: string; readonly outcome: Outcome; readonly error?: string }
   | { readonly type: 'pause'; readonly ms: number }
   | { readonly type: 'stop'; readonly batch: number; readonly reason: string };
 
@@ -282,7 +284,10 @@ class BatchRun {
     const warnings: string[] = [];
     for (const s of batch) s.started = performance.now();
     const finish = (): void => {
-      for (const s of batch) s.durationMs = Math.round(performance.now() - s.started);
+      for (const s of batch) {
+        s.durationMs = Math.round(performance.now() - s.started);
+        this.emit({ type: 'outcome', instance: s.member.label, outcome: s.outcome, ...(s.error !== undefined && s.outcome !== 'done' ? { error: s.error } : {}) });
+      }
     };
     try {
       let undo: UndoLog | undefined;
