@@ -14,7 +14,7 @@ import { configDirFlag, defaultParallelism, parallelFlag, selectionFlags, select
 import { dryRunFlag, lifecycleContext, renderReport } from './lifecycle.js';
 import { runWithProgress } from './progress.js';
 import { probeContext, rollingFlags, rolloutSettings, rollWithProgress } from './rollout.js';
-import { rollConfigEdit, type PostfixRuns } from '../instances/rollout/drivers.js';
+import { reloadRuns, rollConfigEdit } from '../instances/rollout/drivers.js';
 import type { RolloutReport } from '../instances/rollout/rollout.js';
 
 export const reloadFlag = {
@@ -36,18 +36,6 @@ export async function reloadChanged(
   const results = await runWithProgress(runs, { parallel: options.parallel ?? defaultParallelism(), mode: 'pty', json: options.json, log: options.log });
   if (results.some((r) => r.exitCode !== 0)) process.exitCode = 1;
   return results;
-}
-
-/** The `postfix reload` runs of a configuration roll-out (as reloadChanged() runs them), planned afresh for each batch (apply may enable or disable). */
-export function reloadRuns(ctx: { defaults: ReadonlyMap<string, string> }, configDirectory: string | undefined, parallel: number | undefined): PostfixRuns {
-  return {
-    runs: (verb) => {
-      const fleet = loadFleet({ configDirectory, defaults: ctx.defaults });
-      return planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, { selectors: [] }, [verb]).runs;
-    },
-    restartInOne: false,
-    parallel: parallel ?? defaultParallelism(),
-  };
 }
 
 /** config set and config unset: the same command but for how the arguments become edits. */
@@ -74,7 +62,7 @@ export abstract class ConfigEditCommand extends PostfleetCommand {
     // --rolling (cli/rollout.ts) reloads, batch by batch, and probes each batch.
     const rolling = rolloutSettings(flags);
     if (rolling !== undefined) {
-      const rc = { settings: rolling, commands: reloadRuns(ctx, flags['config-dir'], flags.parallel), probe: probeContext(rolling.probe, ctx.defaults) };
+      const rc = { settings: rolling, commands: reloadRuns(flags['config-dir'], ctx.defaults, flags.parallel ?? defaultParallelism()), probe: probeContext(rolling.probe, ctx.defaults) };
       return rollWithProgress(this.jsonEnabled(), log, (emit) => rollConfigEdit(ctx, selection, edits, { ...rc, emit }));
     }
     const report = renderReport(await editConfig(ctx, selection, edits), this.jsonEnabled(), log);

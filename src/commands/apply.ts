@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import { PostfleetCommand } from '../cli/base.js';
-import { configDirFlag, parallelFlag } from '../cli/flags.js';
-import { reloadRuns } from '../cli/config-edit.js';
+import { configDirFlag, defaultParallelism, parallelFlag } from '../cli/flags.js';
 import { probeContext, rollingFlags, rolloutSettings, rollWithProgress } from '../cli/rollout.js';
-import { rollApply } from '../instances/rollout/drivers.js';
+import { reloadRuns, rollApply } from '../instances/rollout/drivers.js';
 import type { RolloutReport } from '../instances/rollout/rollout.js';
 import { dryRunFlag, lifecycleContext, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
 import { applyManifest } from '../instances/lifecycle/apply.js';
@@ -51,7 +50,7 @@ With --rolling the instances that change go batch by batch instead: each batch a
     const desired = parseManifest(text, source).map((m) => ({ ...m, loadedTemplate: m.template === undefined ? undefined : loadTemplate(m.template, searchPath) }));
     const ctx = lifecycleContext(flags);
     if (rolling !== undefined) {
-      const rc = { settings: rolling, commands: reloadRuns(ctx, flags['config-dir'], flags.parallel), probe: probeContext(rolling.probe, ctx.defaults) };
+      const rc = { settings: rolling, commands: reloadRuns(flags['config-dir'], ctx.defaults, flags.parallel ?? defaultParallelism()), probe: probeContext(rolling.probe, ctx.defaults) };
       return rollWithProgress(this.jsonEnabled(), (l) => this.log(l), (emit) => rollApply(ctx, desired, { ...rc, emit }));
     }
     const report = await applyManifest(ctx, desired);

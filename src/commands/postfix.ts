@@ -18,7 +18,9 @@ export default class Postfix extends PostfleetCommand {
   static override summary = 'Run a postfix(1) command (start, stop, reload, status, check, …) on the selected instances.';
   static override description = `Start-like commands (postmulti_start_commands, default "start") run "check" on disabled instances; stop-like commands (postmulti_stop_commands) run in reverse order and skip disabled instances; control commands (postmulti_control_commands) skip disabled instances; any other command runs on every selected instance. Instances run concurrently (--parallel), launched in list order; each instance's messages are shown together.
 
-"start" of an enabled instance is a fast start: postfix-script's pre-start checks (check-fatal: missing queue directories made as postfix-files says, master.cf present, the postlog service when maillog_file is set, postsuper's queue check; check-warn: the same ownership and permission warnings, logged through postlog as the script logs them) are done natively, then the master is started through Postfix's quick-start path. --full-check runs Postfix's own checks instead.`;
+"start" of an enabled instance is a fast start: postfix-script's pre-start checks (check-fatal: missing queue directories made as postfix-files says, master.cf present, the postlog service when maillog_file is set, postsuper's queue check; check-warn: the same ownership and permission warnings, logged through postlog as the script logs them) are done natively, then the master is started through Postfix's quick-start path. --full-check runs Postfix's own checks instead.
+
+reload, restart and start take --rolling: the instances go batch by batch (--batch N|N%, default 1), each batch health-probed (master running, every inet service answering up to RCPT TO:<postmaster@$myhostname>) before the next; the first failure past --max-failed stops the roll-out (docs/rollout.md).`;
   static override examples = [
     '<%= config.bin %> postfix start',
     '<%= config.bin %> postfix reload -g mta',

@@ -4,7 +4,7 @@
  * batch change (a transaction whose undo log is kept) and the activation, run as `postfleet
  * postfix CMD` runs it.
  */
-import type { PlannedRun } from '../fanout/command-class.js';
+import { planPostfixCommand, type PlannedRun } from '../fanout/command-class.js';
 import { runPlan, type RunResult } from '../fanout/runner.js';
 import type { Instance } from '../instance.js';
 import { applyManifestUndoable, type DesiredInstance } from '../lifecycle/apply.js';
@@ -26,6 +26,18 @@ export interface PostfixRuns {
   readonly restartInOne: boolean;
   /** Instances of a batch in flight at once. */
   readonly parallel: number;
+}
+
+/** The `postfix reload` runs of a configuration roll-out (as config set --reload runs them), planned afresh for each batch (apply may enable or disable). */
+export function reloadRuns(configDirectory: string | undefined, defaults: ReadonlyMap<string, string>, parallel: number): PostfixRuns {
+  return {
+    runs: (verb) => {
+      const fleet = loadFleet({ configDirectory, defaults });
+      return planPostfixCommand(fleet.entries, fleet.shared, fleet.commands, { selectors: [] }, [verb]).runs;
+    },
+    restartInOne: false,
+    parallel,
+  };
 }
 
 export interface RolloutContext {
