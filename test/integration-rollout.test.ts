@@ -403,5 +403,25 @@ describe.runIf(requireIntegration())('SIGTERM mid-rollout', () => {
     expect(await sb.readFile('/etc/postfix-a/main.cf')).toContain('smtpd_client_restrictions = check_policy_service inet:127.0.0.1:9997\n');
     // Live: postfix-b serves its old configuration again (the policy server, which now refuses everyone, is not asked).
     expect((await sb.run('postfleet probe -i b --probe-timeout 20s')).exitCode).toBe(0);
+    await sb.runOk("postfleet config unset -g mta smtpd_client_restrictions --reload >/dev/null && touch -d '-1 minute' /etc/postfix*/main.cf");
+  });
+
+  it('SIGINT on a terminal, the live task list drawn: the same safe stop (the batch undone and reloaded back), exit 130', async () => {
+    const policy = await startPolicyHold(sb, 9996);
+    const old = await sb.readFile('/etc/postfix-a/main.cf');
+    const tty = sb.run(
+      "stty rows 40 cols 160; postfleet config set -g mta 'smtpd_client_restrictions=check_policy_service inet:127.0.0.1:9996' --rolling --probe-timeout 60s & echo $! > /var/lib/rollout.pid; wait $!; echo \"exit $?\"",
+      { tty: true },
+    );
+    await policy.held();
+    await sb.runOk('kill -INT $(cat /var/lib/rollout.pid)');
+    const r = await tty;
+    await policy.release();
+    expect(r.stdout).toMatch(/exit 130\n$/);
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(screen).toMatch(/postfix-a: rolled back \(interrupted by SIGINT\)/);
+    expect(screen).toMatch(/^stopped at batch 1: interrupted by SIGINT$/m);
+    expect(screen).toMatch(/^not reached: postfix-b, postfix-c$/m);
+    expect(await sb.readFile('/etc/postfix-a/main.cf')).toBe(old);
   });
 });

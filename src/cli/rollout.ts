@@ -245,7 +245,8 @@ class BatchTaskList {
             if (failure !== undefined) throw new Error(failure);
           },
         })),
-        { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+        // listr2's own SIGINT handler would exit(127) in the middle of a batch: the roll-out handles signals itself.
+        { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
       );
       await list.run().catch(() => undefined);
     });
