@@ -112,9 +112,10 @@ function timedCpu(args) {
   return { r, secs, cpu: user + sys };
 }
 
-/** One timed `postfleet probe -g bench --json`, checked. */
-function probeOnce(n) {
-  const { r, secs, cpu } = timedCpu([...PF, 'probe', '-g', 'bench', '--json']);
+/** One timed `postfleet probe -g bench --json` (and `extra` flags), checked. */
+function probeOnce(n, extra = []) {
+  const { r, secs, cpu } = timedCpu([...PF, 'probe', '-g', 'bench', '--json', ...extra]);
+  const untilRcpt = !extra.includes('none');
   let answer;
   try {
     answer = JSON.parse(r.stdout);
@@ -123,7 +124,7 @@ function probeOnce(n) {
   }
   const services = answer.instances.flatMap((p) => p.services);
   const unhealthy = answer.instances.filter((p) => !p.healthy);
-  if (r.status !== 0 || answer.instances.length !== n || services.length !== 3 * n || unhealthy.length > 0 || services.some((s) => s.stage !== 'done' || s.replies.rcpt === undefined)) {
+  if (r.status !== 0 || answer.instances.length !== n || services.length !== 3 * n || unhealthy.length > 0 || services.some((s) => s.stage !== 'done' || (untilRcpt && s.replies.rcpt === undefined))) {
     fail(`a probe run failed its check (exit ${r.status}, ${answer.instances.length} instances, ${services.length} services, ${unhealthy.length} unhealthy): ${unhealthy.slice(0, 3).map((p) => `${p.instance}: ${p.error}`).join('; ')}`);
   }
   const slowest = Math.max(...answer.instances.map((p) => p.durationMs));
@@ -169,6 +170,12 @@ async function inside() {
     reloadAndSettle();
     cold.push(probeOnce(n));
   }
+  // How much of a cold probe is the RCPT path (smtpd's cleanup, trivial-rewrite and proxymap spawned per instance).
+  const coldEhlo = [];
+  for (let i = 0; i < Math.min(3, coldRuns); i++) {
+    reloadAndSettle();
+    coldEhlo.push(probeOnce(n, ['--probe-rcpt', 'none']));
+  }
   // postfleet's fixed cost, no connection made: node, the fleet read, one pid file per instance.
   const status = [];
   for (let i = 0; i < Math.max(3, Math.min(opt.runs, 10)); i++) status.push(timedCpu([...PF, 'status', '-g', 'bench', '--json']));
@@ -184,7 +191,8 @@ async function inside() {
   const commit = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
   const st = stats(status.map((x) => x.secs));
   const cpu = (runs) => stats(runs.map((x) => x.cpu)).median;
-  const result = { date: new Date().toISOString(), commit, instances: n, listeners: 3 * n, tlsListeners: first.tls, first, warm, cold, warmStats: w, coldStats: c, warmCpuMedian: cpu(warm), coldCpuMedian: cpu(cold), statusStats: st, statusCpuMedian: cpu(status), nodeStartMedian: stats(nodeStart).median, loadAtEnd: load };
+  const ce = stats(coldEhlo.map((x) => x.secs));
+  const result = { date: new Date().toISOString(), commit, instances: n, listeners: 3 * n, tlsListeners: first.tls, first, warm, cold, coldEhlo, warmStats: w, coldStats: c, coldEhloStats: ce, warmCpuMedian: cpu(warm), coldCpuMedian: cpu(cold), statusStats: st, statusCpuMedian: cpu(status), nodeStartMedian: stats(nodeStart).median, loadAtEnd: load };
   writeFileSync(opt.out, `${JSON.stringify(result, null, 2)}\n`);
   const ms = (s) => `${(s * 1000).toFixed(0)} ms`;
   console.log(`| ${n} instances × 3 listeners (${first.tls} TLS) | median | min–max | runs | postfleet's CPU (median) |`);
@@ -192,6 +200,7 @@ async function inside() {
   console.log(`| \`postfleet probe\`, first after the start (every smtpd spawned) | ${ms(first.secs)} | | 1 | ${ms(first.cpu)} |`);
   console.log(`| \`postfleet probe\`, warm (smtpd processes running) | ${ms(w.median)} | ${ms(w.min)}–${ms(w.max)} | ${w.n} | ${ms(cpu(warm))} |`);
   console.log(`| \`postfleet probe\`, cold (after a reload of every instance) | ${ms(c.median)} | ${ms(c.min)}–${ms(c.max)} | ${c.n} | ${ms(cpu(cold))} |`);
+  console.log(`| \`postfleet probe --probe-rcpt none\`, cold (the dialogue stops after EHLO) | ${ms(ce.median)} | ${ms(ce.min)}–${ms(ce.max)} | ${ce.n} | ${ms(cpu(coldEhlo))} |`);
   console.log(`| \`postfleet status\` of the same fleet (no connection: node, the fleet, the pid files) | ${ms(st.median)} | ${ms(st.min)}–${ms(st.max)} | ${st.n} | ${ms(cpu(status))} |`);
   console.log(`\nnode -e 0: ${ms(stats(nodeStart).median)}; load at the end: ${load}; commit ${commit}; raw: ${path.relative(ROOT, opt.out)}`);
 }
