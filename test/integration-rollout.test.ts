@@ -67,6 +67,19 @@ function outcomes(r: Report): Array<[string, number | null, string, boolean | nu
   return r.instances.map((i) => [i.instance, i.batch, i.outcome, i.carriesChange]);
 }
 
+/** For a describe block: a sandbox with its own network, the fleet listening in it, handed to `use`; disposed after. */
+function listeningSandbox(fleet: typeof FLEET, use: (sb: Sandbox) => void): void {
+  let made: Sandbox | undefined;
+  beforeAll(async () => {
+    made = await Sandbox.create({ network: 'private' });
+    use(made);
+    await made.runOk(listeningFleet(fleet));
+  }, budget(10));
+  afterAll(async () => {
+    await made?.dispose();
+  });
+}
+
 /** postfleet ARGS --json in the sandbox: its report (stdout) and exit status. */
 async function rollIn(sb: Sandbox, args: string): Promise<{ report: Report; exitCode: number; stderr: string }> {
   const r = await sb.run(`postfleet ${args} --json`);
@@ -83,13 +96,7 @@ const steps = (m: Member): string[] => m.steps.map((s) => `${s.step}:${s.ok ? 'o
 
 describe.runIf(requireIntegration())('rolling configuration changes', () => {
   let sb: Sandbox;
-  beforeAll(async () => {
-    sb = await Sandbox.create({ network: 'private' });
-    await sb.runOk(listeningFleet(FLEET));
-  }, budget(10));
-  afterAll(async () => {
-    await sb?.dispose();
-  });
+  listeningSandbox(FLEET, (made) => (sb = made));
 
   const roll = (args: string): ReturnType<typeof rollIn> => rollIn(sb, args);
 
@@ -262,13 +269,7 @@ describe.runIf(requireIntegration())('rolling configuration changes', () => {
 
 describe.runIf(requireIntegration())('rolling reload, restart and start', () => {
   let sb: Sandbox;
-  beforeAll(async () => {
-    sb = await Sandbox.create({ network: 'private' });
-    await sb.runOk(listeningFleet(FLEET));
-  }, budget(10));
-  afterAll(async () => {
-    await sb?.dispose();
-  });
+  listeningSandbox(FLEET, (made) => (sb = made));
 
   const roll = (args: string): ReturnType<typeof rollIn> => rollIn(sb, args);
 
@@ -330,13 +331,7 @@ describe.runIf(requireIntegration())('rolling reload, restart and start', () => 
 
 describe.runIf(requireIntegration())('SIGTERM mid-rollout', () => {
   let sb: Sandbox;
-  beforeAll(async () => {
-    sb = await Sandbox.create({ network: 'private' });
-    await sb.runOk(listeningFleet(FLEET.slice(0, 3)));
-  }, budget(10));
-  afterAll(async () => {
-    await sb?.dispose();
-  });
+  listeningSandbox(FLEET.slice(0, 3), (made) => (sb = made));
 
   /** postfleet in the background: its pid; its --json report, progress (stderr, with --json) and exit status in files. */
   async function background(args: string): Promise<{ pid: number; done: () => Promise<{ exitCode: number; report: Report }> }> {
