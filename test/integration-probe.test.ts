@@ -3,7 +3,8 @@
  * its own network namespace): what a healthy instance answers, and the two ways a change
  * breaks smtpd while `postfix check` and the reload still pass: wrapper-mode TLS without a
  * certificate (no greeting at all), and an unknown restriction name (220 and 250 as usual,
- * then "451 4.3.5 Server configuration error" at RCPT, where a bare <postmaster> would pass).
+ * then "451 4.3.5 Server configuration error" at RCPT, where a bare <postmaster> would pass);
+ * TLS from the first byte, and postscreen in front of smtpd.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRefusal } from './helpers/lifecycle.js';
@@ -129,6 +130,16 @@ describe.runIf(requireIntegration())('postfleet probe', () => {
     const withCert = (await probe('-i c')).answer.instances[0]!;
     expect(withCert.healthy, withCert.error).toBe(true);
     expect(withCert.services[1]).toMatchObject({ tls: true, healthy: true, stage: 'done', replies: { greeting: '220 c.example ESMTP Postfix (Debian/GNU)', rcpt: '250 2.1.5 Ok' } });
+  });
+
+  it('postscreen in front of smtpd: its 220 is smtpd’s once postscreen hands the client over (loopback is in mynetworks: no greet wait)', async () => {
+    await sb.runOk(String.raw`postconf -c /etc/postfix-a -Me '127.0.0.1:2521/inet=127.0.0.1:2521 inet n - y - 1 postscreen' 'smtpd/pass=smtpd pass - - y - - smtpd'       'dnsblog/unix=dnsblog unix - - y - 0 dnsblog' 'tlsproxy/unix=tlsproxy unix - - y - 0 tlsproxy' && postfix -c /etc/postfix-a reload 2>/dev/null`);
+    const a = (await probe('-i a')).answer.instances[0]!;
+    expect(a.healthy, a.error).toBe(true);
+    expect(a.services.map((s) => [s.address, s.command, s.healthy, s.replies.rcpt])).toEqual([
+      ['127.0.0.1:2501', 'smtpd', true, '250 2.1.5 Ok'],
+      ['127.0.0.1:2521', 'postscreen', true, '250 2.1.5 Ok'],
+    ]);
   });
 
   it('bad probe settings: one line naming the value', async () => {
