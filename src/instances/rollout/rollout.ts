@@ -317,13 +317,13 @@ class BatchRun {
         // A probe cut short says nothing of the instance: the signal is why it is undone.
         for (const s of acting) if (!healthy.has(s)) s.error = why;
         if (undo) await this.rollBack(changed, activated, undo, why, warnings, true);
-        else for (const s of activated) s.outcome = healthy.has(s) ? 'done' : 'interrupted';
+        else for (const s of acting) s.outcome = !activated.includes(s) ? 'failed' : healthy.has(s) ? 'done' : 'interrupted';
         return { failures: 0, warnings, stop: why };
       }
       const failed = acting.filter((s) => !healthy.has(s));
       for (const s of acting) s.outcome = healthy.has(s) ? 'done' : 'failed';
       if (failed.length > failuresAllowed) {
-        const reason = `${failed.length} of ${batch.length} instance${batch.length === 1 ? '' : 's'} of batch ${index} failed${this.settings.maxFailed > 0 ? ` (--max-failed ${this.settings.maxFailed} reached)` : ''}: ${failed.map((s) => s.member.label).join(', ')}`;
+        const reason = `${failed.length} of ${batch.length} instance${batch.length === 1 ? '' : 's'} of batch ${index} failed${this.settings.maxFailed > 0 ? ` (more than --max-failed ${this.settings.maxFailed} in all)` : ''}: ${failed.map((s) => s.member.label).join(', ')}`;
         if (undo) await this.rollBack(changed, activated, undo, `batch ${index} failed`, warnings, true);
         return { failures: failed.length, warnings, stop: reason };
       }
