@@ -68,6 +68,12 @@ ${assoc('many', many)}
   -e)
     COMPREPLY=($(compgen -W 'init create import deport destroy enable disable assign' -- "$cur"))
     return ;;
+  --probe-rcpt)
+    COMPREPLY=($(compgen -W 'none' -- "$cur"))
+    return ;;
+  --batch | --pause | --max-failed | --probe-timeout)
+    # a number or a duration: nothing to offer
+    return ;;
   esac
   # postmulti-compatible mode: the first argument is an option.
   if [[ \${COMP_WORDS[1]} == -* && $COMP_CWORD -gt 1 || $cur == -* && $COMP_CWORD -eq 1 ]]; then

@@ -240,3 +240,14 @@ export function expectRefusal(r: RunResult, value: string | RegExp): string {
   expect(r.stdout).toBe('');
   return err;
 }
+
+/** A script that moves DIR onto a tmpfs of its own (inside the sandbox) and fills that to the last block: its next write fails with ENOSPC. */
+export const fullTmpfs = (dir: string): string => String.raw`
+set -e
+cp -a ${dir} ${dir}.copy
+mount -t tmpfs -o size=256k,mode=0755 tmpfs ${dir}
+cp -a ${dir}.copy/. ${dir}/
+rm -rf ${dir}.copy
+dd if=/dev/zero of=${dir}/filler bs=4k 2>/dev/null || true
+dd if=/dev/zero of=${dir}/filler2 bs=1 2>/dev/null || true
+`;

@@ -13,7 +13,7 @@ import { entryDirectory, selectExisting } from './plan.js';
 import { planRemove, removalDirectories, type RemovalAction, type RemovalTargets } from './removal.js';
 import type { ChangeReport } from './report.js';
 import { enableDirectories, planAssign, planEnable, planInit, type EnableTargets } from './settings.js';
-import { transact, type LifecycleContext } from './transaction.js';
+import { transact, transactUndoable, type LifecycleContext, type Transaction } from './transaction.js';
 
 export type { AddRequest } from './build.js';
 export type { EnableTargets } from './settings.js';
@@ -49,11 +49,24 @@ export function editConfig(ctx: LifecycleContext, selection: FleetSelection, edi
   return transact(ctx, { directories: (fleet) => selectedSecondaries(fleet, selection) }, (snap) => planConfigEdit(snap, selection, edits));
 }
 
+/** editConfig(), its undo log kept: a roll-out's batch. */
+export function editConfigUndoable(ctx: LifecycleContext, selection: FleetSelection, edits: readonly MainCfEdit[]): Promise<Transaction> {
+  return transactUndoable(ctx, { directories: (fleet) => selectedSecondaries(fleet, selection) }, (snap) => planConfigEdit(snap, selection, edits));
+}
+
 /** One plan for the whole manifest. */
 export function applyManifest(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<ChangeReport> {
-  // Removals (state = absent | deported) need each removed instance's master and queue.
-  const removes = desired.some((m) => m.state !== 'present');
-  return transact(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired), status: removes }, (snap) => planApply(snap, desired));
+  return transact(ctx, manifestNeeds(desired), (snap) => planApply(snap, desired));
+}
+
+/** applyManifest(), its undo log kept: a roll-out's batch. */
+export function applyManifestUndoable(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<Transaction> {
+  return transactUndoable(ctx, manifestNeeds(desired), (snap) => planApply(snap, desired));
+}
+
+/** What a manifest's plan reads: its directories; and, for removals (state = absent | deported), each removed instance's master and queue. */
+function manifestNeeds(desired: readonly DesiredInstance[]): Parameters<typeof transact>[1] {
+  return { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired), status: desired.some((m) => m.state !== 'present') };
 }
 
 export function assign(ctx: LifecycleContext, selection: Selection | undefined, name: string | undefined, group: string | undefined): Promise<ChangeReport> {

@@ -29,7 +29,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { constants as fsc } from 'node:fs';
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -46,8 +46,11 @@ const TMP_SUFFIX = '.tmp';
 const TMP_MODE = 0o600;
 const PERM_MASK = 0o7777;
 
-/** `rollback` undoes what `fn` did when `next` cannot be written. */
-export type MainCfUpdate<T> = { next?: string | undefined; result: T; rollback?: () => Promise<void> };
+/**
+ * `rollback` undoes what `fn` did when `next` cannot be written (or its rename cannot be made
+ * durable); it answers what it could not undo, one "file: reason" each.
+ */
+export type MainCfUpdate<T> = { next?: string | undefined; result: T; rollback?: () => Promise<readonly string[]> };
 
 /**
  * Run `fn` on the current main.cf of `configDir` while holding Postfix's
@@ -58,6 +61,35 @@ export async function withMainCfLock<T>(
   configDir: string,
   fn: (current: string) => Promise<MainCfUpdate<T>> | MainCfUpdate<T>,
   held?: HeldLock,
+): Promise<T> {
+  return lockedUpdate(configDir, fn, held, true);
+}
+
+/**
+ * The undo of a main.cf write: `previous` goes back only if main.cf still holds exactly
+ * `written`, the text postfleet wrote. Anything else means someone (a `postconf -e`, an
+ * operator's editor) changed it since postfleet let go of its lock: their edit is kept, and
+ * the answer says so. A directory sync that fails after the rename is an error here (the
+ * text is back, but may not survive a crash): it is not undone again.
+ */
+export async function restoreMainCfIfUnchanged(configDir: string, written: string, previous: string, times?: BigIntStats): Promise<'restored' | 'changed'> {
+  const outcome = await lockedUpdate(configDir, (current) => (current === written ? { next: previous, result: 'restored' as const } : { result: 'changed' as const }), undefined, false);
+  if (outcome === 'restored' && times !== undefined) await restoreTimes(path.join(configDir, 'main.cf'), times);
+  return outcome;
+}
+
+/** A file's access and modification times as they were, to the nanosecond (utimes() takes a double: touch(1) keeps them). */
+export async function restoreTimes(file: string, times: BigIntStats): Promise<void> {
+  const at = (ns: bigint): string => `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+  await execa('touch', ['-c', '-a', '-d', at(times.atimeNs), file]);
+  await execa('touch', ['-c', '-m', '-d', at(times.mtimeNs), file]);
+}
+
+async function lockedUpdate<T>(
+  configDir: string,
+  fn: (current: string) => Promise<MainCfUpdate<T>> | MainCfUpdate<T>,
+  held: HeldLock | undefined,
+  undoUnsynced: boolean,
 ): Promise<T> {
   const mainCf = path.join(configDir, 'main.cf');
   const tmpPath = mainCf + TMP_SUFFIX;
@@ -74,6 +106,7 @@ export async function withMainCfLock<T>(
   let renamed = false;
   try {
     const original = await statOrFail(mainCf);
+    const times = await fs.stat(mainCf, { bigint: true }).catch(() => undefined);
     const bytes = await readOrFail(mainCf);
     const { text, encoding } = decodeMainCf(bytes);
     const update = await fn(text);
@@ -83,11 +116,18 @@ export async function withMainCfLock<T>(
         await renameOrFail(tmpPath, mainCf);
       } catch (e) {
         // What fn did was for this write: undone, as the write did not happen.
-        await update.rollback?.();
-        throw e;
+        throw withUndoProblems(e, (await update.rollback?.()) ?? []);
       }
       renamed = true;
-      await syncDirectory(configDir);
+      try {
+        await syncDirectory(configDir);
+      } catch (e) {
+        if (!undoUnsynced) throw new PostfleetError(`${e instanceof Error ? e.message : String(e)} (after the rename: main.cf holds the new text)`);
+        // The new main.cf is in place but its rename may not survive a crash, and the caller
+        // will report a failure: so the change is undone, main.cf first (unless someone wrote
+        // it since: our lock went with the rename), then what fn did. Error and files agree.
+        throw withUndoProblems(e, [...(await putBack(configDir, update.next, text, times)), ...((await update.rollback?.()) ?? [])], true);
+      }
     }
     return update.result;
   } finally {
@@ -230,6 +270,33 @@ async function flockAll(perl: string, files: ReadonlyArray<{ tmpPath: string; ha
     const more = files.length > 1 ? ` (and ${files.length - 1} more)` : '';
     throw new PostfleetError(`cannot lock ${files[0]?.tmpPath}${more}: ${why}`);
   }
+}
+
+/** restoreMainCfIfUnchanged(), as "file: reason" lines of what it could not do. */
+async function putBack(configDir: string, written: string, previous: string, times: BigIntStats | undefined): Promise<string[]> {
+  const mainCf = path.join(configDir, 'main.cf');
+  try {
+    const outcome = await restoreMainCfIfUnchanged(configDir, written, previous, times);
+    return outcome === 'restored' ? [] : [`${mainCf}: ${CHANGED_SINCE}`];
+  } catch (e) {
+    return [`${mainCf}: ${e instanceof Error ? e.message : String(e)}`];
+  }
+}
+
+/** Why an undo left a main.cf as it is. */
+export const CHANGED_SINCE = 'changed by someone else since postfleet wrote it: left as it is';
+
+/**
+ * The error that stopped a change, saying whether the undo that followed is complete: what it
+ * could not undo is named, file by file, so the message never claims an unchanged tree that
+ * is not. `afterRename`: the error came once the write was in place, which the message says.
+ */
+export function withUndoProblems(e: unknown, problems: readonly string[], afterRename = false): unknown {
+  if (problems.length === 0 && !afterRename) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const exitCode = e instanceof PostfleetError ? e.exitCode : 1;
+  const outcome = problems.length === 0 ? ': the change was undone' : `; undo incomplete: ${problems.join('; ')}`;
+  return new PostfleetError(`${message}${outcome}`, { exitCode });
 }
 
 /** Fail early, naming the path, before anything is created next to main.cf. */

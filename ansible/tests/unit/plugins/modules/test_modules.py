@@ -38,6 +38,13 @@ class PostfixPlan(unittest.TestCase):
         self.assertEqual(postfix.plan('stopped', [row('/etc/postfix-a')]), {})
         self.assertEqual(postfix.plan('started', []), {})
 
+    def test_a_rollout_selects_the_instances_that_need_it(self):
+        # Every enabled instance needs it: the module's own selection, whole.
+        self.assertEqual(postfix.rolling_selection(['-g', 'mta'], self.rows, postfix.plan('restarted', self.rows)), ['-g', 'mta'])
+        # Only some: each by its directory, in list order.
+        self.assertEqual(postfix.rolling_selection(['-g', 'mta'], self.rows, postfix.plan('started', self.rows)), ['-i', '/etc/postfix-b'])
+        self.assertIsNone(postfix.rolling_selection([], self.rows, {}))
+
 
 class InfoMerge(unittest.TestCase):
     def test_status_laid_over_list_by_config_directory(self):
