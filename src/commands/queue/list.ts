@@ -49,7 +49,7 @@ export default class QueueList extends PostfleetCommand {
       instances: instances.map((i) => ({ instance: i.instance, messages: i.selected, ...(i.error !== undefined ? { error: i.error } : {}) })),
       problems,
     };
-    if (flags['json-lines']) writeChunked(messages.map((m) => JSON.stringify(m)));
+    if (flags['json-lines']) writeChunked(jsonLines(messages, ''));
     else if (!this.jsonEnabled()) this.printTable(messages);
     return result;
   }
@@ -57,8 +57,7 @@ export default class QueueList extends PostfleetCommand {
   /** Compact, and written in pieces: a queue of 100 000 messages is a large document. */
   protected override logJson(json: unknown): void {
     const { messages, ...rest } = json as QueueListResult;
-    const last = messages.length - 1;
-    writeChunked(['{"messages":[', ...messages.map((m, k) => JSON.stringify(m) + (k < last ? ',' : '')), `],${JSON.stringify(rest).slice(1)}`]);
+    writeChunked(['{"messages":[', jsonLines(messages, ','), `],${JSON.stringify(rest).slice(1)}`]);
   }
 
   private printTable(messages: readonly QueueMessage[]): void {
@@ -79,15 +78,25 @@ export default class QueueList extends PostfleetCommand {
   }
 }
 
-/** Lines to stdout, a megabyte at a time. */
-function writeChunked(lines: readonly string[]): void {
+/** Each message as JSON, with `separator` after all but the last. */
+function* jsonLines(messages: readonly QueueMessage[], separator: string): Generator<string> {
+  const last = messages.length - 1;
+  for (let k = 0; k <= last; k++) yield k < last ? JSON.stringify(messages[k]) + separator : JSON.stringify(messages[k]);
+}
+
+/** Lines to stdout (strings, or runs of them), a megabyte at a time: never the whole output in memory at once. */
+function writeChunked(lines: Iterable<string | Iterable<string>>): void {
   let chunk = '';
-  for (const line of lines) {
+  const add = (line: string): void => {
     chunk += `${line}\n`;
     if (chunk.length >= 1 << 20) {
       process.stdout.write(chunk);
       chunk = '';
     }
+  };
+  for (const item of lines) {
+    if (typeof item === 'string') add(item);
+    else for (const line of item) add(line);
   }
   if (chunk !== '') process.stdout.write(chunk);
 }

@@ -3,29 +3,16 @@
  * 3.7 reads it for showq: entries separated by blank lines (an entry that is not followed by
  * one is not reported), each line made printable first; `name = value` lines (recipient,
  * reason, …) and old-style `<address>: reason` lines; placeholders for what an entry lacks.
+ *
+ * printable() replaces each byte it rejects by one '?' and never makes a space, '=', '<', '>'
+ * or ':', so a line is parsed as it is, with only ' ' as white space (every other white-space
+ * byte would have become '?'), and only the values kept are made printable.
  */
 import { printable } from './text.js';
 import type { DeferredRecipient } from './queue-file.js';
 
-const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+const SP = 0x20;
 const isAlnum = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-
-/** util/split_nameval.c: name and value, both trimmed; null where Postfix says "malformed record". */
-function splitNameValue(line: string): [string, string] | null {
-  let np = 0;
-  while (np < line.length && isSpace(line.charCodeAt(np))) np++;
-  if (np === line.length || line[np] === '=') return null;
-  let ep = np;
-  while (ep < line.length && !isSpace(line.charCodeAt(ep)) && line[ep] !== '=') ep++;
-  let cp = ep;
-  while (cp < line.length && isSpace(line.charCodeAt(cp))) cp++;
-  if (line[cp] !== '=') return null;
-  let vp = cp + 1;
-  while (vp < line.length && isSpace(line.charCodeAt(vp))) vp++;
-  let end = line.length;
-  while (end > vp && isSpace(line.charCodeAt(end - 1))) end--;
-  return [line.slice(np, ep), line.slice(vp, end)];
-}
 
 /** The recipients and reasons of a defer log (byte string in, printable byte strings out). */
 export function parseDeferLog(bytes: string, utf8: boolean): DeferredRecipient[] {
@@ -34,18 +21,20 @@ export function parseDeferLog(bytes: string, utf8: boolean): DeferredRecipient[]
   let address = '';
   let reason = '';
   let from = 0;
+  let nul = bytes.indexOf('\0');
   while (from < bytes.length) {
     const nl = bytes.indexOf('\n', from);
-    // vstring_get_nonl(): the last line may lack its newline; the C string ends at a NUL.
-    let line = nl < 0 ? bytes.slice(from) : bytes.slice(from, nl);
-    from = nl < 0 ? bytes.length : nl + 1;
-    const nul = line.indexOf('\0');
-    if (nul >= 0) line = line.slice(0, nul);
-    if (line === '') {
+    const lineEnd = nl < 0 ? bytes.length : nl;
+    // vstring_get_nonl(): the last line may lack its newline; a line ends at a NUL (C string).
+    if (nul >= 0 && nul < from) nul = bytes.indexOf('\0', from);
+    const end = nul >= 0 && nul < lineEnd ? nul : lineEnd;
+    const start = from;
+    from = lineEnd + 1;
+    if (end === start) {
       if (inEntry) {
         entries.push({
-          address: address === '' ? '(recipient address unavailable)' : address,
-          reason: reason === '' ? '(description unavailable)' : reason,
+          address: address === '' ? '(recipient address unavailable)' : printable(address, utf8),
+          reason: reason === '' ? '(description unavailable)' : printable(reason, utf8),
         });
       }
       inEntry = false;
@@ -53,24 +42,33 @@ export function parseDeferLog(bytes: string, utf8: boolean): DeferredRecipient[]
       reason = '';
       continue;
     }
-    line = printable(line, utf8);
     inEntry = true;
-    if (isAlnum(line.charCodeAt(0))) {
-      const nv = splitNameValue(line);
-      if (nv === null) continue;
-      const [name, value] = nv;
+    const first = bytes.charCodeAt(start);
+    if (isAlnum(first)) {
+      // split_nameval(): name up to white space or '=', then '=', the value trimmed.
+      let ep = start;
+      while (ep < end && bytes.charCodeAt(ep) !== SP && bytes.charCodeAt(ep) !== 0x3d) ep++;
+      let cp = ep;
+      while (cp < end && bytes.charCodeAt(cp) === SP) cp++;
+      if (cp >= end || bytes.charCodeAt(cp) !== 0x3d) continue;
+      const name = bytes.slice(start, ep);
+      if (name !== 'recipient' && name !== 'reason') continue;
+      let vp = cp + 1;
+      while (vp < end && bytes.charCodeAt(vp) === SP) vp++;
+      let ve = end;
+      while (ve > vp && bytes.charCodeAt(ve - 1) === SP) ve--;
+      const value = bytes.slice(vp, ve);
       if (name === 'recipient') address = value === '' ? '(MAILER-DAEMON)' : value;
-      else if (name === 'reason') reason = value;
+      else reason = value;
       continue;
     }
-    if (line[0] !== '<') continue;
-    const close = line.indexOf('>: ', 1);
-    if (close < 0) continue;
-    const recipient = line.slice(1, close);
-    address = recipient === '' ? '(MAILER-DAEMON)' : recipient;
+    if (first !== 0x3c) continue;
+    const close = bytes.indexOf('>: ', start + 1);
+    if (close < 0 || close + 3 > end) continue;
+    address = close === start + 1 ? '(MAILER-DAEMON)' : bytes.slice(start + 1, close);
     let text = close + 2;
-    while (text < line.length && isSpace(line.charCodeAt(text))) text++;
-    reason = line.slice(text);
+    while (text < end && bytes.charCodeAt(text) === SP) text++;
+    reason = bytes.slice(text, end);
   }
   return entries;
 }

@@ -95,6 +95,8 @@ class InstanceReader {
   /** Directories known to be real (not symbolic links), with their trailing '/'; false: not to be entered. */
   private readonly realDirs = new Map<string, boolean>();
   private readonly seen = new Set<string>();
+  /** Senders and delay reasons repeat from message to message (a campaign, a dead destination): kept once. */
+  private readonly strings = new Map<string, string>();
   private readonly root: string;
 
   constructor(
@@ -237,8 +239,24 @@ class InstanceReader {
     return 'done';
   }
 
-  private add(queue: MessageQueue, id: string, envelope: Envelope): void {
-    this.messages.push({ instance: this.source.instance, queue_name: queue, queue_id: id, ...envelope });
+  private add(queue: MessageQueue, id: string, e: Envelope): void {
+    this.messages.push({
+      instance: this.source.instance,
+      queue_name: queue,
+      queue_id: id,
+      arrival_time: e.arrival_time,
+      message_size: e.message_size,
+      forced_expire: e.forced_expire,
+      sender: this.intern(e.sender),
+      recipients: e.recipients,
+    });
+  }
+
+  private intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    if (this.strings.size < 50_000) this.strings.set(s, s);
+    return s;
   }
 
   /** The defer log of a message, as showq reads it; null when there is none. */
@@ -254,13 +272,9 @@ class InstanceReader {
       return null;
     }
     try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) {
-        this.problem(dir + id, 'not a regular file');
-        return null;
-      }
-      return parseDeferLog(readAll(fd, st.size), this.source.read.smtputf8);
+      return parseDeferLog(readAll(fd), this.source.read.smtputf8).map((r) => ({ address: r.address, reason: this.intern(r.reason) }));
     } catch (e) {
+      // EISDIR: a directory where the log should be.
       this.problem(dir + id, `cannot read: ${errCode(e)}`);
       return null;
     } finally {
@@ -269,19 +283,21 @@ class InstanceReader {
   }
 }
 
-/** A whole small file as a byte string (it may grow meanwhile: read to the end). */
-function readAll(fd: number, size: number): string {
-  let buf = size < logScratch.length ? logScratch : Buffer.allocUnsafe(size + 1);
+/**
+ * A whole small file as a byte string. A read that returns less than it was asked for has
+ * met the end of the file (a defer log is appended to under a lock, whole entries at a time:
+ * a partial last entry is not reported anyway), so a log costs one read.
+ */
+function readAll(fd: number): string {
+  let buf = logScratch;
   let length = 0;
   for (;;) {
-    if (length === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, length);
-      buf = bigger;
-    }
     const got = readSync(fd, buf, length, buf.length - length, length);
-    if (got === 0) break;
     length += got;
+    if (length < buf.length) break;
+    const bigger = Buffer.allocUnsafe(buf.length * 2);
+    buf.copy(bigger, 0, 0, length);
+    buf = bigger;
   }
   return buf.toString('latin1', 0, length);
 }
