@@ -10,7 +10,7 @@ import { loadFleetParameters } from '../parameters.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
 import { FleetQueueReader, type FleetScan } from './fleet-scan.js';
 import type { FilterSpec } from './filters.js';
-import { MESSAGE_QUEUES } from './layout.js';
+import { MESSAGE_QUEUES, type MessageQueue } from './layout.js';
 import type { QueueSource } from './scan.js';
 import { queueSource } from './sources.js';
 import type { SummaryOptions } from './summary.js';
@@ -27,6 +27,8 @@ export interface QueueReadOptions {
   readonly now?: number | undefined;
   /** The reader, if the caller started it earlier (its threads start up while the fleet loads). */
   readonly reader?: FleetQueueReader | undefined;
+  /** The queues to read when the filters name none (default: all). */
+  readonly queues?: readonly MessageQueue[] | undefined;
 }
 
 export interface QueueRead {
@@ -36,6 +38,8 @@ export interface QueueRead {
   readonly instances: readonly Instance[];
   readonly scan: FleetScan;
   readonly now: number;
+  /** command_directory (postsuper, postqueue). */
+  readonly commandDirectory: string;
 }
 
 export async function readFleetQueues(options: QueueReadOptions): Promise<QueueRead> {
@@ -55,7 +59,8 @@ export async function readFleetQueues(options: QueueReadOptions): Promise<QueueR
       else sources.push(source);
       instances.push(e.instance);
     }
-    const queues = options.filter.queues.length > 0 ? options.filter.queues : MESSAGE_QUEUES;
+    const wanted: readonly string[] = options.filter.queues.length > 0 ? options.filter.queues : (options.queues ?? MESSAGE_QUEUES);
+    const queues = MESSAGE_QUEUES.filter((q) => wanted.includes(q));
     const scan = await reader.read({
       sources,
       queues,
@@ -66,7 +71,7 @@ export async function readFleetQueues(options: QueueReadOptions): Promise<QueueR
     });
     // Instances whose parameters could not be expanded take their place in the order, with the error.
     for (const u of unreadable) scan.instances.splice(u.at, 0, { instance: u.instance, messages: [], selected: 0, error: u.error });
-    return { entries: fleet.entries, instances, scan, now };
+    return { entries: fleet.entries, instances, scan, now, commandDirectory: fleet.shared.commandDirectory };
   } finally {
     reader.close();
   }
