@@ -75,6 +75,8 @@ describe('defer logs (bounce_log_read)', () => {
   it('drops an entry without its closing blank line; fills what an entry lacks; makes lines printable first', () => {
     expect(parseDeferLog('reason = no address \n\nrecipient=z@z\nreason=x', true)).toEqual([{ address: '(recipient address unavailable)', reason: 'no address' }]);
     expect(parseDeferLog('recipient=a\x1b@x\nreason=r\there\n\n', true)).toEqual([{ address: 'a?@x', reason: 'r?here' }]);
+    // Only the names recipient and reason count, exactly; a tab is no white space once printable.
+    expect(parseDeferLog('recipients=x@y\nreasonable=z\nrecipient\t=q@r\nreason =  ok \n\n', true)).toEqual([{ address: '(recipient address unavailable)', reason: 'ok' }]);
     // Malformed lines still open an entry (Postfix warns and goes on).
     expect(parseDeferLog('!!!\n\n= x\n\n', true)).toEqual([
       { address: '(recipient address unavailable)', reason: '(description unavailable)' },

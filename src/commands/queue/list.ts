@@ -35,29 +35,37 @@ export default class QueueList extends PostfleetCommand {
     'json-lines': Flags.boolean({ description: 'one JSON object per message and line, as postqueue -j prints them (plus instance)', exclusive: ['json'] }),
   };
 
+  /** The messages as JSON text, in order (--json, --json-lines): serialized where they were read. */
+  private json: string[] = [];
+
   async run(): Promise<QueueListResult> {
     const { flags } = await this.parse(QueueList);
     const filter = filtersFromFlags(flags);
-    const read = await readFleetQueues({ configDirectory: flags['config-dir'], selection: selectionFromFlags(flags), filter, reasons: true, reader: new FleetQueueReader() });
+    const asJson = this.jsonEnabled() || flags['json-lines'];
+    const read = await readFleetQueues({ configDirectory: flags['config-dir'], selection: selectionFromFlags(flags), filter, reasons: true, json: asJson, reader: new FleetQueueReader() });
     if (this.reportBroken(read.entries) > 0) process.exitCode = 1;
     const { instances, problems } = read.scan;
     reportScanTrouble(instances, problems);
     const messages: QueueMessage[] = [];
-    for (const i of instances) for (const m of i.messages) messages.push(m);
+    for (const i of instances) {
+      for (const m of i.messages) messages.push(m);
+      for (const j of i.json) this.json.push(j);
+    }
     const result: QueueListResult = {
       messages,
       instances: instances.map((i) => ({ instance: i.instance, messages: i.selected, ...(i.error !== undefined ? { error: i.error } : {}) })),
       problems,
     };
-    if (flags['json-lines']) writeChunked(jsonLines(messages, ''));
-    else if (!this.jsonEnabled()) this.printTable(messages);
+    if (flags['json-lines']) writeChunked(this.json);
+    else if (!asJson) this.printTable(messages);
     return result;
   }
 
-  /** Compact, and written in pieces: a queue of 100 000 messages is a large document. */
+  /** Compact, and written in pieces from the messages' JSON text: a queue of 100 000 messages is a large document. */
   protected override logJson(json: unknown): void {
-    const { messages, ...rest } = json as QueueListResult;
-    writeChunked(['{"messages":[', jsonLines(messages, ','), `],${JSON.stringify(rest).slice(1)}`]);
+    const { messages: _objects, ...rest } = json as QueueListResult;
+    const last = this.json.length - 1;
+    writeChunked(['{"messages":[', this.json.map((line, k) => (k < last ? `${line},` : line)), `],${JSON.stringify(rest).slice(1)}`]);
   }
 
   private printTable(messages: readonly QueueMessage[]): void {
@@ -76,12 +84,6 @@ export default class QueueList extends PostfleetCommand {
     const header = ['INSTANCE', 'QUEUE', 'ID', 'ARRIVAL', 'SIZE', 'SENDER', 'RECIPIENT', 'REASON'];
     writeChunked([renderTable(header, rows, ['left', 'left', 'left', 'left', 'right', 'left', 'left', 'left']).replace(/ +$/gm, ''), `-- ${messages.length} message${messages.length === 1 ? '' : 's'}, ${bytes} bytes`]);
   }
-}
-
-/** Each message as JSON, with `separator` after all but the last. */
-function* jsonLines(messages: readonly QueueMessage[], separator: string): Generator<string> {
-  const last = messages.length - 1;
-  for (let k = 0; k <= last; k++) yield k < last ? JSON.stringify(messages[k]) + separator : JSON.stringify(messages[k]);
 }
 
 /** Lines to stdout (strings, or runs of them), a megabyte at a time: never the whole output in memory at once. */

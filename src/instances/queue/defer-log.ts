@@ -45,14 +45,13 @@ export function parseDeferLog(bytes: string, utf8: boolean): DeferredRecipient[]
     inEntry = true;
     const first = bytes.charCodeAt(start);
     if (isAlnum(first)) {
-      // split_nameval(): name up to white space or '=', then '=', the value trimmed.
-      let ep = start;
-      while (ep < end && bytes.charCodeAt(ep) !== SP && bytes.charCodeAt(ep) !== 0x3d) ep++;
-      let cp = ep;
+      // split_nameval(): name up to white space or '=', then '=', the value trimmed. Only
+      // recipient and reason matter: any other name is stepped over without a look at it.
+      const name = bytes.startsWith('recipient', start) ? 'recipient' : bytes.startsWith('reason', start) ? 'reason' : undefined;
+      if (name === undefined) continue;
+      let cp = start + name.length;
       while (cp < end && bytes.charCodeAt(cp) === SP) cp++;
       if (cp >= end || bytes.charCodeAt(cp) !== 0x3d) continue;
-      const name = bytes.slice(start, ep);
-      if (name !== 'recipient' && name !== 'reason') continue;
       let vp = cp + 1;
       while (vp < end && bytes.charCodeAt(vp) === SP) vp++;
       let ve = end;

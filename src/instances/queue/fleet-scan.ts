@@ -28,12 +28,20 @@ export interface FleetScanRequest {
   readonly now: number;
   /** Tally a summary of the selected messages instead of returning them. */
   readonly summary?: SummaryOptions | undefined;
+  /**
+   * Return the selected messages as JSON text (InstanceQueues.json) instead of objects: each
+   * message is serialized where it is read, so that a large queue is never held as objects
+   * (nor copied between threads as such).
+   */
+  readonly json?: boolean | undefined;
 }
 
 export interface InstanceQueues {
   readonly instance: string;
-  /** The selected messages, by queue (showq's order), arrival and id; empty for a summary. */
+  /** The selected messages, by queue (showq's order), arrival and id; empty for a summary or JSON. */
   readonly messages: QueueMessage[];
+  /** With a JSON request: the selected messages as JSON, in the same order. */
+  readonly json: string[];
   /** How many messages were selected. */
   readonly selected: number;
   readonly error?: string;
@@ -53,9 +61,13 @@ export interface Job {
   readonly shards: number;
 }
 
+/** A message as JSON, with what it is sorted by: queue (showq's order), arrival time, id. */
+export type SerializedMessage = [queue: number, arrival: number, id: string, json: string];
+
 export interface JobResult {
   readonly job: Job;
   readonly messages: QueueMessage[];
+  readonly json: SerializedMessage[];
   readonly selected: number;
   readonly problems: ScanProblem[];
   readonly tallies?: Tallies;
@@ -64,14 +76,28 @@ export interface JobResult {
 
 /** Reads, filters and (for a summary) tallies one job. */
 export function runJob(request: FleetScanRequest, job: Job): JobResult {
-  const scan = scanInstance(request.sources[job.source]!, { queues: request.queues, reasons: request.reasons, shard: { index: job.shard, count: job.shards } });
   const keep = compileFilter(request.filter, request.now);
-  const messages = scan.messages.filter(keep);
-  const base = { job, selected: messages.length, problems: scan.problems, ...(scan.error !== undefined ? { error: scan.error } : {}) };
-  if (request.summary === undefined) return { ...base, messages };
-  const counter = new SummaryCounter(request.summary);
-  for (const m of messages) counter.add(m);
-  return { ...base, messages: [], tallies: counter.entries() };
+  const counter = request.summary === undefined ? undefined : new SummaryCounter(request.summary);
+  const messages: QueueMessage[] = [];
+  const json: SerializedMessage[] = [];
+  let selected = 0;
+  const sink = (m: QueueMessage): void => {
+    if (!keep(m)) return;
+    selected++;
+    if (counter !== undefined) counter.add(m);
+    else if (request.json) json.push([QUEUE_ORDER.get(m.queue_name)!, m.arrival_time, m.queue_id, JSON.stringify(m)]);
+    else messages.push(m);
+  };
+  const scan = scanInstance(request.sources[job.source]!, { queues: request.queues, reasons: request.reasons, shard: { index: job.shard, count: job.shards }, sink });
+  return {
+    job,
+    messages,
+    json,
+    selected,
+    problems: scan.problems,
+    ...(scan.error !== undefined ? { error: scan.error } : {}),
+    ...(counter !== undefined ? { tallies: counter.entries() } : {}),
+  };
 }
 
 /** Runs the jobs the shared counter hands out, until none is left. */
@@ -142,13 +168,16 @@ export class FleetQueueReader {
   }
 }
 
+const compareSerialized = (a: SerializedMessage, b: SerializedMessage): number => a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
+
 function merge(request: FleetScanRequest, results: readonly JobResult[]): FleetScan {
-  const bySource = request.sources.map(() => ({ messages: [] as QueueMessage[], selected: 0, error: undefined as string | undefined }));
+  const bySource = request.sources.map(() => ({ messages: [] as QueueMessage[], json: [] as SerializedMessage[], selected: 0, error: undefined as string | undefined }));
   const problems: Array<[number, ScanProblem]> = [];
   const counter = request.summary === undefined ? undefined : new SummaryCounter(request.summary);
   for (const r of results) {
     const into = bySource[r.job.source]!;
     for (const m of r.messages) into.messages.push(m);
+    for (const m of r.json) into.json.push(m);
     into.selected += r.selected;
     if (r.error !== undefined) into.error = r.error;
     for (const p of r.problems) problems.push([r.job.source, p]);
@@ -157,6 +186,7 @@ function merge(request: FleetScanRequest, results: readonly JobResult[]): FleetS
   const instances = bySource.map((s, k) => ({
     instance: request.sources[k]!.instance,
     messages: s.messages.sort(compareMessages),
+    json: s.json.sort(compareSerialized).map((m) => m[3]),
     selected: s.selected,
     ...(s.error !== undefined ? { error: s.error } : {}),
   }));

@@ -27,6 +27,8 @@ export interface QueueReadOptions {
   readonly now?: number | undefined;
   /** The reader, if the caller started it earlier (its threads start up while the fleet loads). */
   readonly reader?: FleetQueueReader | undefined;
+  /** The messages as JSON text (InstanceQueues.json) rather than objects. */
+  readonly json?: boolean | undefined;
   /** The queues to read when the filters name none (default: all). */
   readonly queues?: readonly MessageQueue[] | undefined;
 }
@@ -68,9 +70,10 @@ export async function readFleetQueues(options: QueueReadOptions): Promise<QueueR
       filter: options.filter,
       now,
       summary: options.summary === undefined ? undefined : { ...options.summary, now },
+      json: options.json,
     });
     // Instances whose parameters could not be expanded take their place in the order, with the error.
-    for (const u of unreadable) scan.instances.splice(u.at, 0, { instance: u.instance, messages: [], selected: 0, error: u.error });
+    for (const u of unreadable) scan.instances.splice(u.at, 0, { instance: u.instance, messages: [], json: [], selected: 0, error: u.error });
     return { entries: fleet.entries, instances, scan, now, commandDirectory: fleet.shared.commandDirectory };
   } finally {
     reader.close();

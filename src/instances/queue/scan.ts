@@ -54,9 +54,15 @@ export interface ScanOptions {
   readonly shard?: { readonly index: number; readonly count: number } | undefined;
   /** Tests: called between the listing of the queues and the reading of the files. */
   readonly afterListing?: (() => void) | undefined;
+  /**
+   * Each message as soon as it is read, instead of collecting them in InstanceScan.messages
+   * (a caller that only counts or serializes them lets them go at once).
+   */
+  readonly sink?: ((m: QueueMessage) => void) | undefined;
 }
 
 export interface InstanceScan {
+  /** The messages (none when ScanOptions.sink took them). */
   readonly messages: QueueMessage[];
   readonly problems: ScanProblem[];
   /** The queue directory itself could not be read. */
@@ -91,6 +97,7 @@ export function scanInstance(source: QueueSource, options: ScanOptions): Instanc
 
 class InstanceReader {
   private readonly messages: QueueMessage[] = [];
+  private readonly collect = (m: QueueMessage): void => void this.messages.push(m);
   private readonly problems: ScanProblem[] = [];
   /** Directories known to be real (not symbolic links), with their trailing '/'; false: not to be entered. */
   private readonly realDirs = new Map<string, boolean>();
@@ -240,7 +247,7 @@ class InstanceReader {
   }
 
   private add(queue: MessageQueue, id: string, e: Envelope): void {
-    this.messages.push({
+    (this.options.sink ?? this.collect)({
       instance: this.source.instance,
       queue_name: queue,
       queue_id: id,
