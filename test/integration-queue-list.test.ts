@@ -165,6 +165,18 @@ touch ${qa}/hold/.tmp-stray
     expect(table).toMatch(/^TOTAL +\d+/m);
   });
 
+  it('metrics: the largest recipient domains, as many series as asked, with the counts of the summary', async () => {
+    const summary = JSON.parse((await sb.runOk('postfleet queue summary --json --queue maildrop,active,incoming,deferred,hold')).stdout) as { rows: Array<{ key: string; messages: number }> };
+    const metrics = (await sb.runOk('postfleet metrics --top-domains 3')).stdout;
+    const series = [...metrics.matchAll(/^postfleet_queue_recipient_domain_messages\{domain="([^"]*)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(series).toHaveLength(3);
+    const rows = new Map(summary.rows.map((r) => [r.key, r.messages]));
+    for (const [domain, n] of series) expect(rows.get(domain as string), domain as string).toBe(n);
+    expect(series.map(([, n]) => n)).toEqual(summary.rows.slice(0, 3).map((r) => r.messages));
+    expect(metrics).toContain(`postfleet_queue_recipient_domains ${summary.rows.length}\n`);
+    expect((await sb.runOk('postfleet metrics --top-domains 0')).stdout).not.toContain('recipient_domain');
+  });
+
   it('bad input: one line naming the value, exit 1, nothing read', async () => {
     const cases: Array<[string, string]> = [
       ['queue list --queue bogus', "postfleet: unknown queue 'bogus' (one of maildrop, active, incoming, deferred, hold, corrupt)\n"],

@@ -7,6 +7,8 @@ import { DEFAULT_HASH_LAYOUT } from '../src/instances/queue/layout.js';
 import { readEnvelope, type DeferredRecipient, type ReadOptions } from '../src/instances/queue/queue-file.js';
 import { scanInstance, shardOf, type QueueSource } from '../src/instances/queue/scan.js';
 import { decodeBytes, printable, quote822Local } from '../src/instances/queue/text.js';
+import { headFacts } from '../src/instances/queue/count.js';
+import { largestDomains, renderMetrics } from '../src/instances/observe/metrics.js';
 import { queueFile, rec } from './helpers/queue-files.js';
 
 const OPTIONS: ReadOptions = { smtputf8: true, emptyAddress: 'MAILER-DAEMON', duplicateFilterLimit: 1000 };
@@ -221,5 +223,24 @@ describe('scanInstance', () => {
 
   it('a queue directory that cannot be read is an error of the instance', () => {
     expect(scanInstance({ ...source, queueDirectory: join(dir, 'nosuch') }, { queues: all, reasons: false })).toMatchObject({ messages: [], error: expect.stringMatching(/ENOENT/) });
+  });
+});
+
+describe('metrics: recipient domains from the head of the file', () => {
+  it('the pending recipients of the envelope, each domain once per message; delivered ones and the content do not count', () => {
+    const file = queueFile({ time: 1_700_000_000, sender: 'a@x', recipients: ['b@Y.example', 'c@y.example.', 'odd one@z.example'], done: ['d@done.example'], body: 'To: e@content.example' });
+    expect(headFacts(file, true)).toEqual({ arrivalMs: 1_700_000_000_123, domains: ['y.example', 'z.example'] });
+    expect(headFacts(file, false)).toEqual({ arrivalMs: 1_700_000_000_123, domains: [] });
+  });
+
+  it('only the largest domains become series, and how many there are', async () => {
+    const counts = new Map([['a.example', 3], ['b.example', 7], ['c.example', 3], ['d.example', 1]]);
+    const domains = largestDomains(counts, 2);
+    expect(domains).toEqual({ rows: [{ domain: 'b.example', messages: 7 }, { domain: 'a.example', messages: 3 }], total: 4 });
+    const text = await renderMetrics({ selected: [], problems: [], running: new Map(), queues: new Map(), now: 0, domains });
+    expect(text).toContain('postfleet_queue_recipient_domain_messages{domain="b.example"} 7\n');
+    expect(text).toContain('postfleet_queue_recipient_domain_messages{domain="a.example"} 3\n');
+    expect(text).not.toContain('c.example');
+    expect(text).toContain('postfleet_queue_recipient_domains 4\n');
   });
 });
