@@ -10,12 +10,16 @@ const POSTFIX_COMMANDS = 'start stop reload restart status check flush abort dra
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Values of flags that take one of a few words but check them themselves (--queue also takes a comma-separated list). */
+const FLAG_VALUES = { queue: 'maildrop incoming active deferred hold corrupt' };
+
 export function bashCompletion(manifest) {
   const commands = Object.values(manifest.commands ?? {}).filter((c) => !c.hidden);
   const ROOT = '@'; // bash associative arrays refuse an empty key
   const sub = new Map([[ROOT, new Set()]]);
   const flags = new Map();
   const args = new Map();
+  const values = new Map(Object.entries(FLAG_VALUES));
   for (const c of commands) {
     const parts = c.id.split(':');
     for (let i = 0; i < parts.length; i++) {
@@ -28,6 +32,7 @@ export function bashCompletion(manifest) {
       words.push(`--${name}`);
       if (f.char) words.push(`-${f.char}`);
       if (f.allowNo) words.push(`--no-${name}`);
+      if (f.options?.length) values.set(name, f.options.join(' '));
     }
     flags.set(c.id, [...words, '--help'].sort().join(' '));
     const first = Object.values(c.args ?? {})[0];
@@ -43,6 +48,7 @@ ${assoc('sub', sub)}
 ${assoc('flags', flags)}
 ${assoc('args', args)}
   case $prev in
+${[...values].map(([name, words]) => `  --${name})\n    COMPREPLY=($(compgen -W ${q(words)} -- "$cur"))\n    return ;;`).join('\n')}
   -i | --instance)
     COMPREPLY=($(compgen -W "$(postfleet -l 2>/dev/null | awk '$1 != "-" { print $1 } { print $4 }')" -- "$cur"))
     return ;;

@@ -108,5 +108,9 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
     expect(complete('unit', '')).toEqual(['reload', 'start', 'stop']);
     expect(complete('list', '--j')).toEqual(['--json']);
     expect(complete('-p', 'st')).toEqual(['start', 'status', 'stop']);
+    expect(complete('queue', '')).toEqual(['delete', 'flush', 'hold', 'list', 'release', 'requeue', 'summary']);
+    expect(complete('queue', 'list', '--queue', 'd')).toEqual(['deferred']);
+    expect(complete('queue', 'summary', '--by', '')).toEqual(['instance', 'queue', 'recipient-domain', 'sender-domain']);
+    expect(complete('queue', 'delete', '--a')).toEqual(['--all']);
   });
 });
