@@ -69,7 +69,7 @@ export async function runQueueAction(command: { jsonEnabled(): boolean; log(line
     configDirectory: flags['config-dir'],
     selection: selectionFromFlags(flags),
     // flush --site: the site's deferred mail is what Postfix will flush.
-    filter: site === undefined ? filter : { ...filter, to: [`@${site.replace(/^\[|\]$/g, '')}`] },
+    filter: site === undefined ? filter : { ...filter, to: [`@${site}`] },
     reasons: false,
     queues: ACTION_QUEUES[action],
     reader: new FleetQueueReader(),

@@ -8,8 +8,8 @@ import { escapeCell } from './table.js';
 const many = { multiple: true, multipleNonGreedy: true } as const;
 
 export const queueFilterFlags = {
-  from: Flags.string({ description: 'sender: an address, @domain, or a glob such as *@*.example.com (repeatable: any of them)', helpValue: 'PATTERN', ...many }),
-  to: Flags.string({ description: 'a recipient: an address, @domain, or a glob (repeatable: any of them)', helpValue: 'PATTERN', ...many }),
+  from: Flags.string({ description: 'sender: an address, @domain, or a glob (with * or ?) such as *@*.example.com (repeatable: any of them)', helpValue: 'PATTERN', ...many }),
+  to: Flags.string({ description: 'a recipient: an address, @domain, or a glob with * or ? (repeatable: any of them)', helpValue: 'PATTERN', ...many }),
   queue: Flags.string({ description: 'maildrop, incoming, active, deferred, hold or corrupt (repeatable, or comma-separated)', helpValue: 'QUEUE', ...many }),
   older: Flags.string({ description: 'arrived longer ago than this: 30m, 2h, 3d, 1w, 1h30m …', helpValue: 'DURATION' }),
   younger: Flags.string({ description: 'arrived less long ago than this', helpValue: 'DURATION' }),

@@ -10,7 +10,7 @@ import { isMessageQueue, looksLikeQueueId, MESSAGE_QUEUES, type MessageQueue } f
 import type { QueueMessage } from './scan.js';
 
 export interface FilterSpec {
-  /** Sender patterns: an address, @domain, or a glob (* ? [...]); case-insensitive. */
+  /** Sender patterns: an address, @domain, or a glob (with * or ?; [...] classes); case-insensitive. */
   readonly from: readonly string[];
   /** Recipient patterns, the same way: a message matches when one of its recipients does. */
   readonly to: readonly string[];
@@ -120,9 +120,12 @@ export function domainOf(address: string): string {
   return domain.endsWith('.') ? domain.slice(0, -1) : domain;
 }
 
-/** One address pattern as a predicate over addresses. */
+/**
+ * One address pattern as a predicate over addresses. A pattern with * or ? is a glob (where
+ * [...] is a class); without, it is literal, so that a domain literal (@[192.0.2.1]) is one.
+ */
 function addressMatcher(pattern: string): (address: string) => boolean {
-  const glob = /[*?[]/.test(pattern);
+  const glob = /[*?]/.test(pattern);
   if (pattern.startsWith('@')) {
     const domain = pattern.slice(1).toLowerCase().replace(/\.$/, '');
     if (!glob) return (a) => domainOf(a) === domain;

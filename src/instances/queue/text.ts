@@ -84,11 +84,17 @@ export function showqAddress(raw: string, utf8: boolean, emptyAddress: string): 
   return printable(quote822Local(c === '' ? emptyAddress : c), utf8);
 }
 
-/** C's atol(): leading white space, an optional sign, digits; 0 when there are none. */
+/** C's atol(): leading white space, an optional sign, digits; 0 when there are none (saturating, as strtol). */
 export function atol(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  // strtol saturates.
-  return Math.max(Math.min(n, Number.MAX_SAFE_INTEGER), -Number.MAX_SAFE_INTEGER);
+  let k = 0;
+  let c = s.charCodeAt(0);
+  while (c === 0x20 || (c >= 0x09 && c <= 0x0d)) c = s.charCodeAt(++k);
+  const sign = c === 0x2d ? -1 : 1;
+  if (c === 0x2b || c === 0x2d) c = s.charCodeAt(++k);
+  let n = 0;
+  while (c >= 0x30 && c <= 0x39) {
+    n = n * 10 + (c - 0x30);
+    c = s.charCodeAt(++k);
+  }
+  return sign * Math.min(n, Number.MAX_SAFE_INTEGER);
 }
