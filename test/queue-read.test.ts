@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -219,6 +219,13 @@ describe('scanInstance', () => {
     expect(parts.flatMap((p) => p.messages).map((m) => m.queue_id).sort()).toEqual(one.messages.map((m) => m.queue_id).sort());
     expect(parts.flatMap((p) => p.problems).length).toBe(one.problems.length);
     for (const [k, p] of parts.entries()) for (const m of p.messages) expect(shardOf(m.queue_id, 3)).toBe(k);
+  });
+
+  it('reading changes nothing, not even an atime (a deferred file: its mtime is the next attempt)', () => {
+    const file = join(q, 'deferred/A/A1B2C3D4E5');
+    utimesSync(file, 1_600_000_000, Date.now() / 1000 + 3600);
+    scanInstance(source, { queues: ['deferred'], reasons: true });
+    expect(statSync(file).atimeMs).toBe(1_600_000_000_000);
   });
 
   it('a queue directory that cannot be read is an error of the instance', () => {

@@ -64,8 +64,7 @@ export default class QueueList extends PostfleetCommand {
   /** Compact, and written in pieces from the messages' JSON text: a queue of 100 000 messages is a large document. */
   protected override logJson(json: unknown): void {
     const { messages: _objects, ...rest } = json as QueueListResult;
-    const last = this.json.length - 1;
-    writeChunked(['{"messages":[', this.json.map((line, k) => (k < last ? `${line},` : line)), `],${JSON.stringify(rest).slice(1)}`]);
+    writeChunked(['{"messages":[', joined(this.json, ','), `],${JSON.stringify(rest).slice(1)}`]);
   }
 
   private printTable(messages: readonly QueueMessage[]): void {
@@ -84,6 +83,11 @@ export default class QueueList extends PostfleetCommand {
     const header = ['INSTANCE', 'QUEUE', 'ID', 'ARRIVAL', 'SIZE', 'SENDER', 'RECIPIENT', 'REASON'];
     writeChunked([renderTable(header, rows, ['left', 'left', 'left', 'left', 'right', 'left', 'left', 'left']).replace(/ +$/gm, ''), `-- ${messages.length} message${messages.length === 1 ? '' : 's'}, ${bytes} bytes`]);
   }
+}
+
+/** The lines with `separator` after all but the last, one at a time. */
+function* joined(lines: readonly string[], separator: string): Generator<string> {
+  for (let k = 0; k < lines.length; k++) yield k < lines.length - 1 ? lines[k]! + separator : lines[k]!;
 }
 
 /** Lines to stdout (strings, or runs of them), a megabyte at a time: never the whole output in memory at once. */

@@ -13,9 +13,10 @@
  * pending recipients (R records) of the envelope, up to the content: what a message is
  * queued for, without the defer log or recipients added after the content (sendmail -t).
  */
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { openForReading } from './open.js';
 import { cString, decodeBytes, printable } from './text.js';
 
 export const QUEUE_NAMES = ['incoming', 'active', 'deferred', 'hold', 'maildrop', 'corrupt'] as const;
@@ -86,9 +87,9 @@ export function arrivalTimeMs(head: Buffer): number | null {
 function fileFacts(path: string, domains: boolean): HeadFacts | null {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openForReading(path);
   } catch {
-    return null; // delivered and removed meanwhile
+    return null; // delivered and removed meanwhile (or a symbolic link: not followed)
   }
   try {
     const buf = domains ? ENVELOPE : HEAD;

@@ -9,12 +9,14 @@
  *  - A file or directory that cannot be read, or a file that is not a complete queue file,
  *    is a problem reported with its path; the rest is read all the same.
  *  - No symbolic link is followed below the queue directory (files are opened O_NOFOLLOW,
- *    only real directories are entered), so nothing outside it is ever read.
+ *    only real directories are entered), so nothing outside it is ever read; nor is anything
+ *    written, not even an atime (O_NOATIME).
  *  - A file whose owner bits are not rwx is being written (cleanup, postdrop): skipped, as
  *    showq skips it.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Dirent } from 'node:fs';
 import { parseDeferLog } from './defer-log.js';
+import { openForReading } from './open.js';
 import { hashPath, isQueueFileName, type HashLayout, type MessageQueue } from './layout.js';
 import { readEnvelope, type DeferredRecipient, type Envelope, type ReadOptions, type Recipient } from './queue-file.js';
 
@@ -76,7 +78,8 @@ export function shardOf(id: string, count: number): number {
   return (h >>> 0) % count;
 }
 
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
+
 const READY = 0o700;
 /** Read buffers of this thread: one for the queue file, one for its defer log (read while the file is). */
 const fileScratch = Buffer.allocUnsafe(16_384);
@@ -89,7 +92,6 @@ interface Listed {
   readonly id: string;
 }
 
-const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 
 export function scanInstance(source: QueueSource, options: ScanOptions): InstanceScan {
   return new InstanceReader(source, options).scan();
@@ -211,7 +213,7 @@ class InstanceReader {
     const path = dir + id;
     let fd: number;
     try {
-      fd = openSync(path, OPEN_FLAGS);
+      fd = openForReading(path);
     } catch (e) {
       const code = errCode(e);
       if (code === 'ENOENT') return 'gone';
@@ -272,7 +274,7 @@ class InstanceReader {
     if (!this.isRealDirectory(dir, true)) return null;
     let fd: number;
     try {
-      fd = openSync(dir + id, OPEN_FLAGS);
+      fd = openForReading(dir + id);
     } catch (e) {
       const code = errCode(e);
       if (code !== 'ENOENT') this.problem(dir + id, code === 'ELOOP' ? 'symbolic link, not followed' : `cannot open: ${code}`);
