@@ -202,6 +202,22 @@ describe('scanInstance', () => {
     expect(scan.messages.filter((m) => m.queue_id === 'B0000000001')).toEqual([expect.objectContaining({ queue_name: 'deferred' })]);
   });
 
+  it('while a master runs, the queues are listed again: a message that moved into a queue already listed is read too', () => {
+    const appear = () => write('hold/B0000000099', queueFile({ sender: 'late@x', recipients: ['c@y'] }));
+    try {
+      const once = scanInstance(source, { queues: ['deferred', 'hold'], reasons: false, relist: false, afterListing: appear });
+      expect(once.messages.map((m) => m.queue_id)).not.toContain('B0000000099');
+      rmSync(join(q, 'hold/B0000000099'));
+      const twice = scanInstance(source, { queues: ['deferred', 'hold'], reasons: false, relist: true, afterListing: appear });
+      expect(twice.messages.filter((m) => m.queue_id === 'B0000000099')).toHaveLength(1);
+      expect(new Set(twice.messages.map((m) => m.queue_id)).size).toBe(twice.messages.length);
+      // No master runs here: by default the queues are listed once.
+      expect(scanInstance(source, { queues: ['hold'], reasons: false }).messages.map((m) => m.queue_id)).toContain('B0000000099');
+    } finally {
+      rmSync(join(q, 'hold/B0000000099'), { force: true });
+    }
+  });
+
   it('a message listed twice (it moved while the queues were listed) is read once', () => {
     // The same id in two queues at once, as a rename caught between two directory reads shows it.
     write('active/B0000000001', queueFile({ sender: 'h@x', recipients: ['c@y'] }));

@@ -17,6 +17,7 @@
 import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Dirent } from 'node:fs';
 import { parseDeferLog } from './defer-log.js';
 import { openForReading } from './open.js';
+import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { hashPath, isQueueFileName, type HashLayout, type MessageQueue } from './layout.js';
 import { readEnvelope, type DeferredRecipient, type Envelope, type ReadOptions, type Recipient } from './queue-file.js';
 
@@ -54,8 +55,10 @@ export interface ScanOptions {
   readonly reasons: boolean;
   /** Only the queue ids this shard owns (shardOf()), so that threads can share an instance. */
   readonly shard?: { readonly index: number; readonly count: number } | undefined;
-  /** Tests: called between the listing of the queues and the reading of the files. */
+  /** Tests: called between the (first) listing of the queues and the reading of the files. */
   readonly afterListing?: (() => void) | undefined;
+  /** List the queues again after reading them (default: when the instance's master runs). */
+  readonly relist?: boolean | undefined;
   /**
    * Each message as soon as it is read, instead of collecting them in InstanceScan.messages
    * (a caller that only counts or serializes them lets them go at once).
@@ -132,26 +135,40 @@ class InstanceReader {
     } catch (e) {
       return { messages: [], problems: [], error: `cannot read queue directory ${this.source.queueDirectory}: ${errCode(e)}` };
     }
+    const listed = this.listAll();
+    this.options.afterListing?.();
+    this.readAll(listed);
+    // While a master runs, qmgr moves messages between queues as they are listed: one that
+    // went from a queue not listed yet to one already listed was in neither listing. A second
+    // listing finds it (the ids read already are skipped).
+    if (this.options.relist ?? masterRuns(this.source.queueDirectory)) this.readAll(this.listAll(false));
+    return { messages: this.messages, problems: this.problems };
+  }
+
+  /** The queue ids of every queue asked for; listing problems reported the first time only. */
+  private listAll(report = true): Listed[] {
     const listed: Listed[] = [];
     for (const queue of this.options.queues) {
       const dir = `${this.root}${queue}/`;
-      if (!this.isRealDirectory(dir, true)) continue;
-      this.list(queue, dir, queue !== 'maildrop', listed);
+      if (!this.isRealDirectory(dir, report)) continue;
+      this.list(queue, dir, queue !== 'maildrop', listed, report);
     }
-    this.options.afterListing?.();
+    return listed;
+  }
+
+  /** Reads what was listed and not read yet; a file gone meanwhile is looked for in the other queues. */
+  private readAll(listed: readonly Listed[]): void {
     const shard = this.options.shard;
     for (const entry of listed) {
       if (shard !== undefined && shard.count > 1 && shardOf(entry.id, shard.count) !== shard.index) continue;
       if (this.seen.has(entry.id)) continue;
       if (this.readOne(entry.queue, entry.dir, entry.id) !== 'gone') continue;
-      // Moved on since the listing: look for it where it may have gone.
       for (const queue of this.options.queues) {
         if (queue === entry.queue || this.seen.has(entry.id)) continue;
         const dir = `${this.root}${queue}/${hashPath(this.source.layout, queue, entry.id)}`;
         if (this.isRealDirectory(dir, false) && this.readOne(queue, dir, entry.id) !== 'gone') break;
       }
     }
-    return { messages: this.messages, problems: this.problems };
   }
 
   /**
@@ -179,29 +196,32 @@ class InstanceReader {
   }
 
   /** The queue ids under dir; one-letter names are hashed subdirectories (mail_scan_dir_next()). */
-  private list(queue: MessageQueue, dir: string, hashed: boolean, into: Listed[]): void {
+  private list(queue: MessageQueue, dir: string, hashed: boolean, into: Listed[], report: boolean): void {
     let entries: Dirent[];
+    const problem = (path: string, what: string): void => {
+      if (report) this.problem(path, what, true);
+    };
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
-      if (errCode(e) !== 'ENOENT') this.problem(dir.slice(0, -1), `cannot read: ${errCode(e)}`, true);
+      if (errCode(e) !== 'ENOENT') problem(dir.slice(0, -1), `cannot read: ${errCode(e)}`);
       return;
     }
     for (const e of entries) {
       const name = e.name;
       if (e.isSymbolicLink()) {
-        this.problem(dir + name, 'symbolic link, not followed', true);
+        problem(dir + name, 'symbolic link, not followed');
       } else if (hashed && name.length === 1) {
         if (e.isDirectory()) {
           this.realDirs.set(`${dir}${name}/`, true);
-          this.list(queue, `${dir}${name}/`, true, into);
+          this.list(queue, `${dir}${name}/`, true, into, report);
         } else {
-          this.problem(dir + name, 'not a directory (one-letter names are hash directories)', true);
+          problem(dir + name, 'not a directory (one-letter names are hash directories)');
         }
       } else if (e.isDirectory()) {
-        this.problem(dir + name, 'not a regular file', true);
+        problem(dir + name, 'not a regular file');
       } else if (!isQueueFileName(name)) {
-        this.problem(dir + name, 'not a queue file name, ignored', true);
+        problem(dir + name, 'not a queue file name, ignored');
       } else {
         into.push({ queue, dir, id: name });
       }
@@ -290,6 +310,12 @@ class InstanceReader {
       closeSync(fd);
     }
   }
+}
+
+/** Whether the instance's master runs: its queues are then in motion. */
+function masterRuns(queueDirectory: string): boolean {
+  const pid = readMasterPid(queueDirectory);
+  return pid !== null && isMasterRunning(pid);
 }
 
 /**
