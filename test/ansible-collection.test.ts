@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../src/instances/lifecycle/manifest.js';
 import { buildCollection, COLLECTION_SOURCE, PYTHON, requireAnsible, type BuiltCollection } from './helpers/ansible.js';
 
-const MODULES = ['instance', 'manifest', 'info', 'postfix'] as const;
+const MODULES = ['instance', 'manifest', 'info', 'postfix', 'queue'] as const;
 
 describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout: 300_000 }, () => {
   let coll: BuiltCollection;
@@ -196,6 +196,11 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
       ['postfix', { state: 'stopped', rolling: true }, /^rolling applies to started, reloaded and restarted, not stopped$/],
       ['manifest', { content: { 'postfix-a': {} }, rolling: true, batch: '150%' }, /^bad batch '150%'/],
       ['manifest', { content: { 'postfix-a': {} }, max_failed: 1 }, /^max_failed is a roll-out option/],
+      ['queue', { action: 'delete', queue: ['deferred'] }, /^action=delete without a message filter \(sender, recipient, older, younger, reason, id\) deletes every message/],
+      ['queue', { action: 'hold', all: true }, /^all is for action=delete only$/],
+      ['queue', { queue: ['bogus'] }, /value of queue must be one or more of: maildrop, incoming, active, deferred, hold, corrupt/],
+      ['queue', { action: 'flush' }, /value of action must be one of: list, hold, release, delete, requeue, got: flush/],
+      ['queue', { name: 'postfix-a', group: 'mta' }, /mutually exclusive: name\|group/],
     ];
     it.each(cases)('%s %j', async (module, args, msg) => {
       const file = path.join(coll.dir, `args-${Math.abs(hash(JSON.stringify([module, args])))}.json`);

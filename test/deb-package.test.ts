@@ -127,6 +127,10 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
     expect(complete('disable', '-g', 'w')).toEqual(['web']);
     expect(complete('destroy', '--dis')).toEqual(['--disabled']);
     expect(complete('import', '/us')).toEqual(['/usr']);
+    expect(complete('queue', '')).toEqual(['delete', 'flush', 'hold', 'list', 'release', 'requeue', 'summary']);
+    expect(complete('queue', 'list', '--queue', 'd')).toEqual(['deferred']);
+    expect(complete('queue', 'summary', '--by', '')).toEqual(['instance', 'queue', 'recipient-domain', 'sender-domain']);
+    expect(complete('queue', 'delete', '--a')).toEqual(['--all']);
     rmSync(bin, { recursive: true, force: true });
   });
 });

@@ -127,8 +127,9 @@ class Postfleet(object):
         self.config_dir = module.params.get('primary_config_dir')
 
     def argv(self, command, args):
-        """postfleet COMMAND --json [--config-dir DIR] ARGS: the flags go before ARGS, which may hold '--'."""
-        cmd = [self.bin, command, '--json']
+        """postfleet COMMAND --json [--config-dir DIR] ARGS: the flags go before ARGS, which may hold '--'.
+        COMMAND may be a topic and its command ('queue list')."""
+        cmd = [self.bin] + command.split(' ') + ['--json']
         if self.config_dir:
             cmd += ['--config-dir', self.config_dir]
         return cmd + list(args)
