@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Side-by-side benchmarks of postfleet against the real postmulti(1).
 //
-//   node bench/run.js [--quick] [--only=listing,status,memory,queue,startstop,lifecycle,bulk,decommission] [--keep]
+//   node bench/run.js [--quick] [--only=listing,status,memory,queue,queue-read,startstop,lifecycle,bulk,decommission] [--keep]
 //                     [--out=DIR] [--no-hyperfine]
 //
 // Must run as root. It re-runs itself as PID 2 of a private PID + mount namespace
@@ -14,16 +14,17 @@
 // postfleet is run from this checkout's build (bin/run.js + dist/): run `npm run build` first.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  backdate, capture, countMasters, haveCommand, instanceDirs, isFile, log, mainCfRaw, masterPids, measure, sh,
+  backdate, capture, haveCommand, instanceDirs, isFile, log, mainCfRaw, masterPids, measure, sh,
   sleep, stats, timed, timedConcurrent, waitMasters,
 } from './lib/util.js';
 import { renderReport } from './lib/report.js';
 import { queuePhase } from './lib/queue-phase.js';
+import { queueReadPhase } from './lib/queue-read-phase.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
@@ -60,7 +61,7 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(2);
   }
 }
-const PHASES = ['listing', 'status', 'memory', 'queue', 'startstop', 'lifecycle', 'bulk', 'decommission'];
+const PHASES = ['listing', 'status', 'memory', 'queue', 'queue-read', 'startstop', 'lifecycle', 'bulk', 'decommission'];
 if (opt.only) {
   for (const p of opt.only) if (!PHASES.includes(p)) { console.error(`bench: unknown phase ${p}`); process.exit(2); }
 }
@@ -234,6 +235,9 @@ async function inside(work) {
     queueN: Q ? 40 : 1000,
     queuePer: 10,
     postqueueK: Q ? 3 : 20,
+    // queue-read: one instance holding this many messages; the postqueue -j loop over all queueN instances runs this often.
+    queueBig: Q ? 2000 : 100_000,
+    runsQueueLoop: Q ? 1 : 3,
     runsBulk: Q ? 1 : 2,
     // decommission: a group of decomK disabled instances spread over a fleet of decomN
     decomN: Q ? 40 : 1000,
@@ -255,6 +259,7 @@ async function inside(work) {
     bulk: null,
     decommission: null,
     queue: null,
+    queueRead: null,
     problems: [],
     load: [],
   };
@@ -393,6 +398,14 @@ async function inside(work) {
     log('queue metrics');
     sampleLoad('queue');
     results.queue = await queuePhase({ cfg, PF, M, mkfleet, requireStopped, problem, backdate, settle });
+    save();
+  }
+
+  // ---------------------------------------------------------------- queue summary / list
+  if (want('queue-read')) {
+    log('queue summary and list');
+    sampleLoad('queue-read');
+    results.queueRead = await queueReadPhase({ cfg, PF, M, mkfleet, requireStopped, problem, backdate, settle, scratch });
     save();
   }
 

@@ -31,8 +31,9 @@ const entryPoints = [
   { in: path.join(ROOT, 'scripts', 'cli-entry.js'), out: 'cli' },
   { in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' },
   { in: path.join(DIST, 'systemd', 'generator-main.js'), out: 'systemd/generator' },
-  // A worker thread's module is a file of its own (queue/count.ts finds it as ../../bundle/workers/).
+  // A worker thread's module is a file of its own (queue/count.ts and queue/fleet-scan.ts find them in ../../bundle/workers/).
   { in: path.join(DIST, 'instances', 'queue', 'count-worker.js'), out: 'workers/queue-scan' },
+  { in: path.join(DIST, 'instances', 'queue', 'read-worker.js'), out: 'workers/queue-read' },
   ...jsFiles(path.join(DIST, 'commands')).map((file) => ({
     in: file,
     out: path.relative(DIST, file).replace(/\.js$/, ''),

@@ -13,6 +13,8 @@ const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Commands whose arguments, however many, are instances (completed from `postfleet -l`) or config directories. */
 const INSTANCE_ARGUMENTS = ['destroy', 'deport', 'enable', 'disable', 'assign'];
 const DIRECTORY_ARGUMENTS = ['import'];
+/** Values of flags that take one of a few words but check them themselves (--queue also takes a comma-separated list). */
+const FLAG_VALUES = { queue: 'maildrop incoming active deferred hold corrupt' };
 
 export function bashCompletion(manifest) {
   const commands = Object.values(manifest.commands ?? {}).filter((c) => !c.hidden);
@@ -20,6 +22,7 @@ export function bashCompletion(manifest) {
   const sub = new Map([[ROOT, new Set()]]);
   const flags = new Map();
   const args = new Map();
+  const values = new Map(Object.entries(FLAG_VALUES));
   for (const c of commands) {
     const parts = c.id.split(':');
     for (let i = 0; i < parts.length; i++) {
@@ -32,6 +35,7 @@ export function bashCompletion(manifest) {
       words.push(`--${name}`);
       if (f.char) words.push(`-${f.char}`);
       if (f.allowNo) words.push(`--no-${name}`);
+      if (f.options?.length) values.set(name, f.options.join(' '));
     }
     flags.set(c.id, [...words, '--help'].sort().join(' '));
     const first = Object.values(c.args ?? {})[0];
@@ -53,6 +57,7 @@ ${assoc('flags', flags)}
 ${assoc('args', args)}
 ${assoc('many', many)}
   case $prev in
+${[...values].map(([name, words]) => `  --${name})\n    COMPREPLY=($(compgen -W ${q(words)} -- "$cur"))\n    return ;;`).join('\n')}
   -i | --instance | --before)
     COMPREPLY=($(compgen -W "$(_postfleet_instances)" -- "$cur"))
     return ;;
@@ -67,6 +72,12 @@ ${assoc('many', many)}
     return ;;
   -e)
     COMPREPLY=($(compgen -W 'init create import deport destroy enable disable assign' -- "$cur"))
+    return ;;
+  --probe-rcpt)
+    COMPREPLY=($(compgen -W 'none' -- "$cur"))
+    return ;;
+  --batch | --pause | --max-failed | --probe-timeout)
+    # a number or a duration: nothing to offer
     return ;;
   esac
   # postmulti-compatible mode: the first argument is an option.

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../src/instances/lifecycle/manifest.js';
 import { buildCollection, COLLECTION_SOURCE, PYTHON, requireAnsible, type BuiltCollection } from './helpers/ansible.js';
 
-const MODULES = ['instance', 'manifest', 'info', 'postfix'] as const;
+const MODULES = ['instance', 'manifest', 'info', 'postfix', 'queue'] as const;
 
 describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout: 300_000 }, () => {
   let coll: BuiltCollection;
@@ -73,6 +73,12 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
     expect(instance.state!.choices).toEqual(['present', 'absent', 'deported']);
     expect(Object.keys(docs['postfleet.fleet.manifest']!.doc.options)).toEqual(expect.arrayContaining(['content', 'src']));
     expect(docs['postfleet.fleet.postfix']!.doc.options.state!.choices).toEqual(['started', 'stopped', 'reloaded', 'restarted']);
+    // The roll-out options (issue 20), on the postfix and manifest modules alike.
+    for (const m of ['postfleet.fleet.postfix', 'postfleet.fleet.manifest']) {
+      const options = docs[m]!.doc.options;
+      expect(Object.keys(options)).toEqual(expect.arrayContaining(['rolling', 'batch', 'pause', 'max_failed', 'probe_timeout', 'probe_rcpt']));
+      expect([options.rolling!.type, options.batch!.type, options.max_failed!.type]).toEqual(['bool', 'str', 'int']);
+    }
   });
 
   it('passes the ansible-test sanity tests that need no download', async () => {
@@ -184,6 +190,17 @@ describe.runIf(requireAnsible())('ansible collection postfleet.fleet', { timeout
       ['postfix', { state: 'up' }, /value of state must be one of: started, stopped, reloaded, restarted, got: up/],
       ['postfix', { state: 'started', parallel: 0 }, /parallel must be at least 1/],
       ['info', { name: 'postfix-a', group: 'mta' }, /mutually exclusive: name\|group/],
+      ['postfix', { state: 'reloaded', batch: '2' }, /^batch is a roll-out option: set rolling: true too$/],
+      ['postfix', { state: 'reloaded', rolling: true, batch: '0' }, /^bad batch '0'/],
+      ['postfix', { state: 'restarted', rolling: true, pause: 'later' }, /^bad pause 'later'/],
+      ['postfix', { state: 'stopped', rolling: true }, /^rolling applies to started, reloaded and restarted, not stopped$/],
+      ['manifest', { content: { 'postfix-a': {} }, rolling: true, batch: '150%' }, /^bad batch '150%'/],
+      ['manifest', { content: { 'postfix-a': {} }, max_failed: 1 }, /^max_failed is a roll-out option/],
+      ['queue', { action: 'delete', queue: ['deferred'] }, /^action=delete without a message filter \(sender, recipient, older, younger, reason, id\) deletes every message/],
+      ['queue', { action: 'hold', all: true }, /^all is for action=delete only$/],
+      ['queue', { queue: ['bogus'] }, /value of queue must be one or more of: maildrop, incoming, active, deferred, hold, corrupt/],
+      ['queue', { action: 'flush' }, /value of action must be one of: list, hold, release, delete, requeue, got: flush/],
+      ['queue', { name: 'postfix-a', group: 'mta' }, /mutually exclusive: name\|group/],
     ];
     it.each(cases)('%s %j', async (module, args, msg) => {
       const file = path.join(coll.dir, `args-${Math.abs(hash(JSON.stringify([module, args])))}.json`);

@@ -60,7 +60,7 @@ function report(changes: Array<{ name: string; action: InstanceReport['action'];
     changed: true,
     dryRun: false,
     instances: changes.map((c) => ({ instance: c.name, name: c.name, configDirectory: `${root}/etc/${c.name}`, action: c.action, changed: true, changes: ['x'] })),
-    diff: changes.map((c) => ({ path: `${root}/etc/${c.name}/main.cf`, before: c.before, after: c.after })),
+    files: changes.map((c) => ({ path: `${root}/etc/${c.name}/main.cf`, before: c.before, after: c.after })),
     warnings: [],
     failed: [],
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClaimTable, instanceClaims } from '../src/instances/claims.js';
-import { parseBoolean, splitList } from '../src/instances/registry.js';
+import { parseBoolean, splitList } from '../src/instances/instance.js';
 import { formatPostmultiJson, formatPostmultiRow } from '../src/instances/listing.js';
 import { parsePidFile } from '../src/instances/observe/status.js';
 

@@ -110,6 +110,11 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
       return out.split('\n').filter(Boolean).sort();
     };
     expect(complete('po')).toEqual(['postfix']);
+    expect(complete('pr')).toEqual(['probe']);
+    expect(complete('postfix', '--roll')).toEqual(['--rolling']);
+    expect(complete('config', 'set', '--max')).toEqual(['--max-failed']);
+    expect(complete('probe', '--probe-rcpt', '')).toEqual(['none']);
+    expect(complete('postfix', '--batch', '')).toEqual([]);
     expect(complete('postfix', 're')).toEqual(['reload', 'restart']);
     expect(complete('postfix', '--no-s')).toEqual(['--no-systemd']);
     expect(complete('unit', '')).toEqual(['reload', 'start', 'stop']);
@@ -122,6 +127,10 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
     expect(complete('disable', '-g', 'w')).toEqual(['web']);
     expect(complete('destroy', '--dis')).toEqual(['--disabled']);
     expect(complete('import', '/us')).toEqual(['/usr']);
+    expect(complete('queue', '')).toEqual(['delete', 'flush', 'hold', 'list', 'release', 'requeue', 'summary']);
+    expect(complete('queue', 'list', '--queue', 'd')).toEqual(['deferred']);
+    expect(complete('queue', 'summary', '--by', '')).toEqual(['instance', 'queue', 'recipient-domain', 'sender-domain']);
+    expect(complete('queue', 'delete', '--a')).toEqual(['--all']);
     rmSync(bin, { recursive: true, force: true });
   });
 });

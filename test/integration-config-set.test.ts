@@ -65,12 +65,17 @@ describe.runIf(requireIntegration())('config set / unset', () => {
     const before = await treeSnapshot(sb);
     const r = await sb.run('postfleet config set -i c myhostname=c.example --dry-run --json');
     expect(r.exitCode, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { dryRun: boolean; instances: Array<{ changes: string[] }>; diff: Array<{ path: string; before: string; after: string }> };
+    const report = JSON.parse(r.stdout) as { dryRun: boolean; instances: Array<{ changes: string[] }>; diff: Array<{ path: string; unified: string }> };
     expect(report.dryRun).toBe(true);
     expect(report.instances[0]!.changes).toEqual(['edit /etc/postfix-c/main.cf: myhostname = c.example']);
     expect(report.diff.map((d) => d.path)).toEqual(['/etc/postfix-c/main.cf']);
-    expect(report.diff[0]!.after).toBe(`${report.diff[0]!.before}myhostname = c.example\n`);
     expect(await treeSnapshot(sb)).toBe(before);
+    // the diff as diff -u prints it for the file that would be written
+    const reference = await sb.run(
+      "{ cat /etc/postfix-c/main.cf; echo 'myhostname = c.example'; } > /srv/after && diff -u --label /etc/postfix-c/main.cf --label /etc/postfix-c/main.cf /etc/postfix-c/main.cf /srv/after",
+    );
+    expect(reference.exitCode).toBe(1);
+    expect(report.diff[0]!.unified).toBe(reference.stdout);
   });
 
   it('refuses what identity and life-cycle own, bad names and control characters, changing nothing', async () => {

@@ -16,7 +16,7 @@ interface Answer {
   changed: boolean;
   dryRun: boolean;
   instances: Array<{ instance: string; action: string; changed: boolean; changes: string[] }>;
-  diff: Array<{ path: string; before: string; after: string }>;
+  diff: Array<{ path: string; unified: string }>;
   warnings: string[];
   failed: unknown[];
 }
@@ -150,7 +150,7 @@ describe.runIf(requireIntegration())('decommissioning: dry runs, refusals, one t
       ['postfix-d', 'deport', true],
     ]);
     expect(answer.diff.map((d) => d.path)).toEqual(['/etc/postfix/main.cf']);
-    expect(answer.diff[0]!.after).toMatch(/^multi_instance_directories = \/etc\/postfix-b \/etc\/postfix-c \/etc\/postfix-e\nalternate_config_directories = \/etc\/postfix-a \/etc\/postfix-d\n$/m);
+    expect(answer.diff[0]!.unified).toMatch(/^\+multi_instance_directories = \/etc\/postfix-b \/etc\/postfix-c \/etc\/postfix-e\n\+alternate_config_directories = \/etc\/postfix-a \/etc\/postfix-d\n/m);
     expect(await treeSnapshot(sb)).toBe(before);
   });
 
@@ -214,7 +214,7 @@ describe.runIf(requireIntegration())('decommissioning: dry runs, refusals, one t
       ['postfix-b', 'destroy', true, 20],
       ['postfix-c', 'destroy', true, 20],
     ]);
-    expect(answer.diff.map((d) => [d.path, d.after === ''])).toEqual([
+    expect(answer.diff.map((d) => [d.path, d.unified.includes('\n+++ /dev/null\n')])).toEqual([
       ['/etc/postfix-a/main.cf', true],
       ['/etc/postfix-b/main.cf', true],
       ['/etc/postfix-c/main.cf', true],

@@ -11,7 +11,6 @@ import { budget } from './helpers/timing.js';
 describe.runIf(requireIntegration())('fault isolation: broken secondaries', () => {
   let sb: Sandbox;
   const QUEUES = ['/var/spool/postfix', '/var/spool/postfix-a', '/var/spool/postfix-c'];
-  const GOOD = '/etc/postfix-a /etc/postfix-c';
   const BROKEN: ReadonlyArray<[string, RegExp, RegExp]> = [
     // directory, postmulti's fatal error, postfleet's reason
     ['/etc/postfix-missing', /postmulti: fatal: Failed to obtain all required \/etc\/postfix-missing\/main.cf parameters/, /main\.cf: No such file or directory$/],

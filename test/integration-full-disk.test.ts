@@ -6,21 +6,9 @@
  * instances and an edit of an existing one), destroy, and enable of several.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefusal, treeSnapshot, withoutDirectoryTimes } from './helpers/lifecycle.js';
+import { expectRefusal, fullTmpfs, treeSnapshot, withoutDirectoryTimes } from './helpers/lifecycle.js';
 import { budget } from './helpers/timing.js';
 import { requireIntegration, Sandbox } from './helpers/sandbox.js';
-
-
-/** Moves DIR onto a tmpfs of its own and fills that to the last block. */
-const fullTmpfs = (dir: string): string => String.raw`
-set -e
-cp -a ${dir} ${dir}.copy
-mount -t tmpfs -o size=256k,mode=0755 tmpfs ${dir}
-cp -a ${dir}.copy/. ${dir}/
-rm -rf ${dir}.copy
-dd if=/dev/zero of=${dir}/filler bs=4k 2>/dev/null || true
-dd if=/dev/zero of=${dir}/filler2 bs=1 2>/dev/null || true
-`;
 
 describe.runIf(requireIntegration())('whole or nothing: a full file system', () => {
   let sb: Sandbox;

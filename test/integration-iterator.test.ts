@@ -327,7 +327,7 @@ describe.runIf(requireIntegration())('iterator mode: postfleet vs postmulti on o
     it('exec: plain lines name each instance and its outcome; a missing command fails', async () => {
       const r = await sb.exec(['postfleet', 'exec', '-g', 'out', '--', 'sh', '-c', 'echo "hello from $multi_instance_name"; exit 3']);
       expect(r.exitCode).toBe(1);
-      expect(r.stdout).toMatch(/^pfx: .*failed \(exit 3\).*\n  hello from pfx\nb: .*failed \(exit 3\).*\n  hello from b\n$/);
+      expect(r.stdout).toMatch(/^pfx: .*failed \(exit 3\).*\n {2}hello from pfx\nb: .*failed \(exit 3\).*\n {2}hello from b\n$/);
       const missing = await sb.exec(['postfleet', 'exec', '--json', '-i', 'a', '--', 'no-such-command']);
       expect(missing.exitCode).toBe(1);
       expect(JSON.parse(missing.stdout)).toMatchObject([{ instance: 'postfix-a', exitCode: 1, output: 'execvp no-such-command: No such file or directory\n' }]);

@@ -101,21 +101,24 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
     expect(await dryRun('init -n')).toBe('init -: nothing to change\n');
 
     // --json: the same plan as data
-    const json = JSON.parse(await dryRun('destroy a --dry-run --json')) as { instances: Array<Record<string, unknown>>; diff: Array<{ path: string; after: string }> };
+    const json = JSON.parse(await dryRun('destroy a --dry-run --json')) as { instances: Array<Record<string, unknown>>; diff: Array<{ path: string; unified: string }> };
     expect(json).toMatchObject({ changed: true, dryRun: true, warnings: [], failed: [] });
     expect(json.instances).toHaveLength(1);
     expect(json.instances[0]).toMatchObject({ action: 'destroy', instance: 'postfix-a', name: 'postfix-a', configDirectory: '/etc/postfix-a', changed: true });
     expect(json.instances[0]!['changes']).toEqual(destroy.slice(1).map((l) => l.trim()));
-    expect(json.diff.map((d) => [d.path, d.after === ''])).toEqual([
-      ['/etc/postfix-a/main.cf', true],
-      ['/etc/postfix/main.cf', false],
-    ]);
+    // each main.cf as diff -u prints it; the one destroy removes against /dev/null
+    const reference = await sb.run('diff -u --label /etc/postfix-a/main.cf --label /dev/null /etc/postfix-a/main.cf /dev/null');
+    expect(json.diff.map((d) => d.path)).toEqual(['/etc/postfix-a/main.cf', '/etc/postfix/main.cf']);
+    expect(json.diff[0]!.unified).toBe(reference.stdout);
+    expect(json.diff[1]!.unified).toMatch(/^--- \/etc\/postfix\/main\.cf\n\+\+\+ \/etc\/postfix\/main\.cf\n@@ /);
 
     // and the real thing does what the dry run said
     const real = await sb.run('postfleet enable a');
     expect(real.stdout).toBe('enable postfix-a:\n  edit /etc/postfix-a/main.cf: multi_instance_enable = yes\n');
+    await sb.runOk('cp -p /etc/postfix-a/main.cf /srv/main.cf.enabled');
     const realJson = JSON.parse((await sb.runOk('postfleet disable a --json')).stdout) as Record<string, unknown>;
-    const mainCf = await sb.readFile('/etc/postfix-a/main.cf');
+    const unified = (await sb.run('diff -u --label /etc/postfix-a/main.cf --label /etc/postfix-a/main.cf /srv/main.cf.enabled /etc/postfix-a/main.cf')).stdout;
+    expect(unified).toMatch(/^\+multi_instance_enable = no$/m);
     expect(realJson).toEqual({
       changed: true,
       dryRun: false,
@@ -129,7 +132,7 @@ describe.runIf(requireIntegration())('life-cycle: --dry-run changes nothing', ()
           changes: ['edit /etc/postfix-a/main.cf: multi_instance_enable = no'],
         },
       ],
-      diff: [{ path: '/etc/postfix-a/main.cf', before: mainCf.replace(/^multi_instance_enable = no$/m, 'multi_instance_enable = yes'), after: mainCf }],
+      diff: [{ path: '/etc/postfix-a/main.cf', unified }],
       warnings: [],
       failed: [],
     });

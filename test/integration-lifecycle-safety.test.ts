@@ -43,7 +43,7 @@ describe.runIf(requireIntegration())('life-cycle: bad input is refused and chang
   async function expectRefused(cases: readonly Case[]): Promise<void> {
     // postmulti sleeps a second before it exits on a fatal error: all of its runs at once,
     // in its own sandbox, while postfleet's run one by one
-    const postmulti = Promise.all(cases.map((c) => (c.postmulti && c.compat ? ref.run(`postmulti ${c.compat}`, { tty: true }) : undefined)));
+    const postmulti = Promise.all(cases.map((c) => (c.postmulti && c.compat ? ref.run(`postmulti ${c.compat}`, { tty: true }) : Promise.resolve(undefined))));
     const before = await treeSnapshot(ours);
     const messages: Array<{ c: Case; compat?: string; modern?: string }> = [];
     for (const c of cases) {

@@ -19,6 +19,7 @@ const COMMAND = 'postfleet exec -P 2 -- luck';
 
 /** The last frame of what the terminal showed: escape sequences dropped, redrawn lines collapsed. */
 function screen(raw: string): string {
+  // eslint-disable-next-line no-control-regex -- terminal escape sequences start with ESC
   const frames = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split('\n');
   return frames.map((l) => l.trimEnd()).join('\n');
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkGroupName, checkInstanceName, checkPrivatePath, isSafeName, makePrivatePath, parsePathAssignment } from '../src/instances/lifecycle/names.js';
 import { instanceDirectorySpecs } from '../src/instances/lifecycle/permissions.js';
-import { parseSetArguments, renderTemplate, type Template } from '../src/instances/templates.js';
+import { parseSetArguments, renderTemplate, type Template } from '../src/instances/templates/render.js';
 
 describe('names and paths (postmulti rules, plus path tricks)', () => {
   it('safe names: letters, digits and !@%-_=+:./', () => {
@@ -85,7 +85,7 @@ describe('templates', () => {
   });
   it('parses --set arguments strictly', () => {
     expect(parseSetArguments(['a=1', 'b = x y '])).toEqual([['a', '1'], ['b', 'x y']]);
-    expect(() => parseSetArguments(['=1'])).toThrow("malformed --set '=1'");
-    expect(() => parseSetArguments(['noequals'])).toThrow(/malformed --set 'noequals'/);
+    expect(() => parseSetArguments(['=1'])).toThrow("--set: expected NAME=VALUE: '=1'");
+    expect(() => parseSetArguments(['noequals'])).toThrow("--set: expected NAME=VALUE: 'noequals'");
   });
 });

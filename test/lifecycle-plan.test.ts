@@ -7,9 +7,9 @@ import { manifestDirectories, planApply, type DesiredInstance } from '../src/ins
 import { planAdd } from '../src/instances/lifecycle/build.js';
 import { changesAnything } from '../src/instances/lifecycle/plan.js';
 import { planRemove } from '../src/instances/lifecycle/removal.js';
-import { reportOf } from '../src/instances/lifecycle/report.js';
+import { changeAnswer, reportOf } from '../src/instances/lifecycle/report.js';
 import { planAssign, planEnable, planInit } from '../src/instances/lifecycle/settings.js';
-import type { Template } from '../src/instances/templates.js';
+import type { Template } from '../src/instances/templates/render.js';
 import { afterPlan, INITIALISED, primaryAfter, secondary, snapshotOf, type FleetSpec } from './helpers/snapshot.js';
 
 const fleet = (extra: Record<string, string> = {}, list = Object.keys(extra)): FleetSpec => ({
@@ -145,10 +145,18 @@ describe('planning import, deport, destroy', () => {
     expect(a!.release!.steps.every((s) => s.kind !== 'rmdir' || /^\/(etc|var\/spool|var\/lib)\/postfix-a(\/[a-z]+)?$/.test(s.path))).toBe(true);
     const r = report(two, plan);
     expect(r.instances[0]!.changes[0]).toBe('unregister /etc/postfix-a from /etc/postfix/main.cf (multi_instance_directories)');
-    expect(r.diff.map((d) => [d.path, d.after === ''])).toEqual([
+    expect(r.files.map((d) => [d.path, d.after === ''])).toEqual([
       ['/etc/postfix-a/main.cf', true],
       ['/etc/postfix/main.cf', false],
     ]);
+    // --json: each file as diff -u prints it; the removed main.cf against /dev/null
+    const { diff } = changeAnswer(r);
+    expect(diff.map((d) => d.unified.split('\n').slice(0, 2))).toEqual([
+      ['--- /etc/postfix-a/main.cf', '+++ /dev/null'],
+      ['--- /etc/postfix/main.cf', '+++ /etc/postfix/main.cf'],
+    ]);
+    expect(diff[0]!.unified).toMatch(/^@@ -1,\d+ \+0,0 @@$/m);
+    expect(diff[1]!.unified).toMatch(/^-multi_instance_directories = \/etc\/postfix-a \/etc\/postfix-b$/m);
   });
 });
 

@@ -80,6 +80,6 @@ describe('scanQueue / renderMetrics / writeTextfile', () => {
     writeTextfile(join(out, 'a.prom'), 'x 2\n');
     expect(readdirSync(out)).toEqual(['a.prom']);
     expect(() => writeTextfile(join(out, 'a.txt'), '')).toThrow("must end in .prom");
-    expect(() => writeTextfile(join(dir, 'nosuch', 'a.prom'), '')).toThrow(`cannot write ${join(dir, 'nosuch', 'a.prom')}: ENOENT`);
+    expect(() => writeTextfile(join(dir, 'nosuch', 'a.prom'), '')).toThrow(`cannot write ${join(dir, 'nosuch', 'a.prom')}: No such file or directory`);
   });
 });

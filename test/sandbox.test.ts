@@ -1,7 +1,7 @@
 /**
  * Tests of the integration-test harness itself, with the real Postfix.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { treeSnapshot } from './helpers/lifecycle.js';
@@ -12,6 +12,8 @@ import {
   REPO_ROOT,
   requireIntegration,
   Sandbox,
+  shq,
+  type SandboxOptions,
 } from './helpers/sandbox.js';
 import { waitFor } from './helpers/timing.js';
 
@@ -57,8 +59,8 @@ function comm(pid: number): string | undefined {
 
 describe.runIf(requireIntegration())('integration sandbox (real Postfix in a private namespace)', () => {
   const sandboxes: Sandbox[] = [];
-  async function sandbox(): Promise<Sandbox> {
-    const sb = await Sandbox.create();
+  async function sandbox(options?: SandboxOptions): Promise<Sandbox> {
+    const sb = await Sandbox.create(options);
     sandboxes.push(sb);
     return sb;
   }
@@ -324,5 +326,24 @@ describe.runIf(requireIntegration())('integration sandbox (real Postfix in a pri
     expect(await sb.stat('/etc/postfix-t/none')).toBeUndefined();
     await expect(sb.readFile('/etc/postfix-t/none')).rejects.toThrow(/exit 1/);
     expect(existsSync('/etc/postfix-t')).toBe(false);
+  });
+
+  it("network: 'private' gives each sandbox its own loopback: the same port listens in two at once, unseen by the host", async () => {
+    const [a, b] = [await sandbox({ network: 'private' }), await sandbox({ network: 'private' })];
+    const hostNet = readlinkSync('/proc/self/ns/net');
+    const listen = (sb: Sandbox, tag: string): Promise<unknown> =>
+      sb.runOk(
+        `node -e 'const s = require("net").createServer((c) => c.end(${JSON.stringify(tag)})); s.listen(2525, "127.0.0.1", () => require("fs").writeFileSync(process.argv[1], "up"))' ${shq(`${a.dir}/up-${tag}`)} &`,
+      );
+    await Promise.all([listen(a, 'a'), listen(b, 'b')]);
+    await waitFor('both listeners', () => existsSync(`${a.dir}/up-a`) && existsSync(`${a.dir}/up-b`));
+    const read = "node -e 'require(\"net\").connect(2525, \"127.0.0.1\").on(\"data\", (d) => process.stdout.write(d))'";
+    expect((await a.runOk(read)).stdout).toBe('a');
+    expect((await b.runOk(read)).stdout).toBe('b');
+    expect((await a.runOk('readlink /proc/self/ns/net')).stdout.trim()).not.toBe(hostNet);
+    expect((await a.runOk('ip -o link show up | cut -d: -f2')).stdout.trim()).toBe('lo');
+    // the default keeps the host's network
+    const plain = await sandbox();
+    expect((await plain.runOk('readlink /proc/self/ns/net')).stdout.trim()).toBe(hostNet);
   });
 });

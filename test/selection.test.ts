@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetEntry, Instance } from '../src/instances/instance.js';
+import { selectExisting } from '../src/instances/lifecycle/plan.js';
+import type { Fleet } from '../src/instances/registry.js';
 import { matchesSelection, nothingMatchedMessage, selectEntries } from '../src/instances/selection.js';
 
 const inst = (over: Partial<Instance>): Instance => ({
@@ -70,6 +72,17 @@ describe('selectEntries', () => {
     expect(selectEntries(all, { type: 'all' })).toContain(broken);
     expect(selectEntries(all, { type: 'name', name: '/etc/postfix-bad' })).toEqual([broken]);
     expect(selectEntries(all, { type: 'group', group: 'mta' })).not.toContain(broken);
+  });
+  it("the life-cycle actions' -i (selectExisting) matches as selectEntries does: a broken primary by '-'", () => {
+    const brokenPrimary: FleetEntry = { kind: 'broken', broken: { configDirectory: '/etc/postfix', primary: true, reason: 'x' } };
+    const broken: FleetEntry = { kind: 'broken', broken: { configDirectory: '/etc/postfix-bad', primary: false, reason: 'x' } };
+    const fleet = { entries: [brokenPrimary, ok(out), broken] } as unknown as Fleet;
+    for (const name of ['-', '/etc/postfix', 'out', '/etc/postfix-bad']) {
+      const selection = { type: 'name', name } as const;
+      expect(selectExisting(fleet, selection)).toBe(selectEntries(fleet.entries, selection)[0]);
+    }
+    expect(selectExisting(fleet, { type: 'name', name: '-' })).toBe(brokenPrimary);
+    expect(() => selectExisting(fleet, { type: 'name', name: 'postfix-bad' })).toThrow('No instance named postfix-bad');
   });
   it('names the selector that matched nothing', () => {
     expect(nothingMatchedMessage({ type: 'group', group: 'nope' })).toBe("no instance in group 'nope'");

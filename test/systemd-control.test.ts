@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Instance } from '../src/instances/instance.js';
 import { controlInstance, planControl, type Completed, type ControlSystem, type ControlVerb, type Master } from '../src/systemd/control.js';
 import { debianUnitOf, moveInstance, planHandover } from '../src/systemd/handover.js';
+import { unitOfCgroup } from '../src/systemd/cgroup.js';
 
 const U = 'postfleet@postfix-a.service';
 const inst = (over: Partial<Instance> = {}): Instance => ({
@@ -180,5 +181,18 @@ describe('the hand-over', () => {
     expect(r.exitCode).toBe(1);
     expect(sys.calls).toEqual([`systemctl stop ${U}`, 'systemctl start postfix@postfix-a.service', `systemctl start ${U}`]);
     expect(r.output).toBe(`${U} -> postfix@postfix-a.service\nstart in postfix@postfix-a.service failed (exit 1): systemctl start postfix@postfix-a.service: failed\nstarted again in ${U}\n`);
+  });
+});
+
+describe("the unit of a process, from /proc/PID/cgroup", () => {
+  it.each([
+    ['cgroup v1 or hybrid: the name=systemd line', '12:memory:/system.slice\n1:name=systemd:/system.slice/system-postfleet.slice/postfleet@postfix-a.service\n0::/system.slice/x.service\n', 'postfleet@postfix-a.service'],
+    ['cgroup v2 only', '0::/system.slice/system-postfix.slice/postfix@-.service\n', 'postfix@-.service'],
+    ['a login session', '0::/user.slice/user-0.slice/session-3.scope\n', 'session-3.scope'],
+    ['PID 1 of a container', '1:name=systemd:/init.scope\n0::/init.scope\n', undefined],
+    ['outside this cgroup namespace', '1:name=systemd:/..\n0::/..\n', undefined],
+    ['the root', '0::/\n', undefined],
+  ])('%s', (_what, text, unit) => {
+    expect(unitOfCgroup(text)).toBe(unit);
   });
 });

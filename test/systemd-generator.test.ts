@@ -100,7 +100,7 @@ describe.skipIf(postconfMissing)('postfleet-generator', () => {
     mainCf('f4/postfix', [`daemon_directory = ${path.join(root, 'f4', 'missing')}`, `multi_instance_directories = ${path.join(root, 'f4', 'x')}`]);
     const unreadable = generate('f4/postfix');
     expect(unreadable.status).toBe(1);
-    expect(unreadable.stderr).toMatch(/^postfleet-generator: daemon_directory = '.*\/f4\/missing': directory not found: ENOENT\npostfleet-generator: only the primary instance's unit postfleet@-\.service was made\n$/);
+    expect(unreadable.stderr).toMatch(/^postfleet-generator: cannot find daemon_directory .*\/f4\/missing: No such file or directory\npostfleet-generator: only the primary instance's unit postfleet@-\.service was made\n$/);
     expect(listing(path.join(unreadable.out, 'normal'))).toEqual([
       'postfix.service.wants/',
       'postfix.service.wants/postfleet@-.service -> /lib/systemd/system/postfleet@.service',

@@ -1,5 +1,6 @@
 import { stats } from './util.js';
 import { renderQueueSection } from './queue-phase.js';
+import { renderQueueReadSection } from './queue-read-phase.js';
 // Renders bench/results.json (the object) as bench/RESULTS.md.
 
 const fmt = (s) => {
@@ -75,6 +76,21 @@ export function computeTargets(r) {
   const q = r.queue;
   if (q?.metrics?.n) {
     t.push({ target: `\`postfleet metrics\` of ${q.n} instances with ${q.messages} queued messages under 1 s`, measured: fmt(q.metrics.median), value: q.metrics.median, met: q.metrics.median < 1 });
+  }
+  const qr = r.queueRead;
+  if (qr?.fleet) {
+    for (const [key, what] of [['summary', '`postfleet queue summary`'], ['list', '`postfleet queue list --json`']]) {
+      const s = qr.fleet[key];
+      t.push({ target: `${what} of ${qr.n} instances with ${qr.messages} queued messages under 1 s`, measured: `${fmt(s.median)} (the \`postqueue -j\` loop: ${fmt(qr.fleet.postqueueLoop.median)})`, value: s.median, met: s.median < 1 });
+    }
+  }
+  if (qr?.one) {
+    const x = speedup(qr.one.postqueue, qr.one.list);
+    t.push({ target: `${qr.big} messages in one instance ≥10x faster than \`postqueue -j\` — \`postfleet queue list --json\``, measured: `${fmt(qr.one.postqueue.median)} / ${fmt(qr.one.list.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 10 });
+    const y = speedup(qr.one.postqueue, qr.one.summary);
+    t.push({ target: `${qr.big} messages in one instance ≥10x faster than \`postqueue -j\` — \`postfleet queue summary\``, measured: `${fmt(qr.one.postqueue.median)} / ${fmt(qr.one.summary.median)} = ${fx(y)}`, value: y, met: y === undefined ? undefined : y >= 10 });
+    const rss = qr.one.peakRss.list;
+    t.push({ target: `peak memory of \`postfleet queue list --json\` on ${qr.big} messages under 300 MB`, measured: `${(rss / 1048576).toFixed(0)} MB`, value: rss, met: rss < 300 * 1048576 });
   }
   return t;
 }
@@ -194,6 +210,7 @@ export function renderReport(r) {
     }
   }
   if (r.queue) out.push(...renderQueueSection(r.queue, { fmt, cell, fx }));
+  if (r.queueRead) out.push(...renderQueueReadSection(r.queueRead, { fmt, cell, fx }));
   const ssz = Object.keys(r.status ?? {}).map(Number).sort((a, b) => a - b);
   if (ssz.length) {
     p('## Status (all masters stopped)');

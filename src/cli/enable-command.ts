@@ -19,7 +19,7 @@ export abstract class EnableCommand extends PostfleetCommand {
 
   protected abstract readonly enabled: boolean;
 
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<lifecycle.ChangeAnswer> {
     // Not this.constructor: parse() spreads the class it gets, which drops the statics a
     // subclass inherits (args, strict) — they are EnableCommand's own.
     const { argv, flags } = await this.parse(EnableCommand);

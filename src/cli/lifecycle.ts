@@ -1,11 +1,11 @@
 /** What the life-cycle commands share: flags, context and the rendering of a change report. */
 import * as Flags from '@oclif/core/flags';
 import { PostfleetError } from '../instances/errors.js';
-import { errorsAddedBy } from '../instances/check/change.js';
 import type { Problem } from '../instances/check/problems.js';
-import type { ChangeReport, EnableTargets, LifecycleContext, RemovalTargets } from '../instances/lifecycle/actions.js';
+import type { ChangeAnswer, ChangeReport, EnableTargets, LifecycleContext, RemovalTargets } from '../instances/lifecycle/actions.js';
+import { changeAnswer } from '../instances/lifecycle/report.js';
+import { errorsAddedByChange } from '../instances/lifecycle/follow-up.js';
 import { selectionFlags } from './flags.js';
-import { loadFleetParameters } from '../instances/parameters.js';
 import { loadDefaults } from '../instances/maincf/defaults.js';
 import { SettingsCache } from '../instances/maincf/settings-cache.js';
 import { keepSystemdCurrent, type SystemdSync } from '../systemd/sync.js';
@@ -29,12 +29,12 @@ export function lifecycleContext(flags: { 'config-dir'?: string | undefined; 'dr
 }
 
 /**
- * The report as lines (nothing on stdout with --json: the command returns it); warnings and
- * skipped instances on stderr either way. Sets the exit status: 1 when an instance was skipped.
- * Under systemd, a change of the instances reloads the units (systemd/sync.ts): in the
- * answer as `systemd`, and a failure there fails the command.
+ * The report as lines (nothing on stdout with --json: the command returns the answer, files as
+ * unified diffs); warnings and skipped instances on stderr either way. Sets the exit status: 1
+ * when an instance was skipped. Under systemd, a change of the instances reloads the units
+ * (systemd/sync.ts): in the answer as `systemd`, and a failure there fails the command.
  */
-export async function renderReport(report: ChangeReport, json: boolean, log: (line: string) => void, configDirectory?: string): Promise<ChangeReport & { readonly systemd?: SystemdSync }> {
+export async function renderReport(report: ChangeReport, json: boolean, log: (line: string) => void, configDirectory?: string): Promise<ChangeAnswer & { readonly systemd?: SystemdSync }> {
   const systemd = await keepSystemdCurrent(report, { configDirectory });
   if (!json) {
     for (const r of report.instances) {
@@ -49,11 +49,11 @@ export async function renderReport(report: ChangeReport, json: boolean, log: (li
   for (const w of report.warnings) process.stderr.write(`postfleet: warning: ${w}\n`);
   for (const f of report.failed) process.stderr.write(`postfleet: ${f.error}\n`);
   if (report.failed.length > 0) process.exitCode = 1;
-  if (systemd === undefined) return report;
+  if (systemd === undefined) return changeAnswer(report);
   if (!json) for (const m of systemd.moved) log(`systemd: ${m}`);
   for (const e of systemd.errors) process.stderr.write(`postfleet: systemd: ${e}\n`);
   if (systemd.errors.length > 0) process.exitCode = 1;
-  return { ...report, systemd };
+  return { ...changeAnswer(report), systemd };
 }
 
 /** enable / disable: one instance, several, a group (-g) or all (-a). */
@@ -95,15 +95,12 @@ export function removalTargets(
  * create and apply: the check's errors the change adds (or, with --dry-run, would add) to the
  * fleet, on stderr and in the JSON answer. They do not fail the command: what was asked is done.
  */
-export async function reportAddedErrors(report: ChangeReport, ctx: LifecycleContext): Promise<ChangeReport & { readonly problems: readonly Problem[] }> {
-  let problems: Problem[] = [];
-  if (report.diff.length === 0) return { ...report, problems };
-  try {
-    const { fleet, parametersOf } = await loadFleetParameters({ configDirectory: ctx.primaryConfigDirectory, defaults: ctx.defaults, read: ctx.readSettings });
-    problems = errorsAddedBy(report, fleet, parametersOf);
-  } catch (e) {
-    process.stderr.write(`postfleet: warning: the check after the change could not run: ${e instanceof Error ? e.message : String(e)}\n`);
-  }
+export async function reportAddedErrors(report: ChangeReport, ctx: LifecycleContext): Promise<readonly Problem[]> {
+  const { problems, checkFailed } = await errorsAddedByChange(report, ctx);
+  if (checkFailed !== undefined) process.stderr.write(`postfleet: warning: the check after the change could not run: ${checkFailed}\n`);
   for (const p of problems) process.stderr.write(`postfleet: warning: check: ${p.message}\n`);
-  return { ...report, problems };
+  return problems;
 }
+
+/** create's and apply's answer: the change, and the errors it adds. */
+export type AnswerWithProblems = ChangeAnswer & { readonly problems: readonly Problem[] };

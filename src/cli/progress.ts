@@ -5,17 +5,19 @@
  * list order.
  */
 import type { PlannedRun } from '../instances/fanout/command-class.js';
-import { runPlan, type OutputMode, type RunResult } from '../instances/fanout/runner.js';
+import { runPlan as runFanOut, type OutputMode, type RunOptions, type RunResult } from '../instances/fanout/runner.js';
 
 export interface ProgressOptions {
   readonly parallel: number;
   readonly mode: OutputMode;
   readonly json: boolean;
   readonly log: (line: string) => void;
+  /** What runs the plan (default: the fan-out runner; the queue actions run several commands per instance). */
+  readonly execute?: (runs: readonly PlannedRun[], options: RunOptions) => Promise<RunResult[]>;
 }
 
 export async function runWithProgress(runs: readonly PlannedRun[], options: ProgressOptions): Promise<RunResult[]> {
-  if (options.json) return runPlan(runs, { parallel: options.parallel, mode: options.mode });
+  if (options.json) return (options.execute ?? runFanOut)(runs, { parallel: options.parallel, mode: options.mode });
   // A terminal that does not say how wide it is (columns 0, e.g. under
   // script(1) without a terminal of its own) gets plain lines: listr2 would
   // wrap its task list after every character.
@@ -25,7 +27,7 @@ export async function runWithProgress(runs: readonly PlannedRun[], options: Prog
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-export function describeResult(r: RunResult, verb: string): string {
+function describeResult(r: RunResult, verb: string): string {
   const outcome = r.exitCode === 0 ? 'ok' : `failed (exit ${r.exitCode})`;
   return `${r.instance}: ${verb}: ${outcome}, ${seconds(r.durationMs)}`;
 }
@@ -38,7 +40,7 @@ const indent = (output: string): string =>
     .join('\n');
 
 async function runWithPlainLines(runs: readonly PlannedRun[], options: ProgressOptions): Promise<RunResult[]> {
-  return runPlan(runs, {
+  return (options.execute ?? runFanOut)(runs, {
     parallel: options.parallel,
     mode: options.mode,
     onResultInOrder: (index, r) => {
@@ -70,7 +72,7 @@ async function runWithTaskList(runs: readonly PlannedRun[], options: ProgressOpt
     { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
   );
   const listing = list.run().catch(() => undefined);
-  const results = await runPlan(runs, {
+  const results = await (options.execute ?? runFanOut)(runs, {
     parallel: options.parallel,
     mode: options.mode,
     onStart: (k) => started[k]!.resolve(),
@@ -111,7 +113,7 @@ async function runWithSummaryTask(runs: readonly PlannedRun[], options: Progress
             task.title = now.length > 0 ? `${counts()}; running: ${now.join(', ')}` : counts();
           };
           try {
-            results = await runPlan(runs, {
+            results = await (options.execute ?? runFanOut)(runs, {
               parallel: options.parallel,
               mode: options.mode,
               onStart: (k) => {

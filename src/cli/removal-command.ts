@@ -21,7 +21,7 @@ export abstract class RemovalCommand extends PostfleetCommand {
 
   protected abstract readonly action: lifecycle.RemovalAction;
 
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<lifecycle.ChangeAnswer> {
     // RemovalCommand's own statics, as EnableCommand's (parse() drops inherited ones).
     const parsed = await this.parse(RemovalCommand);
     const report = await lifecycle.remove(lifecycleContext(parsed.flags), this.action, removalTargets(this.positionalWords(parsed), parsed.flags));

@@ -20,7 +20,7 @@ export default class Assign extends PostfleetCommand {
     ...configDirFlag,
   };
 
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<lifecycle.ChangeAnswer> {
     const { args, flags } = await this.parse(Assign);
     if (flags.name === undefined && flags.group === undefined) throw new PostfleetError('give a new --name and/or --group');
     const clear = (v: string | undefined): string | undefined => (v === '-' ? '' : v);

@@ -2,12 +2,13 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { PostfleetCommand } from '../cli/base.js';
 import { configDirFlag } from '../cli/flags.js';
-import { dryRunFlag, lifecycleContext, placementFlags, renderReport, reportAddedErrors, templateDirFlag } from '../cli/lifecycle.js';
+import { dryRunFlag, lifecycleContext, placementFlags, renderReport, reportAddedErrors, templateDirFlag, type AnswerWithProblems } from '../cli/lifecycle.js';
 import { PostfleetError } from '../instances/errors.js';
 import { checkPrivatePath, type PrivatePathParam } from '../instances/lifecycle/names.js';
 import * as lifecycle from '../instances/lifecycle/actions.js';
 import type { Selection } from '../instances/selection.js';
-import { loadTemplate, parseSetArguments, templateSearchPath } from '../instances/templates.js';
+import { loadTemplate, templateSearchPath } from '../instances/templates/load.js';
+import { parseSetArguments } from '../instances/templates/render.js';
 
 export const pathFlags = {
   'config-directory': Flags.string({ description: 'config directory (default: the primary’s with its last component replaced by NAME)', helpValue: 'PATH' }),
@@ -56,7 +57,7 @@ export default class Create extends PostfleetCommand {
   };
 
   /** One name or several: one transaction, one report. */
-  async run(): ReturnType<typeof reportAddedErrors> {
+  async run(): Promise<AnswerWithProblems> {
     const parsed = await this.parse(Create);
     const { flags } = parsed;
     const names = this.positionalWords(parsed);
@@ -70,6 +71,7 @@ export default class Create extends PostfleetCommand {
     const paths = pathsFromFlags(flags, ['config_directory', 'queue_directory', 'data_directory']);
     const requests = names.map((name): lifecycle.AddRequest => ({ name, group: flags.group, paths, placement: placementFromFlags(flags), template, settings }));
     const ctx = lifecycleContext(flags);
-    return reportAddedErrors(await renderReport(await lifecycle.create(ctx, requests), this.jsonEnabled(), (l) => this.log(l), flags['config-dir']), ctx);
+    const report = await lifecycle.create(ctx, requests);
+    return { ...(await renderReport(report, this.jsonEnabled(), (l) => this.log(l), flags['config-dir'])), problems: await reportAddedErrors(report, ctx) };
   }
 }

@@ -39,7 +39,7 @@ export default class Import extends PostfleetCommand {
     ...configDirFlag,
   };
 
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<lifecycle.ChangeAnswer> {
     const parsed = await this.parse(Import);
     const { flags } = parsed;
     const words = this.positionalWords(parsed);

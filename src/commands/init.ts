@@ -12,7 +12,7 @@ export default class Init extends PostfleetCommand {
   static override enableJsonFlag = true;
   static override flags = { ...dryRunFlag, ...configDirFlag };
 
-  async run(): Promise<lifecycle.ChangeReport> {
+  async run(): Promise<lifecycle.ChangeAnswer> {
     const { flags } = await this.parse(Init);
     const report = await lifecycle.init(lifecycleContext(flags), wrapperCommand());
     return renderReport(report, this.jsonEnabled(), (l) => this.log(l), flags['config-dir']);

@@ -1,6 +1,6 @@
 import { PostfleetCommand } from '../cli/base.js';
 import { templateDirFlag } from '../cli/lifecycle.js';
-import { listTemplates, templateSearchPath } from '../instances/templates.js';
+import { listTemplates, templateSearchPath } from '../instances/templates/load.js';
 
 interface Row {
   name: string;

@@ -2,7 +2,7 @@
  * POSIX getopt() with glibc's "+" (stop at the first non-option) behaviour and
  * its diagnostics, as Postfix's GETOPT() uses on Linux.
  */
-export interface ParsedOption {
+interface ParsedOption {
   readonly option: string;
   readonly argument?: string;
 }

@@ -5,10 +5,10 @@
 import { getopt } from './getopt.js';
 import type { Selection } from '../instances/selection.js';
 
-export const EDIT_ACTIONS = ['create', 'import', 'destroy', 'deport', 'enable', 'disable', 'assign', 'init'] as const;
+const EDIT_ACTIONS = ['create', 'import', 'destroy', 'deport', 'enable', 'disable', 'assign', 'init'] as const;
 export type EditAction = (typeof EDIT_ACTIONS)[number];
 
-export type CompatMode = 'list' | 'postfix' | 'unix' | EditAction;
+type CompatMode = 'list' | 'postfix' | 'unix' | EditAction;
 
 export interface CompatRequest {
   readonly mode: CompatMode;
@@ -28,7 +28,7 @@ export interface CompatRequest {
 }
 
 /** postfleet's extra options are -P N (parallelism) and -F (fast start); the rest are postmulti's. */
-export const COMPAT_OPTSTRING = 'ae:g:i:jG:I:lpRvxP:F';
+const COMPAT_OPTSTRING = 'ae:g:i:jG:I:lpRvxP:F';
 
 export function usage(prog: string): string {
   return (

@@ -1,4 +1,8 @@
-/** What postfleet knows of one Postfix instance, as postmulti knows it. */
+/** What postfleet knows of one Postfix instance, as postmulti knows it. Pure: registry.ts reads the files. */
+import { PostfleetError } from './errors.js';
+import { ParameterSet } from './maincf/expand.js';
+
+
 export interface Instance {
   readonly configDirectory: string;
   readonly queueDirectory: string;
@@ -59,4 +63,42 @@ export function reportBroken(entries: readonly FleetEntry[], report: (line: stri
     report(describeBroken(e.broken));
   }
   return n;
+}
+
+/** Splits a list parameter the way Postfix does (CHARS_COMMA_SP). */
+export function splitList(value: string): string[] {
+  return value.split(/[,\s]+/).filter((s) => s.length > 0);
+}
+
+/** mail_conf_bool(): yes/no in any case; anything else is no boolean. */
+export function parseBoolean(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  if (v === 'yes') return true;
+  if (v === 'no') return false;
+  return undefined;
+}
+
+export const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
+
+/**
+ * A secondary as its main.cf settings describe it. Throws PostfleetError naming the directory
+ * when multi_instance_enable is not a boolean (create and import over an existing instance, and
+ * the check of a planned main.cf, use this on text that is not on disk yet).
+ */
+export function secondaryFromSettings(dir: string, settings: ReadonlyMap<string, string>, defaults: ReadonlyMap<string, string>): Instance {
+  const params = new ParameterSet(settings, defaults, { configDirectory: dir });
+  const enableValue = params.get('multi_instance_enable');
+  const enabled = parseBoolean(enableValue);
+  if (enabled === undefined) {
+    throw new PostfleetError(`Unexpected ${dir}/main.cf entry: multi_instance_enable = ${enableValue}`);
+  }
+  return {
+    configDirectory: dir,
+    queueDirectory: params.get('queue_directory'),
+    dataDirectory: params.get('data_directory'),
+    name: nonEmpty(params.get('multi_instance_name')),
+    group: nonEmpty(params.get('multi_instance_group')),
+    enabled,
+    primary: false,
+  };
 }

@@ -7,10 +7,11 @@
 import { statSync } from 'node:fs';
 import { ClaimTable, instanceClaims } from './claims.js';
 import { PostfleetError } from './errors.js';
-import type { BrokenInstance, CommandLists, FleetEntry, Instance, SharedSettings } from './instance.js';
+import { nonEmpty, parseBoolean, secondaryFromSettings, splitList, type BrokenInstance, type CommandLists, type FleetEntry, type Instance, type SharedSettings } from './instance.js';
 import { loadDefaults, loadDefaultsInBackground, readMainCf } from './maincf/defaults.js';
 import { ParameterSet } from './maincf/expand.js';
 import { SettingsCache } from './maincf/settings-cache.js';
+import { fsError } from './files.js';
 
 export interface Fleet {
   readonly primaryConfigDirectory: string;
@@ -99,20 +100,6 @@ export function readingAhead(ahead: ReadAhead, fallback: MainCfReader = readMain
   };
 }
 
-/** Splits a list parameter the way Postfix does (CHARS_COMMA_SP). */
-export function splitList(value: string): string[] {
-  return value.split(/[,\s]+/).filter((s) => s.length > 0);
-}
-
-/** mail_conf_bool(): yes/no in any case; anything else is no boolean. */
-export function parseBoolean(value: string): boolean | undefined {
-  const v = value.toLowerCase();
-  if (v === 'yes') return true;
-  if (v === 'no') return false;
-  return undefined;
-}
-
-const nonEmpty = (s: string): string | undefined => (s === '' ? undefined : s);
 
 export function loadFleet(options: LoadOptions = {}): Fleet {
   const defaults = options.defaults ?? loadDefaults(options.postconf);
@@ -161,7 +148,7 @@ function claimSharedDirectories(claims: ClaimTable, primaryDir: string, shared: 
     try {
       isDir = statSync(value).isDirectory();
     } catch (e) {
-      throw new PostfleetError(`${param} = '${value}': directory not found: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      throw fsError(`find ${param}`, value, e);
     }
     if (!isDir) throw new PostfleetError(`${param} = '${value}' is not a directory`);
     // meta_directory usually overlaps config_directory or others: not claimed.
@@ -187,34 +174,11 @@ function loadPrimary(dir: string, params: ParameterSet, singleInstance: boolean,
   return conflict ? broken(dir, true, conflict) : { kind: 'ok', instance };
 }
 
-/**
- * One secondary as its main.cf describes it. Throws PostfleetError naming
- * the directory when main.cf cannot be read or multi_instance_enable is not
- * a boolean (create/import over an existing instance use this too).
- */
-export function readSecondary(dir: string, defaults: ReadonlyMap<string, string>, read: MainCfReader = readMainCf): Instance {
-  const params = new ParameterSet(read(dir), defaults, { configDirectory: dir });
-  const enableValue = params.get('multi_instance_enable');
-  const enabled = parseBoolean(enableValue);
-  if (enabled === undefined) {
-    throw new PostfleetError(`Unexpected ${dir}/main.cf entry: multi_instance_enable = ${enableValue}`);
-  }
-  return {
-    configDirectory: dir,
-    queueDirectory: params.get('queue_directory'),
-    dataDirectory: params.get('data_directory'),
-    name: nonEmpty(params.get('multi_instance_name')),
-    group: nonEmpty(params.get('multi_instance_group')),
-    enabled,
-    primary: false,
-  };
-}
-
-/** Reads one secondary; every failure makes it broken rather than fatal. */
-export function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable, read?: MainCfReader): FleetEntry {
+/** Reads one secondary (secondaryFromSettings()); every failure makes it broken rather than fatal. */
+function loadSecondary(dir: string, defaults: ReadonlyMap<string, string>, claims: ClaimTable, read: MainCfReader): FleetEntry {
   let instance: Instance;
   try {
-    instance = readSecondary(dir, defaults, read);
+    instance = secondaryFromSettings(dir, read(dir), defaults);
   } catch (e) {
     if (e instanceof PostfleetError) return broken(dir, false, e.message);
     throw e;

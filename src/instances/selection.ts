@@ -34,7 +34,7 @@ export function matchesSelection(i: Instance, selection: Selection): boolean {
  * A broken entry has no trustworthy name or group: it is selected by -a, or
  * by -i naming its directory (or `-` for a broken primary).
  */
-export function brokenMatchesSelection(b: { configDirectory: string; primary: boolean }, selection: Selection): boolean {
+function brokenMatchesSelection(b: { configDirectory: string; primary: boolean }, selection: Selection): boolean {
   if (selection.type === 'all') return true;
   if (selection.type === 'name') return selection.name === b.configDirectory || (b.primary && selection.name === '-');
   return false;
@@ -79,8 +79,6 @@ export interface FleetSelection {
   readonly selectors: readonly Selection[];
   readonly state?: StateFilter | undefined;
 }
-
-export const SELECT_ALL: FleetSelection = { selectors: [] };
 
 /** A single postmulti-style selection as a FleetSelection. */
 export function fromSelection(selection: Selection): FleetSelection {

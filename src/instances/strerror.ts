@@ -14,6 +14,13 @@ const MESSAGES: Readonly<Record<string, string>> = {
   ETXTBSY: 'Text file busy',
   ENOSPC: 'No space left on device',
   EROFS: 'Read-only file system',
+  EEXIST: 'File exists',
+  ENOTEMPTY: 'Directory not empty',
+  EBUSY: 'Device or resource busy',
+  EXDEV: 'Invalid cross-device link',
+  EINVAL: 'Invalid argument',
+  EDQUOT: 'Disk quota exceeded',
+  EMFILE: 'Too many open files',
 };
 
 /** The message for an errno code, else the code itself. */

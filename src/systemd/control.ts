@@ -18,7 +18,7 @@ export interface Master {
   readonly unit: string | undefined;
 }
 
-export type ControlAction =
+type ControlAction =
   | { readonly kind: 'systemctl'; readonly verb: ControlVerb; readonly unit: string }
   /** postfix(1) run directly for the instance: for a master no service unit owns. */
   | { readonly kind: 'postfix'; readonly verb: 'stop' | 'reload' };
@@ -118,7 +118,7 @@ export interface ControlOutcome {
 }
 
 /** How long a master may take to appear or go once its unit's job is done. */
-export const SETTLE_MS = 15_000;
+const SETTLE_MS = 15_000;
 
 /** Acts on one instance and checks the result; `unit` is its postfleet@ unit. */
 export async function controlInstance(verb: ControlVerb, instance: Instance, unit: string, sys: ControlSystem, settleMs = SETTLE_MS): Promise<ControlOutcome> {

@@ -28,7 +28,7 @@ export function systemdEscape(value: string): string {
  * path_simplify(): duplicate slashes, `.` components and a trailing slash dropped.
  * `..` is kept (it makes the path not normalized, refused by systemdEscapePath()).
  */
-export function simplifyPath(p: string): string {
+function simplifyPath(p: string): string {
   const absolute = p.startsWith('/');
   const parts = p.split('/').filter((c) => c !== '' && c !== '.');
   const joined = parts.join('/');

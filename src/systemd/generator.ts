@@ -20,12 +20,12 @@ import { generatedFiles, planUnits, unitName, UNIT_TEMPLATE, WANTED_BY, type Gen
 
 const PROG = 'postfleet-generator';
 /** Where the package installs the template unit (the links point there, as Debian's generator's do). */
-export const TEMPLATE_PATH = `/lib/systemd/system/${UNIT_TEMPLATE}`;
+const TEMPLATE_PATH = `/lib/systemd/system/${UNIT_TEMPLATE}`;
 /** The generator's settings (START_ORDER), in the Debian way. */
-export const DEFAULTS_FILE = '/etc/default/postfleet';
+const DEFAULTS_FILE = '/etc/default/postfleet';
 
 /** START_ORDER from /etc/default/postfleet's shell-style assignments: list, or parallel (default). */
-export function startOrderOf(text: string | undefined): { order: StartOrder; warning?: string } {
+function startOrderOf(text: string | undefined): { order: StartOrder; warning?: string } {
   let value: string | undefined;
   for (const line of (text ?? '').split('\n')) {
     const m = /^\s*(?:export\s+)?START_ORDER=(?:"([^"]*)"|'([^']*)'|(\S*))\s*(?:#.*)?$/.exec(line);
@@ -37,12 +37,12 @@ export function startOrderOf(text: string | undefined): { order: StartOrder; war
 }
 
 /**
- * Where the generator's lines go: run by systemd (which sets SYSTEMD_SCOPE), to the kernel log
- * as systemd's own generators write, so that they reach the journal; stderr otherwise, and
- * where there is no /dev/kmsg (a container).
+ * Where the generator's lines go: run by systemd as PID 1 (which sets SYSTEMD_SCOPE), to the
+ * kernel log as systemd's own generators write, so that they reach the journal; stderr
+ * otherwise (systemd-analyze --generators, a container without /dev/kmsg, by hand).
  */
 function logger(env: NodeJS.ProcessEnv): (line: string) => void {
-  if (env['SYSTEMD_SCOPE'] !== undefined) {
+  if (env['SYSTEMD_SCOPE'] !== undefined && pid1IsSystemd()) {
     try {
       const fd = openSync('/dev/kmsg', 'a');
       return (line) => {
@@ -57,6 +57,14 @@ function logger(env: NodeJS.ProcessEnv): (line: string) => void {
     }
   }
   return (line) => process.stderr.write(`${PROG}: ${line}\n`);
+}
+
+function pid1IsSystemd(): boolean {
+  try {
+    return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd';
+  } catch {
+    return false;
+  }
 }
 
 export function runGenerator(args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {

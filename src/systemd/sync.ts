@@ -9,7 +9,7 @@ import type { ChangeReport } from '../instances/lifecycle/report.js';
 import { instanceLabel } from '../instances/instance.js';
 import { loadFleet } from '../instances/registry.js';
 import { controlInstance, type ControlSystem } from './control.js';
-import { isPostfleetUnit, liveMaster } from './handover.js';
+import { isPostfleetUnit } from './handover.js';
 import { liveControlSystem, probeSystemd, type SystemdContext } from './systemctl.js';
 import { unitOf } from './units.js';
 
@@ -24,12 +24,12 @@ export interface SystemdSync {
 /** config set/unset change no instance's identity or state: the units stay as they are. */
 const SETTINGS_ONLY = new Set(['set', 'unset']);
 
-export function changesUnits(report: ChangeReport): boolean {
+function changesUnits(report: ChangeReport): boolean {
   return !report.dryRun && report.instances.some((i) => i.changed && !SETTINGS_ONLY.has(i.action));
 }
 
 /** Where this applies: systemd runs, postfleet's units are installed, and we are not a unit's own command. */
-export function managesUnits(ctx: SystemdContext): boolean {
+function managesUnits(ctx: SystemdContext): boolean {
   return ctx.booted && ctx.unitInstalled && !ctx.disabledByEnvironment && !ctx.insideUnit;
 }
 
@@ -60,4 +60,3 @@ export async function keepSystemdCurrent(
   return { reloaded: true, moved, errors };
 }
 
-export { liveMaster };

@@ -16,12 +16,12 @@ import { liveMaster } from './handover.js';
 import { controlInstance, type Completed, type ControlSystem, type ControlVerb } from './control.js';
 import { unitOf, UNIT_PREFIX, UNIT_SUFFIX, UNIT_TEMPLATE } from './units.js';
 
-export const NO_SYSTEMD_ENV = 'POSTFLEET_NO_SYSTEMD';
+const NO_SYSTEMD_ENV = 'POSTFLEET_NO_SYSTEMD';
 /** postfix(1) commands that become systemctl verbs (restart is systemd's own). */
-export const SYSTEMCTL_VERBS: readonly ControlVerb[] = ['start', 'stop', 'reload', 'restart'];
+const SYSTEMCTL_VERBS: readonly ControlVerb[] = ['start', 'stop', 'reload', 'restart'];
 
 /** systemd's unit search path for the system manager, highest priority first. */
-export const UNIT_DIRECTORIES = [
+const UNIT_DIRECTORIES = [
   '/etc/systemd/system',
   '/run/systemd/system',
   '/usr/local/lib/systemd/system',

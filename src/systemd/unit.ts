@@ -20,7 +20,7 @@ export const UNIT_ACTIONS = ['start', 'stop', 'reload'] as const;
 export type UnitAction = (typeof UNIT_ACTIONS)[number];
 
 /** Debian's per-instance start preparation (chroot refresh), run by its postfix@.service as ExecStartPre. */
-export const CONFIGURE_INSTANCE = '/usr/lib/postfix/configure-instance.sh';
+const CONFIGURE_INSTANCE = '/usr/lib/postfix/configure-instance.sh';
 
 export interface UnitActionOptions {
   readonly configDirectory?: string | undefined;

@@ -43,14 +43,14 @@ export function unitOf(i: Instance): { unit: string } | { error: string } {
   return { unit };
 }
 
-export interface PlannedUnit {
+interface PlannedUnit {
   readonly instance: Instance;
   readonly unit: string;
   /** With START_ORDER=list: the unit started just before this one (the previous enabled instance in list order). */
   readonly after: string | undefined;
 }
 
-export interface SkippedInstance {
+interface SkippedInstance {
   readonly configDirectory: string;
   /** One line, for the journal. */
   readonly message: string;

@@ -32,7 +32,7 @@ function probe(): { available: boolean; reason?: string } {
   return { available: true };
 }
 
-export const ansible: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
+const ansible: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
 
 let warned = false;
 /** Like requireIntegration(), for ansible-core: skip with a reason, or throw under POSTFLEET_REQUIRE_INTEGRATION=1. */
@@ -50,7 +50,7 @@ export function requireAnsible(): boolean {
 }
 
 /** Environment for ansible-core outside a sandbox: a private HOME, UTF-8 (ansible-core refuses other locales). */
-export function ansibleEnv(home: string): Record<string, string> {
+function ansibleEnv(home: string): Record<string, string> {
   return {
     PATH,
     HOME: home,
@@ -97,7 +97,7 @@ export async function buildCollection(): Promise<BuiltCollection> {
   }
 }
 
-export interface RecapLine {
+interface RecapLine {
   ok: number;
   changed: number;
   unreachable: number;
@@ -115,7 +115,7 @@ export interface PlaybookResult extends RunResult {
 }
 
 /** The PLAY RECAP of ansible-playbook's default output. */
-export function parseRecap(stdout: string): { recapText: string; recap: Record<string, RecapLine> } {
+function parseRecap(stdout: string): { recapText: string; recap: Record<string, RecapLine> } {
   const at = stdout.lastIndexOf('PLAY RECAP');
   if (at < 0) return { recapText: '', recap: {} };
   const lines = stdout.slice(at).split('\n');

@@ -93,7 +93,7 @@ export interface BootedHostOptions {
 }
 
 /** Whether a real systemd can be booted here; `reason` says why not. */
-export function bootSupport(): { available: boolean; reason?: string } {
+function bootSupport(): { available: boolean; reason?: string } {
   if (!integration.available) return { available: false, reason: integration.reason ?? 'integration sandbox unavailable' };
   const missing = missingCommands(['systemd-nspawn', 'nsenter', 'findmnt', 'unshare']);
   if (missing.length > 0) return { available: false, reason: `missing ${missing.join(', ')} (package systemd-container, util-linux)` };

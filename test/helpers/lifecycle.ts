@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { REPO_ROOT, shq, type RunResult, type Sandbox } from './sandbox.js';
 
 /** What `postmulti -e init` writes, and what `postfleet init` writes instead. */
-export const POSTMULTI_WRAPPER = '${command_directory}/postmulti -p --';
+const POSTMULTI_WRAPPER = '${command_directory}/postmulti -p --';
 export const POSTFLEET_WRAPPER = `${realpathSync(process.execPath)} ${realpathSync(path.join(REPO_ROOT, 'bin', 'run.js'))} -p --`;
 
 /**
@@ -18,7 +18,7 @@ export const POSTFLEET_WRAPPER = `${realpathSync(process.execPath)} ${realpathSy
  * to run; postfleet appends them in a fixed order. So a trailing run of these is compared
  * as a set.
  */
-export const APPENDED_PARAMETERS = new Set([
+const APPENDED_PARAMETERS = new Set([
   'queue_directory',
   'data_directory',
   'authorized_submit_users',
@@ -45,7 +45,7 @@ export const APPENDED_PARAMETERS = new Set([
 ]);
 
 /** postfleet's wrapper line written as postmulti's, so the two main.cf files can be compared. */
-export function asPostmultiWrapper(text: string): string {
+function asPostmultiWrapper(text: string): string {
   return text.split(`multi_instance_wrapper = ${POSTFLEET_WRAPPER}`).join(`multi_instance_wrapper = ${POSTMULTI_WRAPPER}`);
 }
 
@@ -54,7 +54,7 @@ export function asPostmultiWrapper(text: string): string {
  * settings of APPENDED_PARAMETERS (what postconf -e appended) is sorted. Two files compare
  * equal iff the prefix is byte-identical and the appended lines are the same set.
  */
-export function normalizeMainCf(text: string): { prefix: string[]; appended: string[] } {
+function normalizeMainCf(text: string): { prefix: string[]; appended: string[] } {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let start = lines.length;
@@ -240,3 +240,14 @@ export function expectRefusal(r: RunResult, value: string | RegExp): string {
   expect(r.stdout).toBe('');
   return err;
 }
+
+/** A script that moves DIR onto a tmpfs of its own (inside the sandbox) and fills that to the last block: its next write fails with ENOSPC. */
+export const fullTmpfs = (dir: string): string => String.raw`
+set -e
+cp -a ${dir} ${dir}.copy
+mount -t tmpfs -o size=256k,mode=0755 tmpfs ${dir}
+cp -a ${dir}.copy/. ${dir}/
+rm -rf ${dir}.copy
+dd if=/dev/zero of=${dir}/filler bs=4k 2>/dev/null || true
+dd if=/dev/zero of=${dir}/filler2 bs=1 2>/dev/null || true
+`;

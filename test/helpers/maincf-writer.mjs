@@ -8,6 +8,8 @@
 //   loop DIR PADDING     endless writes of counter = 1, 2, ... plus a padding
 //                        setting of PADDING bytes; prints "wrote N" after each
 //   hold DIR             takes the lock, prints "locked", and never lets go
+//   hold-set DIR NAME VALUE  takes the lock, prints "locked", waits for a line on stdin,
+//                        then writes NAME = VALUE under that lock; prints the error if any
 import process from 'node:process';
 
 const moduleUrl = process.env.POSTFLEET_WRITE_MODULE;
@@ -42,6 +44,21 @@ switch (command) {
       await new Promise(() => setInterval(() => {}, 60_000));
       return { result: undefined };
     });
+    break;
+  }
+  case 'hold-set': {
+    const [name, value] = rest;
+    try {
+      await withMainCfLock(dir, async (current) => {
+        console.log('locked');
+        await new Promise((resolve) => process.stdin.once('data', resolve));
+        return { next: `${current}${name} = ${value}\n`, result: undefined };
+      });
+      console.log('written');
+    } catch (e) {
+      console.log(`error: ${e.message}`);
+    }
+    process.exit(0);
     break;
   }
   default:

@@ -6,6 +6,11 @@
  *
  *   unshare -m -p -f --mount-proc --propagation private --kill-child bash DIR/controller.sh
  *
+ * With `network: 'private'` it also gets a network namespace of its own (unshare -n) whose
+ * loopback interface is brought up: 127.0.0.0/8 and ::1 are then the sandbox's alone, so a
+ * test's Postfix listeners never clash with the host's or another sandbox's ports, and
+ * nothing inside can reach any other network.
+ *
  * Inside, a tmpfs is mounted on the sandbox's temp dir and overlayfs is mounted over
  * /etc, /var/spool, /var/lib, /var/log, /var/cache (postfleet's settings cache) and /srv (for instances outside the usual paths) with upper/work dirs on that tmpfs, so every write
  * to those trees stays private to the sandbox and nothing is written to the host's disk.
@@ -75,14 +80,19 @@ export function shjoin(argv: readonly string[]): string {
 
 // ---------------------------------------------------------------------------------------------
 // The controller: bash, PID 1 of the sandbox namespace. Arguments: $1 sandbox dir,
-// $2 mode ("serve" or "probe"), $3.. overlaid dirs; it finds the pristine main.cf in $1. Protocol on stdout: "@@READY <pidns>",
+// $2 mode ("serve" or "probe"), $3 network ("host" or "private": bring lo up), $4.. overlaid dirs;
+// it finds the pristine main.cf in $1. Protocol on stdout: "@@READY <pidns>",
 // then "@@DONE <id> <status>" per command. Stdin: "RUN <id>" lines.
 // ---------------------------------------------------------------------------------------------
 const CONTROLLER = String.raw`
 set -u
-T=$1; MODE=$2; shift 2
+T=$1; MODE=$2; NET=$3; shift 3
 DIRS=("$@")
 fail() { echo "postfleet sandbox setup failed: $*" >&2; exit 97; }
+
+if [ "$NET" = private ]; then
+  ip link set lo up || fail "cannot bring up lo in the private network namespace"
+fi
 
 mount -t tmpfs -o mode=0700 postfleet-sandbox "$T/ov" || fail "cannot mount a tmpfs on $T/ov"
 
@@ -153,16 +163,17 @@ done
 exit 0
 `;
 
-function controllerArgs(dir: string, mode: 'serve' | 'probe', extra: readonly string[] = []): string[] {
+function controllerArgs(dir: string, mode: 'serve' | 'probe', extra: readonly string[] = [], network: 'host' | 'private' = 'host'): string[] {
   return [
+    ...(network === 'private' ? ['-n'] : []),
     '-m', '-p', '-f', '--mount-proc', '--propagation', 'private', '--kill-child',
-    'bash', path.join(dir, 'controller.sh'), dir, mode, ...OVERLAID_DIRS, ...extra,
+    'bash', path.join(dir, 'controller.sh'), dir, mode, network, ...OVERLAID_DIRS, ...extra,
   ];
 }
 
 /** Host directories a test may have overlaid on top of OVERLAID_DIRS (SandboxOptions.overlay). */
-export const EXTRA_OVERLAYS = ['/usr', '/run', '/opt'] as const;
-export type ExtraOverlay = (typeof EXTRA_OVERLAYS)[number];
+const EXTRA_OVERLAYS = ['/usr', '/run', '/opt'] as const;
+type ExtraOverlay = (typeof EXTRA_OVERLAYS)[number];
 
 export interface SandboxOptions {
   /**
@@ -171,6 +182,12 @@ export interface SandboxOptions {
    * state such as /run/systemd/system.
    */
   overlay?: readonly ExtraOverlay[];
+  /**
+   * 'private': a network namespace of the sandbox's own with only `lo`, up (127.0.0.0/8, ::1).
+   * For tests whose Postfix listens on TCP ports: several sandboxes (and the host) may use the
+   * same address and port at once. Default 'host': the host's network, as before.
+   */
+  network?: 'host' | 'private';
 }
 
 function controllerEnv(binDir: string): Record<string, string> {
@@ -278,7 +295,7 @@ function probe(): { available: boolean; reason?: string } {
 }
 
 /** Whether integration tests can run here; `reason` says why not. Probed once per process. */
-export const integration: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
+const integration: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
 
 let warned = false;
 /**
@@ -348,7 +365,7 @@ export interface TreeEntry {
   size: number;
 }
 
-export class SandboxCommandError extends Error {
+class SandboxCommandError extends Error {
   constructor(
     readonly script: string,
     readonly result: RunResult,
@@ -443,7 +460,7 @@ export class Sandbox {
       `#!/bin/sh\nexec ${shq(process.execPath)} ${shq(path.join(REPO_ROOT, 'bin', 'run.js'))} "$@"\n`,
       { mode: 0o755 },
     );
-    const proc = execa('unshare', controllerArgs(dir, 'serve', extra), {
+    const proc = execa('unshare', controllerArgs(dir, 'serve', extra, options.network ?? 'host'), {
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -680,14 +697,4 @@ export function hostProcessesNamed(comm: string): number[] {
     }
   }
   return out;
-}
-
-/** Convenience for tests: create a sandbox, run fn, always dispose. */
-export async function withSandbox<T>(fn: (sb: Sandbox) => Promise<T>): Promise<T> {
-  const sb = await Sandbox.create();
-  try {
-    return await fn(sb);
-  } finally {
-    await sb.dispose();
-  }
 }

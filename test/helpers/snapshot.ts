@@ -11,7 +11,7 @@ import { reportOf } from '../../src/instances/lifecycle/report.js';
 import type { DirectoryState, Snapshot } from '../../src/instances/lifecycle/snapshot.js';
 
 /** Compiled-in defaults that matter here; shared directories that exist on any Linux machine. */
-export const DEFAULTS: ReadonlyMap<string, string> = new Map([
+const DEFAULTS: ReadonlyMap<string, string> = new Map([
   ['config_directory', '/etc/postfix'],
   ['queue_directory', '/var/spool/postfix'],
   ['data_directory', '/var/lib/postfix'],
@@ -32,7 +32,7 @@ export const DEFAULTS: ReadonlyMap<string, string> = new Map([
   ['postmulti_control_commands', 'reload flush'],
 ]);
 
-export const POSTFIX_FILES = [
+const POSTFIX_FILES = [
   '$queue_directory:d:root:-:755:uc',
   '$queue_directory/active:d:$mail_owner:-:700:ucr',
   '$queue_directory/maildrop:d:$mail_owner:$setgid_group:730:uc',
@@ -41,8 +41,8 @@ export const POSTFIX_FILES = [
   '$command_directory/postfix:f:root:-:755',
 ].join('\n');
 
-export const MAIN_PROTO = '# main.cf prototype\n#queue_directory = /var/spool/postfix\ncommand_directory = /usr/sbin\n#mail_owner = postfix\n';
-export const MASTER_PROTO = 'smtp      inet  n       -       y       -       -       smtpd\n';
+const MAIN_PROTO = '# main.cf prototype\n#queue_directory = /var/spool/postfix\ncommand_directory = /usr/sbin\n#mail_owner = postfix\n';
+const MASTER_PROTO = 'smtp      inet  n       -       y       -       -       smtpd\n';
 
 export const INITIALISED = 'multi_instance_wrapper = postfleet -p --\nmulti_instance_enable = yes\n';
 
@@ -98,11 +98,11 @@ export function snapshotOf(spec: FleetSpec): Snapshot {
   };
 }
 
-/** The main.cf texts after the plan, as its diff says (a removed one is gone). */
+/** The main.cf texts after the plan, as its report's files say (a removed one is gone). */
 export function afterPlan(spec: FleetSpec, plan: Plan, snap: Snapshot): FleetSpec {
   const report = reportOf(plan, { configDirectory: '/etc/postfix', mainCf: snap.primaryMainCf }, false, []);
   const mainCf: Record<string, string> = { ...spec.mainCf };
-  for (const d of report.diff) {
+  for (const d of report.files) {
     const dir = d.path.replace(/\/main\.cf$/, '');
     if (d.after === '') delete mainCf[dir];
     else mainCf[dir] = d.after;

@@ -19,7 +19,7 @@ const SCALE = Number(process.env['POSTFLEET_TEST_TIME_SCALE']) > 0 ? Number(proc
  * About a second alone on 2 cores; up to ~10 s was seen with two suites and other work
  * sharing the cores (load 20-45), most of it Node starting up.
  */
-export const STEP_MS = 15_000;
+const STEP_MS = 15_000;
 
 /** A test's timeout for `steps` sandbox steps (plus a fixed allowance for setting up). */
 export function budget(steps: number): number {

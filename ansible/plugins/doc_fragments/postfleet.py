@@ -24,3 +24,41 @@ notes:
     vectors, never through a shell.
   - A failure of postfleet fails the task with postfleet's one-line message as C(msg).
 '''
+
+    # postfleet.fleet.postfleet.rolling: the roll-out options of the postfix and manifest modules.
+    ROLLING = r'''
+options:
+  rolling:
+    description:
+      - Roll the change out batch by batch (postfleet's C(--rolling)) - each batch changed,
+        reloaded (or restarted, started) and health-probed before the next; the first failure
+        past I(max_failed) stops it, and a configuration change of the failed batch is undone
+        and reloaded back. Instances not reached are not touched.
+      - The probe - the master runs; each inet service of master.cf accepts a connection on the
+        instance's own address; smtpd and postscreen greet 220, answer EHLO 250 and answer
+        C(MAIL FROM:<>) and C(RCPT TO:<postmaster@$myhostname>) without a 4.3.x (server
+        configuration or lookup) failure; wrapper-mode TLS completes its handshake. Nothing is
+        delivered.
+    type: bool
+    default: false
+  batch:
+    description:
+      - With I(rolling) - instances per batch, a number or a percentage (C(25%)). postfleet's default is 1.
+    type: str
+  pause:
+    description:
+      - With I(rolling) - wait this long between batches (C(500ms), C(30s), C(2m), C(1h); a bare number is seconds).
+    type: str
+  max_failed:
+    description:
+      - With I(rolling) - failed instances tolerated before the roll-out stops; postfleet's default is 0.
+    type: int
+  probe_timeout:
+    description:
+      - With I(rolling) - time limit of each probe; postfleet's default is C(10s).
+    type: str
+  probe_rcpt:
+    description:
+      - With I(rolling) - the probe's C(RCPT TO) address instead of C(postmaster@$myhostname); C(none) stops the probe after EHLO.
+    type: str
+'''

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # What the postfleet.fleet modules share: running postfleet with --json, reading its answer
-# (see JSON-CONTRACT: one object with changed, dryRun, instances, diff, warnings, failed),
+# (see JSON-CONTRACT: one object with changed, dryRun, instances, diff, warnings, failed; diff holds
+# each main.cf's change as `diff -u` prints it),
 # and writing the INI manifest that `postfleet apply -` reads.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -15,6 +16,63 @@ COMMON_ARGUMENT_SPEC = dict(
     primary_config_dir=dict(type='path'),
     executable=dict(type='path'),
 )
+
+# The roll-out options (doc fragment postfleet.fleet.postfleet.rolling) and their postfleet flags.
+ROLLING_ARGUMENT_SPEC = dict(
+    rolling=dict(type='bool', default=False),
+    batch=dict(type='str'),
+    pause=dict(type='str'),
+    max_failed=dict(type='int'),
+    probe_timeout=dict(type='str'),
+    probe_rcpt=dict(type='str'),
+)
+_ROLLING_FLAGS = (('batch', '--batch'), ('pause', '--pause'), ('max_failed', '--max-failed'),
+                  ('probe_timeout', '--probe-timeout'), ('probe_rcpt', '--probe-rcpt'))
+_BATCH = re.compile(r'^([0-9]+)(%?)$')
+_DURATION = re.compile(r'^[0-9]+(\.[0-9]+)?(ms|s|m|h)?$')
+
+
+def rolling_error(params):
+    """Why the roll-out options cannot be used as given (postfleet's own rules, checked before it runs, check mode included), or None."""
+    given = [name for name, _ in _ROLLING_FLAGS if params.get(name) is not None]
+    if not params.get('rolling'):
+        return '%s is a roll-out option: set rolling: true too' % given[0] if given else None
+    batch = params.get('batch')
+    if batch is not None:
+        m = _BATCH.match(batch.strip())
+        if not m or int(m.group(1)) < 1 or (m.group(2) and int(m.group(1)) > 100):
+            return "bad batch '%s': give a number of instances (1 or more) or a percentage (1%% to 100%%)" % batch
+    for name in ('pause', 'probe_timeout'):
+        value = params.get(name)
+        if value is not None and not _DURATION.match(value.strip()):
+            return "bad %s '%s': give a duration such as 500ms, 10s, 2m or 1h" % (name, value)
+    if params.get('max_failed') is not None and params['max_failed'] < 0:
+        return 'max_failed must be 0 or more, not %d' % params['max_failed']
+    return None
+
+
+def rolling_args(params):
+    """postfleet's --rolling and its settings, as given (none without rolling)."""
+    if not params.get('rolling'):
+        return []
+    args = ['--rolling']
+    for name, flag in _ROLLING_FLAGS:
+        if params.get(name) is not None:
+            args += [flag, str(params[name])]
+    return args
+
+
+def rollout_failure(report):
+    """Why a roll-out report fails the task (it stopped, or an instance failed), in one line; None when it did not."""
+    if not isinstance(report, dict) or 'batches' not in report:
+        return None
+    if report.get('stopped'):
+        return 'roll-out stopped at batch %s of %s: %s' % (report['stopped'].get('batch'), report.get('batches'), report['stopped'].get('reason'))
+    failed = [i for i in report.get('instances') or [] if i.get('outcome') in ('failed', 'rolled back')]
+    if failed:
+        return '; '.join('%s: %s' % (i.get('instance'), i.get('error') or i.get('outcome')) for i in failed)
+    return None
+
 
 # Keys of one instance in a manifest (the manifest module's content, the instance module's options).
 PATH_KEYS = ('config_directory', 'queue_directory', 'data_directory')
@@ -69,8 +127,9 @@ class Postfleet(object):
         self.config_dir = module.params.get('primary_config_dir')
 
     def argv(self, command, args):
-        """postfleet COMMAND --json [--config-dir DIR] ARGS: the flags go before ARGS, which may hold '--'."""
-        cmd = [self.bin, command, '--json']
+        """postfleet COMMAND --json [--config-dir DIR] ARGS: the flags go before ARGS, which may hold '--'.
+        COMMAND may be a topic and its command ('queue list')."""
+        cmd = [self.bin] + command.split(' ') + ['--json']
         if self.config_dir:
             cmd += ['--config-dir', self.config_dir]
         return cmd + list(args)
@@ -110,9 +169,27 @@ class Postfleet(object):
 
 
 def ansible_diff(result):
-    """The contract's diff (every main.cf changed, whole text before/after) in Ansible's form."""
-    return [dict(before_header=d['path'], after_header=d['path'], before=d.get('before', ''), after=d.get('after', ''))
-            for d in (result or {}).get('diff') or []]
+    """The contract's diff (every main.cf changed, as `diff -u` prints it) in Ansible's form: a
+    prepared diff per file, headed as Ansible heads a before/after one ("--- before: PATH")."""
+    diffs = []
+    for d in (result or {}).get('diff') or []:
+        text = d.get('unified') or ''
+        head = text.split('\n', 2)
+        if len(head) == 3 and head[0].startswith('--- ') and head[1].startswith('+++ '):
+            text = '--- before: %s\n+++ after: %s\n%s' % (head[0][4:], head[1][4:], head[2])
+        if text:
+            diffs.append(dict(prepared=text + '\n'))
+    return diffs
+
+
+def carried_diff(planned, report):
+    """A dry run's diff (Ansible's form) of what a roll-out left changed: each instance's main.cf
+    where it carries the change, and any other file (the primary's list of instances) when one does."""
+    carried = set(i.get('configDirectory') for i in (report or {}).get('instances') or [] if i.get('carriesChange'))
+    own = set('%s/main.cf' % i.get('configDirectory') for i in (planned or {}).get('instances') or [])
+    kept = [d for d in (planned or {}).get('diff') or []
+            if d.get('path', '').rsplit('/', 1)[0] in carried or (carried and d.get('path') not in own)]
+    return ansible_diff(dict(diff=kept))
 
 
 def merge_results(results):

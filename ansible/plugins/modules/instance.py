@@ -24,7 +24,7 @@ description:
     Both go through C(postfleet apply) with a one-section manifest whose C(state) is
     C(absent) or C(deported), the path of M(postfleet.fleet.manifest).
   - Check mode runs postfleet with C(--dry-run) and reports exactly what would change.
-    With C(--diff), every main.cf that changes is shown before and after.
+    With C(--diff), every main.cf that changes is shown as its changed lines before and after, in context.
   - The primary instance must have been prepared with C(postfleet init) (or C(postmulti -e init)).
 author:
   - postfleet developers

@@ -21,12 +21,19 @@ description:
   - The manifest comes from I(content), a dictionary of instances (written to postfleet's
     standard input as an INI manifest), or I(src), an INI manifest file on the managed host.
   - Check mode runs C(postfleet apply --dry-run) and reports exactly what would change.
-    With C(--diff), every main.cf that changes is shown before and after.
+    With C(--diff), every main.cf that changes is shown as its changed lines before and after, in context.
   - Starting and stopping instances is left to M(postfleet.fleet.postfix).
+  - With I(rolling), the instances that change are changed batch by batch instead (postfleet's
+    C(apply --rolling)) - each batch applied as one transaction, its running instances reloaded
+    and health-probed before the next batch; a batch that fails its probes is undone and
+    reloaded back, the roll-out stops and the task fails. C(instances) then lists, per
+    instance, its batch, its outcome and whether it carries the change (C(carriesChange)), and
+    C(rollout) is the whole report. Check mode shows the change as without I(rolling).
 author:
   - postfleet developers
 extends_documentation_fragment:
   - postfleet.fleet.postfleet
+  - postfleet.fleet.postfleet.rolling
 options:
   content:
     description:
@@ -84,6 +91,12 @@ EXAMPLES = r'''
   postfleet.fleet.manifest:
     src: /etc/postfleet/fleet.ini
     primary_config_dir: /etc/postfix
+
+- name: A new banner, two instances at a time, each pair reloaded and probed
+  postfleet.fleet.manifest:
+    src: /etc/postfleet/fleet.ini
+    rolling: true
+    batch: 2
 '''
 
 RETURN = r'''
@@ -105,11 +118,18 @@ manifest:
   description: The INI manifest given to postfleet, when it was built from I(content).
   returned: when I(content) is given
   type: str
+rollout:
+  description:
+    - With I(rolling) - postfleet's roll-out report (batches, where it stopped and why, and per
+      instance its batch, outcome, steps with timings and last probe).
+  returned: when I(rolling) ran a roll-out
+  type: dict
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.postfleet.fleet.plugins.module_utils.postfleet import (
-    COMMON_ARGUMENT_SPEC, ManifestError, Postfleet, PostfleetFailure, manifest_text, module_result,
+    COMMON_ARGUMENT_SPEC, ROLLING_ARGUMENT_SPEC, ManifestError, Postfleet, PostfleetFailure, carried_diff, manifest_text,
+    module_result, rolling_args, rolling_error, rollout_failure,
 )
 
 
@@ -120,6 +140,7 @@ def main():
         template_dir=dict(type='list', elements='path'),
     )
     argument_spec.update(COMMON_ARGUMENT_SPEC)
+    argument_spec.update(ROLLING_ARGUMENT_SPEC)
     module = AnsibleModule(
         argument_spec=argument_spec,
         mutually_exclusive=[('content', 'src')],
@@ -127,6 +148,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    bad = rolling_error(p)
+    if bad is not None:
+        module.fail_json(msg=bad)
     extra = {}
     data = None
     if p['content'] is not None:
@@ -142,13 +166,35 @@ def main():
         args = [p['src']]
     for d in p['template_dir'] or []:
         args += ['--template-dir', d]
+    pf = Postfleet(module)
     if module.check_mode:
         args.append('--dry-run')
+    elif p['rolling']:
+        module.exit_json(**roll(module, pf, args, data, extra))
     try:
-        answer = Postfleet(module).run('apply', args, data=data)
+        answer = pf.run('apply', args, data=data)
     except PostfleetFailure as e:
         e.fail(module, **extra)
     module.exit_json(**module_result(module, answer, **extra))
+
+
+def roll(module, pf, args, data, extra):
+    """apply --rolling: the module's result, or the task failed with where the roll-out stopped."""
+    # The main.cf lines for --diff come from the plan (a dry run first), kept for the instances that carry the change.
+    planned = pf.run('apply', args + ['--dry-run'], data=data) if module._diff else None
+    try:
+        report = pf.run('apply', args + rolling_args(module.params), data=data)
+    except PostfleetFailure as e:
+        if not (isinstance(e.result, dict) and 'batches' in e.result):
+            e.fail(module, **extra)
+        report = e.result
+    result = module_result(module, report, rollout=report, **extra)
+    if module._diff:
+        result['diff'] = carried_diff(planned, report)
+    failure = rollout_failure(report)
+    if failure:
+        module.fail_json(msg=failure, **result)
+    return result
 
 
 if __name__ == '__main__':

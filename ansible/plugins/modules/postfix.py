@@ -22,10 +22,15 @@ description:
     reloaded or restarted.
   - A failure of postfix(1) for an instance fails the task with its message; the other
     instances are still acted on.
+  - With I(rolling), the instances that need it are acted on batch by batch instead, each
+    batch health-probed before the next (postfleet's C(--rolling)); the first failure past
+    I(max_failed) stops the roll-out and fails the task, and the instances not reached are
+    left as they are. The roll-out's report is returned as C(rollout).
 author:
   - postfleet developers
 extends_documentation_fragment:
   - postfleet.fleet.postfleet
+  - postfleet.fleet.postfleet.rolling
 options:
   state:
     description:
@@ -63,6 +68,15 @@ EXAMPLES = r'''
   postfleet.fleet.postfix:
     name: postfix-out
     state: reloaded
+
+- name: Restart the group a quarter at a time, each quarter probed, one failure tolerated
+  postfleet.fleet.postfix:
+    group: mta
+    state: restarted
+    rolling: true
+    batch: 25%
+    pause: 30s
+    max_failed: 1
 '''
 
 RETURN = r'''
@@ -79,10 +93,18 @@ instances:
       before: {running: false, pid: null}
       after: {running: true, pid: 4711}
       changed: true
+rollout:
+  description:
+    - With I(rolling) - postfleet's roll-out report (batches, where it stopped and why, and per
+      instance its batch, outcome, steps with timings and last probe).
+  returned: when I(rolling) ran a roll-out
+  type: dict
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.postfleet.fleet.plugins.module_utils.postfleet import COMMON_ARGUMENT_SPEC, Postfleet, PostfleetFailure
+from ansible_collections.postfleet.fleet.plugins.module_utils.postfleet import (
+    COMMON_ARGUMENT_SPEC, ROLLING_ARGUMENT_SPEC, Postfleet, PostfleetFailure, rolling_args, rolling_error, rollout_failure,
+)
 
 
 def master(row):
@@ -115,10 +137,16 @@ def main():
         parallel=dict(type='int'),
     )
     argument_spec.update(COMMON_ARGUMENT_SPEC)
+    argument_spec.update(ROLLING_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[('name', 'group')], supports_check_mode=True)
     p = module.params
     if p['parallel'] is not None and p['parallel'] < 1:
         module.fail_json(msg='parallel must be at least 1, not %d' % p['parallel'])
+    bad = rolling_error(p)
+    if bad is None and p['rolling'] and p['state'] == 'stopped':
+        bad = 'rolling applies to started, reloaded and restarted, not stopped'
+    if bad is not None:
+        module.fail_json(msg=bad)
     select = []
     if p['name'] is not None:
         select = ['-i', p['name']]
@@ -132,7 +160,14 @@ def main():
             for r in before:
                 if r.get('running') and not r.get('enabled'):
                     module.warn('%s is running but disabled: postfix stop skips it, as postmulti does' % r.get('instance'))
-        failures = [] if module.check_mode else run(module, pf, select, before, actions)
+        rollout = None
+        if module.check_mode:
+            failures, acted = {}, set()
+        elif p['rolling']:
+            failures, acted, rollout = run_rolling(module, pf, select, before, actions)
+        else:
+            failures = run(module, pf, select, before, actions)
+            acted = set(d for d in actions if d not in failures)
         after = before if module.check_mode else [r for r in pf.run('status', select, partial_ok=True) or [] if 'error' not in r]
     except PostfleetFailure as e:
         e.fail(module)
@@ -149,12 +184,15 @@ def main():
         if module.check_mode:
             changed = bool(done)
         else:
-            changed = master(r) != master(a) or ('reload' in done and d not in failures)
+            changed = master(r) != master(a) or ('reload' in done and d in acted)
         instances.append(dict(instance=r.get('instance'), configDirectory=d, enabled=bool(r.get('enabled')),
                               action='+'.join(done) or None, before=master(r), after=master(a), changed=changed))
     result = dict(changed=any(i['changed'] for i in instances), instances=instances)
-    if failures:
-        module.fail_json(msg='; '.join(failures.values()), **result)
+    if rollout is not None:
+        result['rollout'] = rollout
+    stopped = rollout_failure(rollout)
+    if failures or stopped:
+        module.fail_json(msg=stopped or '; '.join(failures.values()), **result)
     module.exit_json(**result)
 
 
@@ -176,6 +214,38 @@ def unreached(state, before, after_by_dir):
         elif state == 'restarted' and r.get('running') and a.get('pid') == r.get('pid'):
             out[d] = '%s: its master was not restarted (pid %s still runs)' % (r.get('instance'), a.get('pid'))
     return out
+
+
+ROLLING_VERB = dict(reloaded='reload', restarted='restart', started='start')
+
+
+def rolling_selection(select, rows, actions):
+    """The selection of a roll-out: the module's own when every enabled instance needs the command, else those that do (-i each, list order kept)."""
+    enabled = [r['configDirectory'] for r in rows if r.get('enabled')]
+    targets = [d for d in enabled if actions.get(d)]
+    if not targets:
+        return None
+    return select if targets == enabled else [a for d in targets for a in ('-i', d)]
+
+
+def run_rolling(module, pf, select, rows, actions):
+    """One `postfleet postfix VERB --rolling` over the instances that need it; returns (failures, acted on, report)."""
+    sel = rolling_selection(select, rows, actions)
+    if sel is None:
+        return {}, set(), None
+    extra = ['--parallel', str(module.params['parallel'])] if module.params['parallel'] else []
+    try:
+        report = pf.run('postfix', [ROLLING_VERB[module.params['state']]] + sel + rolling_args(module.params) + extra)
+    except PostfleetFailure as e:
+        # A roll-out that stopped or had failures exits 1 with its report: the report says what happened.
+        if not (isinstance(e.result, dict) and 'batches' in e.result):
+            raise
+        report = e.result
+    members = report.get('instances') or []
+    failures = dict((i['configDirectory'], '%s: %s' % (i.get('instance'), i.get('error') or i.get('outcome')))
+                    for i in members if i.get('outcome') in ('failed', 'rolled back', 'interrupted'))
+    acted = set(i['configDirectory'] for i in members if i.get('outcome') == 'done')
+    return failures, acted, report
 
 
 def run(module, pf, select, rows, actions):

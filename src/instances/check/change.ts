@@ -1,28 +1,28 @@
 /**
  * The check's errors that a change adds to the fleet: what create and apply print. The
- * report's diff says what each main.cf was and is (or would be); the fleet is read as it is
+ * report's files say what each main.cf was and is (or would be); the fleet is read as it is
  * now, which is before the change with --dry-run and after it otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ChangeReport } from '../lifecycle/report.js';
 import { parseMainCf } from '../maincf/parse.js';
 import { parametersFrom } from '../parameters.js';
-import type { Instance } from '../instance.js';
+import { secondaryFromSettings, type Instance } from '../instance.js';
 import type { ParameterSet } from '../maincf/expand.js';
-import { readSecondary, type Fleet } from '../registry.js';
+import type { Fleet } from '../registry.js';
 import { gatherFleetFacts, plannedInstanceFacts } from './facts.js';
 import { checkFleet, problemKey, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
 
 /** `parametersOf`: the fleet's parameters as they were read with it (loadFleetParameters()). */
 export function errorsAddedBy(report: ChangeReport, fleet: Fleet, parametersOf: (i: Instance) => ParameterSet = parametersFrom(fleet)): Problem[] {
-  const texts = new Map(report.diff.map((d) => [d.path, d]));
+  const texts = new Map(report.files.map((d) => [d.path, d]));
   const changed = report.instances.filter((i) => i.changed && i.configDirectory !== fleet.primaryConfigDirectory && i.action !== 'destroy' && i.action !== 'deport' && texts.has(`${i.configDirectory}/main.cf`));
   if (changed.length === 0) return [];
   // Errors only: whether masters run and directories exist decide warnings, not errors, so they are not looked at.
   const now = gatherFleetFacts(fleet, parametersOf, [], { live: false });
   const masterProto = `${fleet.shared.metaDirectory}/master.cf.proto`;
   const factsOf = (dir: string, text: string): InstanceFacts => {
-    const instance = readSecondary(dir, fleet.defaults, () => parseMainCf(text, `${dir}/main.cf`));
+    const instance = secondaryFromSettings(dir, parseMainCf(text, `${dir}/main.cf`), fleet.defaults);
     const master = [`${dir}/master.cf`, masterProto].find((p) => existsSync(p));
     return plannedInstanceFacts(instance, parseMainCf(text), fleet.defaults, master === undefined ? '' : readFileSync(master, 'utf8'));
   };

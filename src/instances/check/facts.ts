@@ -13,12 +13,13 @@ import type { Fleet } from '../registry.js';
 import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { parametersFrom } from '../parameters.js';
 import { problemsIntroduced, type FleetFacts, type InstanceFacts, type Problem } from './problems.js';
+import { fsError } from '../files.js';
 
 /**
  * Parsed master.cf files by content: a fleet's instances mostly carry the
  * same file (made from one prototype), which is then parsed once.
  */
-export type MasterCache = Map<string, readonly MasterEntry[]>;
+type MasterCache = Map<string, readonly MasterEntry[]>;
 
 function readMaster(configDirectory: string, cache: MasterCache = new Map()): readonly MasterEntry[] | { error: string } {
   const path = `${configDirectory}/master.cf`;
@@ -31,8 +32,7 @@ function readMaster(configDirectory: string, cache: MasterCache = new Map()): re
     }
     return entries;
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { error: err.code !== undefined ? `cannot read ${path}: ${err.code}` : err.message };
+    return { error: fsError('read', path, e).message };
   }
 }
 
@@ -50,7 +50,7 @@ function isRunning(queueDirectory: string): boolean {
   return pid !== null && isMasterRunning(pid);
 }
 
-export function instanceFacts(i: Instance, parameters: ParameterSet, masters?: MasterCache, live = true): InstanceFacts {
+function instanceFacts(i: Instance, parameters: ParameterSet, masters?: MasterCache, live = true): InstanceFacts {
   if (!live) return { instance: i, label: instanceLabel(i), parameters, master: readMaster(i.configDirectory, masters), running: undefined, missing: [] };
   const missing = [
     ['config_directory', i.configDirectory],
@@ -85,7 +85,7 @@ export function plannedInstanceFacts(i: Instance, settings: ReadonlyMap<string, 
 }
 
 /** `/etc/postfix-*` (siblings of the primary named like it) holding a main.cf, not in the list. */
-export function unlistedDirectories(fleet: Fleet): string[] {
+function unlistedDirectories(fleet: Fleet): string[] {
   const primary = fleet.primaryConfigDirectory;
   const parent = dirname(primary);
   const prefix = `${basename(primary)}-`;

@@ -6,7 +6,7 @@
 import type { BrokenInstance, Instance } from '../instance.js';
 import type { ParameterSet } from '../maincf/expand.js';
 import { expandValue } from '../maincf/expand.js';
-import { describeListener, isServiceDisabled, listenersClash, listenersOf, parseHost, type Listener } from '../mastercf/listeners.js';
+import { describeListener, listenersClash, listenersOf, parseHost, type Listener } from '../mastercf/listeners.js';
 import { overrides, type MasterEntry } from '../mastercf/parse.js';
 
 export type Severity = 'error' | 'warning';
@@ -57,7 +57,7 @@ const setting = (f: InstanceFacts, name: string): string => `${f.instance.config
 const entryRef = (f: InstanceFacts, l: { line: number; service: string }): string => `${f.instance.configDirectory}/master.cf:${l.line} ${l.service} inet`;
 const masterEntries = (f: InstanceFacts): readonly MasterEntry[] => ('error' in f.master ? [] : f.master);
 
-export function instanceListeners(f: InstanceFacts, port: FleetFacts['port']): Listener[] {
+function instanceListeners(f: InstanceFacts, port: FleetFacts['port']): Listener[] {
   return listenersOf(masterEntries(f), {
     inetInterfaces: value(f, 'inet_interfaces'),
     inetProtocols: value(f, 'inet_protocols'),
@@ -211,7 +211,7 @@ function checkHostnames(facts: FleetFacts, out: Problem[]): void {
 }
 
 /** Parameters naming files that two instances must not share. */
-export const UNSHARED_PATHS = [
+const UNSHARED_PATHS = [
   'maillog_file',
   'postscreen_cache_map',
   'address_verify_map',
@@ -249,7 +249,7 @@ function checkSharedPaths(facts: FleetFacts, out: Problem[]): void {
 }
 
 /** Settings every instance must share with the primary: one installation, one set of users. */
-export const SHARED_INSTALL = ['command_directory', 'daemon_directory', 'shlib_directory', 'mail_owner', 'setgid_group'] as const;
+const SHARED_INSTALL = ['command_directory', 'daemon_directory', 'shlib_directory', 'mail_owner', 'setgid_group'] as const;
 
 function checkSharedInstall(facts: FleetFacts, out: Problem[]): void {
   const primary = facts.instances.find((f) => f.instance.primary);

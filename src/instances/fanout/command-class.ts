@@ -139,7 +139,7 @@ export function postfixEnvironment(i: Instance, verbose?: boolean): Record<strin
   return env;
 }
 
-export function unixEnvironment(
+function unixEnvironment(
   i: Instance,
   shared: SharedSettings,
   path: string | undefined,

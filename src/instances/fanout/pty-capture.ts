@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, constants, openSync, write } from 'node:fs';
 import { strerror } from '../strerror.js';
 
-export interface Captured {
+interface Captured {
   readonly exitCode: number;
   /** Plain lines ending in \n (the terminal's \r\n made \n). */
   readonly output: string;

@@ -57,28 +57,48 @@ export async function runPlan(runs: readonly PlannedRun[], options: RunOptions):
   const baseEnv = options.env ?? process.env;
   // Loaded only when a run starts fast: the boot path (compat -p start) stays lean.
   const fastStart = runs.some((r) => r.fastStart !== undefined) ? (await import('../start/fast-start.js')).fastStart : undefined;
-  const done: Array<RunResult | undefined> = [];
+  return runEach(runs, options, async (run) => {
+    const env = { ...baseEnv, ...run.env };
+    const echo = (text: string): string => (options.mode === 'inherit' ? (process.stderr.write(text), '') : text);
+    const fast = run.fastStart !== undefined && fastStart ? await fastStart(run.fastStart, (file, args) => spawnOne(file, args, env), echo) : undefined;
+    const { exitCode, output, stderr }: { exitCode: number; output: string; stderr?: string } =
+      fast ?? (run.task !== undefined ? await inProcess(run.task, echo) : await spawnOne(run.file, run.args, env));
+    return {
+      exitCode,
+      output,
+      ...(stderr !== undefined ? { stderr } : {}),
+      ...(fast !== undefined ? { checkMs: fast.checkMs, startPath: fast.path } : {}),
+    };
+  });
+}
+
+/**
+ * The fan-out itself: `one` for each run, at most `parallel` at once, launched in plan order,
+ * with the hooks of RunOptions; each result is the run's instance, command and duration with
+ * what `one` found, and the results come back in plan order.
+ */
+export async function runEach<R extends Omit<RunResult, 'instance' | 'configDirectory' | 'command' | 'durationMs'>>(
+  runs: readonly PlannedRun[],
+  options: Pick<RunOptions, 'parallel' | 'onStart' | 'onFinish' | 'onResultInOrder'>,
+  one: (run: PlannedRun) => Promise<R>,
+): Promise<Array<RunResult & R>> {
+  const done: Array<(RunResult & R) | undefined> = [];
   let next = 0;
   return pMap(
     runs.map((run, index) => ({ run, index })),
     async ({ run, index }) => {
       options.onStart?.(index, run);
       const started = performance.now();
-      const env = { ...baseEnv, ...run.env };
-      const echo = (text: string): string => (options.mode === 'inherit' ? (process.stderr.write(text), '') : text);
-      const fast = run.fastStart !== undefined && fastStart ? await fastStart(run.fastStart, (file, args) => spawnOne(file, args, env), echo) : undefined;
-      const { exitCode, output, stderr }: { exitCode: number; output: string; stderr?: string } =
-        fast ?? (run.task !== undefined ? await inProcess(run.task, echo) : await spawnOne(run.file, run.args, env));
-      const result: RunResult = {
+      const { exitCode, output, ...rest } = await one(run);
+      const result = {
         instance: run.label,
         configDirectory: run.instance.configDirectory,
         command: [run.file, ...run.args],
         exitCode,
         durationMs: Math.round(performance.now() - started),
         output,
-        ...(stderr !== undefined ? { stderr } : {}),
-        ...(fast !== undefined ? { checkMs: fast.checkMs, startPath: fast.path } : {}),
-      };
+        ...rest,
+      } as unknown as RunResult & R;
       options.onFinish?.(index, result);
       done[index] = result;
       for (; done[next] !== undefined; next++) options.onResultInOrder?.(next, done[next]!);

@@ -5,6 +5,7 @@
  * reconfigured, enabled or disabled; those whose state is absent or deported destroyed or
  * deported under destroy's and deport's rules — and one transaction applies it. Instances
  * the manifest does not name are left alone. Applied, the manifest plans to nothing.
+ * Pure: actions.ts's applyManifest() runs the plan as a transaction.
  */
 import { PostfleetError } from '../errors.js';
 import type { Instance } from '../instance.js';
@@ -12,24 +13,17 @@ import { planAdditions, requestedDirectory, type AddRequest } from './build.js';
 import { listEdits } from './instance-list.js';
 import { planRemovals, type RemovalAction } from './removal.js';
 import { editPlan, mainCfText, requireInit, type InstancePlan, type Plan } from './plan.js';
-import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
-import { transact, type LifecycleContext } from './transaction.js';
 import type { MainCfEdit } from '../maincf/edit.js';
 import { ParameterSet } from '../maincf/expand.js';
 import { parseMainCf } from '../maincf/parse.js';
 import type { ManifestInstance } from './manifest.js';
 import type { Fleet } from '../registry.js';
-import { renderTemplate, type Template } from '../templates.js';
+import { renderTemplate, type Template } from '../templates/render.js';
 
 /** A manifest entry with its template loaded (loading reads files: done before planning). */
 export interface DesiredInstance extends ManifestInstance {
   readonly loadedTemplate: Template | undefined;
-}
-
-export function applyManifest(ctx: LifecycleContext, desired: readonly DesiredInstance[]): Promise<ChangeReport> {
-  const removes = desired.some((m) => m.state !== 'present');
-  return transact(ctx, { directories: (fleet, settings) => manifestDirectories(fleet, settings, desired), status: removes }, (snap) => planApply(snap, desired));
 }
 
 export function planApply(snap: Snapshot, desired: readonly DesiredInstance[]): Plan {

@@ -6,14 +6,14 @@
  */
 import { ClaimTable, instanceClaims } from '../claims.js';
 import { PostfleetError } from '../errors.js';
-import type { Instance } from '../instance.js';
+import { secondaryFromSettings, type Instance } from '../instance.js';
 import { editMainCf, type MainCfEdit } from '../maincf/edit.js';
 import { ParameterSet } from '../maincf/expand.js';
 import { parseMainCf } from '../maincf/parse.js';
-import { readSecondary, type Fleet } from '../registry.js';
+import type { Fleet } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 import type { Selection } from '../selection.js';
-import { renderTemplate, type Template } from '../templates.js';
+import { renderTemplate, type Template } from '../templates/render.js';
 import { insertPosition, listEdits, listNote, type ListChange } from './instance-list.js';
 import { checkGroupName, checkInstanceName, makePrivatePath, type PrivatePathParam } from './names.js';
 import { instanceDirectorySpecs } from './permissions.js';
@@ -109,7 +109,7 @@ function planOne(snap: Snapshot, claims: ClaimTable, action: 'create' | 'import'
     if (!dir?.masterCf) throw new PostfleetError(`'${configDirectory}' lacks a master.cf file`);
   }
   const existingText = action === 'import' || complete ? mainCfText(snap, configDirectory) : undefined;
-  if (existingText !== undefined) existing = readSecondary(configDirectory, fleet.defaults, () => parseMainCf(existingText, `${configDirectory}/main.cf`));
+  if (existingText !== undefined) existing = secondaryFromSettings(configDirectory, parseMainCf(existingText, `${configDirectory}/main.cf`), fleet.defaults);
 
   const queueDirectory = existing?.queueDirectory ?? req.paths.queue_directory ?? makePrivatePath('queue_directory', primary.get('queue_directory'), req.name);
   const dataDirectory = existing?.dataDirectory ?? req.paths.data_directory ?? makePrivatePath('data_directory', primary.get('data_directory'), req.name);

@@ -2,36 +2,28 @@
  * Fleet-wide configuration: `config set NAME=VALUE...` and `config unset NAME...` on every
  * selected instance, with postconf -e / -X semantics (the same editor, byte for byte), as
  * one transaction: every selected main.cf changes, or none does. The parameters identity and
- * life-cycle own are refused with the command that changes them.
+ * life-cycle own are refused with the command that changes them. Pure: actions.ts's
+ * editConfig() runs the plan as a transaction.
  */
 import { PostfleetError } from '../errors.js';
 import { describeBroken } from '../instance.js';
-import { isParameterName, type MainCfEdit } from '../maincf/edit.js';
+import { isParameterName, parseSetting, type MainCfEdit } from '../maincf/edit.js';
 import { editPlan, type InstancePlan, type Plan } from './plan.js';
-import type { ChangeReport } from './report.js';
 import type { Snapshot } from './snapshot.js';
-import { transact, type LifecycleContext } from './transaction.js';
-import type { Fleet } from '../registry.js';
 import { ownedParameterHint } from './reserved.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
 
-function checkName(name: string, what: string): void {
-  if (!isParameterName(name)) throw new PostfleetError(`bad parameter name in '${what}'`);
+function checkOwned(name: string): void {
   const instead = ownedParameterHint(name, 'config');
   if (instead !== undefined) throw new PostfleetError(`${name} is not changed by config set/unset: ${instead}`);
 }
 
-/** `NAME=VALUE` arguments as postconf -e edits; a value with a line break or another control character is refused. */
+/** `NAME=VALUE` arguments as postconf -e edits (parseSetting()). */
 export function parseAssignments(args: readonly string[]): MainCfEdit[] {
   if (args.length === 0) throw new PostfleetError('give at least one NAME=VALUE');
   return args.map((a) => {
-    const eq = a.indexOf('=');
-    if (eq < 0) throw new PostfleetError(`expected NAME=VALUE: '${a}'`);
-    const name = a.slice(0, eq).trim();
-    checkName(name, a);
-    const value = a.slice(eq + 1).trim();
-    // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(value)) throw new PostfleetError(`${name}: the value may not contain a line break or another control character`);
+    const [name, value] = parseSetting(a);
+    checkOwned(name);
     return { op: 'set', name, value };
   });
 }
@@ -40,7 +32,8 @@ export function parseAssignments(args: readonly string[]): MainCfEdit[] {
 export function parseNames(args: readonly string[]): MainCfEdit[] {
   if (args.length === 0) throw new PostfleetError('give at least one parameter NAME');
   return args.map((name) => {
-    checkName(name, name);
+    if (!isParameterName(name)) throw new PostfleetError(`bad parameter name in '${name}'`);
+    checkOwned(name);
     return { op: 'remove', name };
   });
 }
@@ -64,12 +57,4 @@ export function planConfigEdit(snap: Snapshot, selection: FleetSelection, edits:
     primaryEdits.push(...p.primaryEdits);
   }
   return { instances, primaryEdits, skipped, independent: true };
-}
-
-export function editConfig(ctx: LifecycleContext, selection: FleetSelection, edits: readonly MainCfEdit[]): Promise<ChangeReport> {
-  return transact(ctx, { directories: (fleet) => selectedDirectories(fleet, selection) }, (snap) => planConfigEdit(snap, selection, edits));
-}
-
-function selectedDirectories(fleet: Fleet, selection: FleetSelection): string[] {
-  return selectFleet(fleet.entries, selection).flatMap((e) => (e.kind === 'ok' && !e.instance.primary ? [e.instance.configDirectory] : []));
 }

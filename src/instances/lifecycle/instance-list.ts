@@ -5,9 +5,9 @@
  * is added to them). The one place that computes these edits. Pure.
  */
 import { PostfleetError } from '../errors.js';
-import type { FleetEntry } from '../instance.js';
+import { splitList, type FleetEntry } from '../instance.js';
 import type { MainCfEdit } from '../maincf/edit.js';
-import { splitList, type Fleet } from '../registry.js';
+import type { Fleet } from '../registry.js';
 import { matchesSelection, type Selection } from '../selection.js';
 import { entryDirectory } from './plan.js';
 

@@ -19,12 +19,12 @@
 import { unsafe } from 'ini';
 import { PostfleetError } from '../errors.js';
 import { checkGroupName, checkInstanceName, checkPrivatePath, type PrivatePathParam } from './names.js';
-import { isParameterName } from '../maincf/edit.js';
-import { parseBoolean } from '../registry.js';
+import { checkSettingValue, isParameterName, splitNameValue } from '../maincf/edit.js';
+import { parseBoolean } from '../instance.js';
 import { ownedParameterHint } from './reserved.js';
 
 /** present: created or brought in line; absent: destroyed; deported: taken off the list, its files kept. */
-export type ManifestState = 'present' | 'absent' | 'deported';
+type ManifestState = 'present' | 'absent' | 'deported';
 const STATES: readonly ManifestState[] = ['present', 'absent', 'deported'];
 
 export interface ManifestInstance {
@@ -40,9 +40,15 @@ export interface ManifestInstance {
 
 const PATH_KEYS: readonly PrivatePathParam[] = ['config_directory', 'queue_directory', 'data_directory'];
 const KEYS = new Set(['state', 'group', 'enabled', 'template', ...PATH_KEYS]);
+interface Section {
+  readonly name: string;
+  readonly body: Array<{ readonly name: string; readonly value: string }>;
+}
+
+/** Each line `key = value`, split as postconf -e splits NAME=VALUE (splitNameValue()). */
 export function parseManifest(text: string, source: string): ManifestInstance[] {
-  const sections: Array<{ name: string; line: number; body: string[] }> = [];
-  let current: { name: string; line: number; body: string[] } | undefined;
+  const sections: Section[] = [];
+  let current: Section | undefined;
   text.split(/\r?\n/).forEach((raw, k) => {
     const line = raw.trim();
     const header = /^\[(.*)\]$/.exec(line);
@@ -51,18 +57,18 @@ export function parseManifest(text: string, source: string): ManifestInstance[] 
       if (sections.some((s) => s.name === name)) {
         throw new PostfleetError(`${source}, line ${k + 1}: duplicate instance [${name}]`);
       }
-      current = { name, line: k + 1, body: [] };
+      current = { name, body: [] };
       sections.push(current);
       return;
     }
     if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
     if (!current) throw new PostfleetError(`${source}, line ${k + 1}: setting outside an [instance] section: '${line}'`);
-    if (!line.includes('=')) throw new PostfleetError(`${source}, line ${k + 1}: expected key = value: '${line}'`);
-    const key = line.slice(0, line.indexOf('=')).trim();
-    if (current.body.some((b) => b.slice(0, b.indexOf('=')).trim() === key)) {
-      throw new PostfleetError(`${source}, line ${k + 1}: duplicate key '${key}' in [${current.name}]`);
+    const entry = splitNameValue(line);
+    if (entry === undefined) throw new PostfleetError(`${source}, line ${k + 1}: expected key = value: '${line}'`);
+    if (current.body.some((b) => b.name === entry.name)) {
+      throw new PostfleetError(`${source}, line ${k + 1}: duplicate key '${entry.name}' in [${current.name}]`);
     }
-    current.body.push(line);
+    current.body.push(entry);
   });
   return sections.map((s) => toInstance(s.name, decodeSection(s.body), `${source} [${s.name}]`));
 }
@@ -72,9 +78,9 @@ export function parseManifest(text: string, source: string): ManifestInstance[] 
  * reads true, false and null as a boolean or null (and nests a key with a dot and a null
  * value), while a main.cf value is always text.
  */
-function decodeSection(body: readonly string[]): Record<string, unknown> {
+function decodeSection(body: Section['body']): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  for (const line of body) values[line.slice(0, line.indexOf('=')).trim()] = unsafe(line.slice(line.indexOf('=') + 1).trim());
+  for (const { name, value } of body) values[name] = unsafe(value);
   return values;
 }
 
@@ -94,7 +100,9 @@ function toInstance(name: string, values: Record<string, unknown>, where: string
       if (!isParameterName(param)) throw new PostfleetError(`${where}: bad parameter name in '${key}'`);
       const instead = ownedParameterHint(param, 'manifest');
       if (instead !== undefined) throw new PostfleetError(`${where}: '${key}' is not allowed: ${instead}`);
-      settings.push([param, str(key) ?? '']);
+      const value = str(key) ?? '';
+      checkSettingValue(param, value, where);
+      settings.push([param, value]);
     } else if (!KEYS.has(key)) {
       throw new PostfleetError(`${where}: unknown key '${key}' (known: ${[...KEYS].join(', ')}, set.NAME)`);
     }

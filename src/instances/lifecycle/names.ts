@@ -3,6 +3,7 @@
  * names and private paths, with postmulti's rules and messages. Pure.
  */
 import { PostfleetError } from '../errors.js';
+import { splitNameValue } from '../maincf/edit.js';
 import { NAME_PREFIX } from '../selection.js';
 
 const SAFE_PUNCT = '!@%-_=+:./';
@@ -46,15 +47,15 @@ export function makePrivatePath(param: string, primaryValue: string, name: strin
 export type PrivatePathParam = 'config_directory' | 'queue_directory' | 'data_directory';
 
 /**
- * A `name=value` argument of create/import (postmulti's assign_new_parameter):
+ * A `name=value` argument of create/import (postmulti's assign_new_parameter(), which splits it
+ * with split_nameval() as postconf -e does: splitNameValue()):
  * only the private directories, absolute, not '/', trailing '/' trimmed. We
  * also refuse '.' and '..' components, which postmulti lets through.
  */
 export function parsePathAssignment(arg: string, action: 'create' | 'import'): { param: PrivatePathParam; value: string } {
-  const eq = arg.indexOf('=');
-  const name = eq < 0 ? '' : arg.slice(0, eq).trim();
-  if (eq < 0 || name === '') throw new PostfleetError(`Malformed parameter setting '${arg}'`);
-  const raw = arg.slice(eq + 1).trim();
+  const setting = splitNameValue(arg);
+  if (setting === undefined) throw new PostfleetError(`Malformed parameter setting '${arg}'`);
+  const { name, value: raw } = setting;
   const allowed: readonly string[] = action === 'import' ? ['config_directory'] : ['config_directory', 'queue_directory', 'data_directory'];
   if (!allowed.includes(name)) throw new PostfleetError(`Parameter '${name}' not valid with action ${action}`);
   return { param: name as PrivatePathParam, value: checkPrivatePath(name, raw) };

@@ -11,8 +11,8 @@
  * and owners are the ones postmulti leaves (the differential tests compare).
  * The shared files (programs in command_directory etc.) belong to the
  * primary's installation and are not touched by adding an instance.
+ * Pure: postfix-files.ts reads the file.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 
 export interface DirectorySpec {
   readonly path: string;
@@ -66,16 +66,4 @@ export function instanceDirectorySpecs(
       mode: parseInt(e.mode, 8),
       recursive: e.flags.includes('r'),
     }));
-}
-
-export function readPostfixFiles(metaDirectory: string): string {
-  let text = readFileSync(`${metaDirectory}/postfix-files`, 'utf8');
-  let extra: string[] = [];
-  try {
-    extra = readdirSync(`${metaDirectory}/postfix-files.d`).filter((f) => !f.startsWith('.')).sort();
-  } catch {
-    // no drop-in directory
-  }
-  for (const f of extra) text += '\n' + readFileSync(`${metaDirectory}/postfix-files.d/${f}`, 'utf8');
-  return text;
 }

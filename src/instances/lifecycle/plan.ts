@@ -8,9 +8,10 @@ import { PostfleetError } from '../errors.js';
 import type { FleetEntry, Instance } from '../instance.js';
 import { editMainCf, type MainCfEdit } from '../maincf/edit.js';
 import type { Fleet } from '../registry.js';
-import { matchesSelection, type Selection } from '../selection.js';
+import { entryMatches, type Selection } from '../selection.js';
 import type { Snapshot } from './snapshot.js';
 import { describeEdit, type Step } from './steps.js';
+import { strerror } from '../strerror.js';
 
 export type Action = 'init' | 'create' | 'import' | 'deport' | 'destroy' | 'enable' | 'disable' | 'assign' | 'update' | 'set' | 'unset';
 
@@ -48,8 +49,6 @@ export interface Plan {
   readonly independent?: boolean;
 }
 
-export const emptyPlan: Plan = { instances: [], primaryEdits: [], skipped: [] };
-
 /** Whether applying the plan would change anything on disk. */
 export function changesAnything(plan: Plan, primaryMainCf: string): boolean {
   return (
@@ -73,10 +72,13 @@ export const entryDirectory = (e: FleetEntry): string => (e.kind === 'ok' ? e.in
 
 export const isPrimaryEntry = (e: FleetEntry): boolean => (e.kind === 'ok' ? e.instance.primary : e.broken.primary);
 
-/** postmulti's select_existing_instance(): -i is required; the first match wins. */
+/**
+ * postmulti's select_existing_instance(): -i is required; the first match wins. A broken entry
+ * is matched as selection.ts matches it: by its directory, or '-' for a broken primary.
+ */
 export function selectExisting(fleet: Fleet, selection: Selection | undefined): FleetEntry {
   if (selection?.type !== 'name') throw new PostfleetError("Select an instance via '-i name'");
-  const found = fleet.entries.find((e) => (e.kind === 'ok' ? matchesSelection(e.instance, selection) : e.broken.configDirectory === selection.name));
+  const found = fleet.entries.find((e) => entryMatches(e, selection));
   if (!found) throw new PostfleetError(`No instance named ${selection.name}`);
   return found;
 }
@@ -90,9 +92,7 @@ export function selectSound(fleet: Fleet, selection: Selection | undefined): Ins
 /** The main.cf text of a directory the snapshot read; a PostfleetError naming it otherwise. */
 export function mainCfText(snap: Snapshot, configDirectory: string): string {
   const d = snap.directories.get(configDirectory);
-  if (d?.mainCf === undefined) {
-    throw new PostfleetError(`cannot read ${configDirectory}/main.cf: ${d?.mainCfError ?? 'no such file'}`);
-  }
+  if (d?.mainCf === undefined) throw new PostfleetError(d?.mainCfError ?? `cannot read ${configDirectory}/main.cf: ${strerror('ENOENT')}`);
   return d.mainCf;
 }
 
@@ -112,4 +112,4 @@ export function editPlan(snap: Snapshot, action: Action, i: Instance, edits: rea
   return { entry: { ...base, steps: [{ kind: 'edit', configDirectory: i.configDirectory, edits }], notes: [], mainCf }, primaryEdits: [] };
 }
 
-export const editLines = (configDirectory: string, edits: readonly MainCfEdit[]): string[] => edits.map((e) => `edit ${configDirectory}/main.cf: ${describeEdit(e)}`);
+const editLines = (configDirectory: string, edits: readonly MainCfEdit[]): string[] => edits.map((e) => `edit ${configDirectory}/main.cf: ${describeEdit(e)}`);

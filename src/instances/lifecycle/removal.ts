@@ -14,7 +14,7 @@ import type { Snapshot } from './snapshot.js';
 import type { Step } from './steps.js';
 
 /** The queue subdirectories Postfix makes; destroy removes these and nothing else there. */
-export const QUEUE_SUBDIRS = ['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'maildrop', 'pid', 'private', 'public', 'saved', 'trace'];
+const QUEUE_SUBDIRS = ['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'maildrop', 'pid', 'private', 'public', 'saved', 'trace'];
 
 export type RemovalAction = 'deport' | 'destroy';
 
@@ -30,7 +30,7 @@ export interface RemovalTargets {
   readonly state?: StateFilter | undefined;
 }
 
-export function removalEntries(fleet: Fleet, targets: RemovalTargets): FleetEntry[] {
+function removalEntries(fleet: Fleet, targets: RemovalTargets): FleetEntry[] {
   const chosen = new Set<string>();
   if (targets.all) {
     const secondaries = fleet.entries.filter((e) => !isPrimaryEntry(e));

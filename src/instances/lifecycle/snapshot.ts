@@ -7,17 +7,16 @@
  * snapshots without root or Postfix.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { PostfleetError } from '../errors.js';
 import type { Instance } from '../instance.js';
-import { strerror } from '../strerror.js';
+import { exists, fsError } from '../files.js';
 import { readInstanceStatus } from '../observe/status.js';
 import { decodeMainCf } from '../maincf/write.js';
 import { readMainCf } from '../maincf/defaults.js';
 import { loadFleet, type Fleet, type MainCfReader } from '../registry.js';
-import { readPostfixFiles } from './permissions.js';
+import { readPostfixFiles } from './postfix-files.js';
 import { TEMPORARY_FILE } from './steps.js';
 
-export interface Prototype {
+interface Prototype {
   readonly path: string;
   readonly text: string;
   readonly mode: number;
@@ -125,7 +124,7 @@ function readText(path: string): string {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new PostfleetError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code ?? String(e))}`);
+    throw fsError('read', path, e);
   }
   return decodeMainCf(bytes).text;
 }
@@ -139,15 +138,6 @@ function attempt<T>(read: () => T): T | undefined {
     return read();
   } catch {
     return undefined;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -12,11 +12,11 @@ import { PostfleetError } from '../errors.js';
 import { loadFleet, type MainCfReader } from '../registry.js';
 import { SettingsCache } from '../maincf/settings-cache.js';
 import { editMainCf } from '../maincf/edit.js';
-import { lockMainCfs, withMainCfLock } from '../maincf/write.js';
+import { lockMainCfs, withMainCfLock, withUndoProblems } from '../maincf/write.js';
 import { changesAnything, type InstancePlan, type Plan } from './plan.js';
 import { reportOf, type ChangeReport } from './report.js';
 import { readSnapshot, type Snapshot, type SnapshotNeeds, type SnapshotSource } from './snapshot.js';
-import { applySteps, UndoLog } from './execute.js';
+import { applySteps, problemLines, restoreMainCf, UndoLog } from './execute.js';
 
 export interface LifecycleContext extends SnapshotSource {
   readonly dryRun?: boolean | undefined;
@@ -34,40 +34,59 @@ const LOCK_BATCH = 64;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function transact(ctx: LifecycleContext, needs: SnapshotNeeds, plan: Planner): Promise<ChangeReport> {
+  return (await transactUndoable(ctx, needs, plan)).report;
+}
+
+/** A transaction's report, and its undo log kept past the commit: what a roll-out needs to undo a batch that turns out unhealthy. */
+export interface Transaction {
+  readonly report: ChangeReport;
+  /** Every file change made, the primary main.cf's last, each scoped to its instance; empty for a dry run or no change. */
+  readonly undo: UndoLog;
+}
+
+export async function transactUndoable(ctx: LifecycleContext, needs: SnapshotNeeds, plan: Planner): Promise<Transaction> {
   // The fleet is read to plan, and again under the lock: the second time only the main.cf files that changed.
   const read = ctx.readSettings ?? SettingsCache.memory().read;
   const preview = readSnapshot(ctx, needs, undefined, read);
   const previewPlan = plan(preview);
   const primaryDir = preview.fleet.primaryConfigDirectory;
+  const undo = new UndoLog();
   if (ctx.dryRun || !changesAnything(previewPlan, preview.primaryMainCf)) {
-    return reportOf(previewPlan, { configDirectory: primaryDir, mainCf: preview.primaryMainCf }, Boolean(ctx.dryRun), []);
+    return { report: reportOf(previewPlan, { configDirectory: primaryDir, mainCf: preview.primaryMainCf }, Boolean(ctx.dryRun), []), undo };
   }
   const warnings: string[] = [];
   const done = await interruptible((checkpoint) =>
     withMainCfLock(primaryDir, async (current) => {
       const snap = readSnapshot(ctx, needs, current, read);
       const p = plan(snap);
-      const undo = new UndoLog();
       try {
         await applyInstances(p, undo, warnings, checkpoint);
         checkpoint();
       } catch (e) {
-        await undo.rollback();
-        throw e;
+        const problems = problemLines(await undo.rollback());
+        throw e instanceof Interrupted && problems.length === 0 ? new PostfleetError(`${e.message}: nothing was changed`, { exitCode: e.exitCode }) : withUndoProblems(e, problems);
       }
       const next = p.primaryEdits.length > 0 ? editMainCf(current, p.primaryEdits) : current;
-      return { next: next !== current ? next : undefined, result: { plan: p, current }, rollback: () => undo.rollback() };
+      return { next: next !== current ? next : undefined, result: { plan: p, current, next }, rollback: async () => problemLines(await undo.rollback()) };
     }),
   );
+  if (done.next !== done.current) {
+    // Committed: a later undo (a roll-out's) puts the primary main.cf back too, if nobody changed it since.
+    const primary = done.plan.instances.find((i) => i.primary)?.configDirectory;
+    undo.push(`${primaryDir}/main.cf`, () => restoreMainCf(primaryDir, done.next, done.current, undefined), primary);
+  }
   const releases = done.plan.instances.flatMap((i) => (i.release ? [i.release] : []));
   if (releases.length > 0) warnings.push(...(await release(ctx, primaryDir, releases, read)));
-  return reportOf(done.plan, { configDirectory: primaryDir, mainCf: done.current }, false, warnings);
+  return { report: reportOf(done.plan, { configDirectory: primaryDir, mainCf: done.current }, false, warnings), undo };
 }
+
+/** A signal caught during the transaction: thrown at the next checkpoint, and the change is undone. */
+class Interrupted extends PostfleetError {}
 
 async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkpoint: () => void): Promise<void> {
   const withSteps = p.instances.filter((i) => i.steps.length > 0);
   if (!p.independent) {
-    for (const i of withSteps) await applySteps(i.steps, undo, warnings, checkpoint);
+    for (const i of withSteps) await applySteps(i.steps, undo, warnings, { checkpoint, scope: i.configDirectory });
     return;
   }
   // Several instances' main.cf edits at once, their locks taken a batch at a time; after a
@@ -85,7 +104,7 @@ async function applyInstances(p: Plan, undo: UndoLog, warnings: string[], checkp
         async (i: InstancePlan) => {
           if (failure) return;
           try {
-            await applySteps(i.steps, undo, warnings, checkpoint, locks);
+            await applySteps(i.steps, undo, warnings, { checkpoint, locks, scope: i.configDirectory });
           } catch (error) {
             failure ??= { error };
           }
@@ -138,7 +157,7 @@ async function interruptible<T>(fn: (checkpoint: () => void) => Promise<T>): Pro
     return [sig, h] as const;
   });
   const checkpoint = (): void => {
-    if (caught) throw new PostfleetError(`interrupted by ${caught}: nothing was changed`, { exitCode: 128 + signalNumber(caught) });
+    if (caught) throw new Interrupted(`interrupted by ${caught}`, { exitCode: 128 + signalNumber(caught) });
   };
   try {
     const result = await fn(checkpoint);

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { PostfleetError } from '../errors.js';
 
 /** Where the Debian package puts the program, and the command it installs. */
-export const PACKAGED_LIBRARY = '/usr/lib/postfleet/';
-export const PACKAGED_COMMAND = '/usr/sbin/postfleet';
+const PACKAGED_LIBRARY = '/usr/lib/postfleet/';
+const PACKAGED_COMMAND = '/usr/sbin/postfleet';
 
 /**
  * The multi_instance_wrapper value `init` writes. postfix(1) runs the wrapper

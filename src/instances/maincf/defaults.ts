@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
 import { strerror } from '../strerror.js';
 import { parseMainCfBytes } from './parse.js';
+import { fsError } from '../files.js';
 
 /**
  * `postconf` output, `name = value` or `name =` per line. postconf prints
@@ -136,7 +137,7 @@ export class PostfixDefaults extends Map<string, string> {
  * run us with a short PATH (postfix(1) with /bin:/usr/bin:/sbin:/usr/sbin,
  * cron with /usr/bin:/bin), and postconf lives in command_directory.
  */
-export function findPostconf(path = process.env['PATH'] ?? ''): string {
+function findPostconf(path = process.env['PATH'] ?? ''): string {
   const dirs = [...path.split(':').filter((d) => d.startsWith('/')), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
   for (const d of dirs) {
     try {
@@ -164,9 +165,7 @@ export function readMainCf(configDir: string): Map<string, string> {
   try {
     length = readIntoShared(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code !== undefined ? strerror(code) : (e as Error).message;
-    throw new PostfleetError(`cannot read ${path}: ${reason}`);
+    throw fsError('read', path, e);
   }
   return parseMainCfBytes(shared.subarray(0, length), path);
 }

@@ -90,6 +90,50 @@ export function normalizeMainCfValue(value: string): string {
 }
 
 /**
+ * NAME=VALUE, read one way wherever postfleet takes a setting (config set, create --set, the
+ * manifest's `key = value` lines): as `postconf -e` reads its argument, split_nameval() in
+ * Postfix's util/split_nameval.c. White space before the name is skipped; the name runs up to
+ * white space or '='; white space may stand before the '='; the value is the rest, without
+ * white space at either end. So `  relayhost =  [r]:587 ` is relayhost and `[r]:587`, while
+ * `a b=c` has no '=' after its name and `=x` no name (postconf: "missing '=' after attribute
+ * name", "missing attribute name"). Undefined where postconf would refuse the split.
+ */
+export function splitNameValue(text: string): { readonly name: string; readonly value: string } | undefined {
+  let i = 0;
+  while (i < text.length && ISSPACE.has(text.charAt(i))) i++;
+  const start = i;
+  while (i < text.length && !ISSPACE.has(text.charAt(i)) && text.charAt(i) !== '=') i++;
+  const name = text.slice(start, i);
+  while (i < text.length && ISSPACE.has(text.charAt(i))) i++;
+  if (name === '' || text.charAt(i) !== '=') return undefined;
+  return { name, value: normalizeMainCfValue(text.slice(i + 1)) };
+}
+
+/**
+ * A NAME=VALUE setting (config set, create --set): split as postconf -e splits it, the name a
+ * parameter name (isParameterName()), the value one that checkSettingValue() lets through.
+ * `what` says where it was given (`--set`), for the message.
+ */
+export function parseSetting(text: string, what?: string): [string, string] {
+  const at = what === undefined ? '' : `${what}: `;
+  const setting = splitNameValue(text);
+  if (setting === undefined) throw new PostfleetError(`${at}expected NAME=VALUE: '${text}'`);
+  if (!isParameterName(setting.name)) throw new PostfleetError(`${at}bad parameter name in '${text}'`);
+  checkSettingValue(setting.name, setting.value, what);
+  return [setting.name, setting.value];
+}
+
+/**
+ * postconf -e refuses a value with a newline ("accepts no multi-line input"); postfleet refuses
+ * every control character, a tab or a carriage return too: main.cf would hold what nobody sees.
+ */
+export function checkSettingValue(name: string, value: string, what?: string): void {
+  const at = what === undefined ? '' : `${what}: `;
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new PostfleetError(`${at}${name}: the value may not contain a line break or another control character`);
+}
+
+/**
  * The lines as pcf_edit_main() sees them: vstring_get() splits after each
  * '\n', pcf_next_cf_line() gives an unterminated last line a '\n', and every
  * line is then handled as a C string, so it ends at its first NUL (losing its
@@ -169,5 +213,6 @@ function applyEdit(lines: readonly string[], edit: MainCfEdit): string[] {
 }
 
 function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what it shows
   return s.replace(/[\0-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -40,7 +40,7 @@
 import { PostfleetError } from '../errors.js';
 
 /** Raw value of a parameter (setting, else default), undefined if none. */
-export type RawLookup = (name: string) => string | undefined;
+type RawLookup = (name: string) => string | undefined;
 
 /** mac_expand(): `if (mc->level++ > 100)` at every call. */
 const MAX_LEVEL = 100;
@@ -326,7 +326,7 @@ function expandExpression(expr: string, level: number, resolver: Resolver, out: 
       }
       if (expr[after] === '?' || expr[after] === ':') {
         name = expr.slice(start, cp);
-        op = expr[after] as string;
+        op = expr[after];
         cp = after + 1;
         break;
       }

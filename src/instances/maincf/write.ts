@@ -29,13 +29,14 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { constants as fsc } from 'node:fs';
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 
 import { PostfleetError } from '../errors.js';
+import { fsReason } from '../files.js';
 import { checkMainCfEdits, editMainCf } from './edit.js';
 import type { MainCfEdit } from './edit.js';
 
@@ -45,8 +46,11 @@ const TMP_SUFFIX = '.tmp';
 const TMP_MODE = 0o600;
 const PERM_MASK = 0o7777;
 
-/** `rollback` undoes what `fn` did when `next` cannot be written. */
-export type MainCfUpdate<T> = { next?: string | undefined; result: T; rollback?: () => Promise<void> };
+/**
+ * `rollback` undoes what `fn` did when `next` cannot be written (or its rename cannot be made
+ * durable); it answers what it could not undo, one "file: reason" each.
+ */
+export type MainCfUpdate<T> = { next?: string | undefined; result: T; rollback?: () => Promise<readonly string[]> };
 
 /**
  * Run `fn` on the current main.cf of `configDir` while holding Postfix's
@@ -57,6 +61,35 @@ export async function withMainCfLock<T>(
   configDir: string,
   fn: (current: string) => Promise<MainCfUpdate<T>> | MainCfUpdate<T>,
   held?: HeldLock,
+): Promise<T> {
+  return lockedUpdate(configDir, fn, held, true);
+}
+
+/**
+ * The undo of a main.cf write: `previous` goes back only if main.cf still holds exactly
+ * `written`, the text postfleet wrote. Anything else means someone (a `postconf -e`, an
+ * operator's editor) changed it since postfleet let go of its lock: their edit is kept, and
+ * the answer says so. A directory sync that fails after the rename is an error here (the
+ * text is back, but may not survive a crash): it is not undone again.
+ */
+export async function restoreMainCfIfUnchanged(configDir: string, written: string, previous: string, times?: BigIntStats): Promise<'restored' | 'changed'> {
+  const outcome = await lockedUpdate(configDir, (current) => (current === written ? { next: previous, result: 'restored' as const } : { result: 'changed' as const }), undefined, false);
+  if (outcome === 'restored' && times !== undefined) await restoreTimes(path.join(configDir, 'main.cf'), times);
+  return outcome;
+}
+
+/** A file's access and modification times as they were, to the nanosecond (utimes() takes a double: touch(1) keeps them). */
+export async function restoreTimes(file: string, times: BigIntStats): Promise<void> {
+  const at = (ns: bigint): string => `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+  await execa('touch', ['-c', '-a', '-d', at(times.atimeNs), file]);
+  await execa('touch', ['-c', '-m', '-d', at(times.mtimeNs), file]);
+}
+
+async function lockedUpdate<T>(
+  configDir: string,
+  fn: (current: string) => Promise<MainCfUpdate<T>> | MainCfUpdate<T>,
+  held: HeldLock | undefined,
+  undoUnsynced: boolean,
 ): Promise<T> {
   const mainCf = path.join(configDir, 'main.cf');
   const tmpPath = mainCf + TMP_SUFFIX;
@@ -73,6 +106,7 @@ export async function withMainCfLock<T>(
   let renamed = false;
   try {
     const original = await statOrFail(mainCf);
+    const times = await fs.stat(mainCf, { bigint: true }).catch(() => undefined);
     const bytes = await readOrFail(mainCf);
     const { text, encoding } = decodeMainCf(bytes);
     const update = await fn(text);
@@ -82,11 +116,18 @@ export async function withMainCfLock<T>(
         await renameOrFail(tmpPath, mainCf);
       } catch (e) {
         // What fn did was for this write: undone, as the write did not happen.
-        await update.rollback?.();
-        throw e;
+        throw withUndoProblems(e, (await update.rollback?.()) ?? []);
       }
       renamed = true;
-      await syncDirectory(configDir);
+      try {
+        await syncDirectory(configDir);
+      } catch (e) {
+        if (!undoUnsynced) throw new PostfleetError(`${e instanceof Error ? e.message : String(e)} (after the rename: main.cf holds the new text)`);
+        // The new main.cf is in place but its rename may not survive a crash, and the caller
+        // will report a failure: so the change is undone, main.cf first (unless someone wrote
+        // it since: our lock went with the rename), then what fn did. Error and files agree.
+        throw withUndoProblems(e, [...(await putBack(configDir, update.next, text, times)), ...((await update.rollback?.()) ?? [])], true);
+      }
     }
     return update.result;
   } finally {
@@ -231,10 +272,37 @@ async function flockAll(perl: string, files: ReadonlyArray<{ tmpPath: string; ha
   }
 }
 
+/** restoreMainCfIfUnchanged(), as "file: reason" lines of what it could not do. */
+async function putBack(configDir: string, written: string, previous: string, times: BigIntStats | undefined): Promise<string[]> {
+  const mainCf = path.join(configDir, 'main.cf');
+  try {
+    const outcome = await restoreMainCfIfUnchanged(configDir, written, previous, times);
+    return outcome === 'restored' ? [] : [`${mainCf}: ${CHANGED_SINCE}`];
+  } catch (e) {
+    return [`${mainCf}: ${e instanceof Error ? e.message : String(e)}`];
+  }
+}
+
+/** Why an undo left a main.cf as it is. */
+export const CHANGED_SINCE = 'changed by someone else since postfleet wrote it: left as it is';
+
+/**
+ * The error that stopped a change, saying whether the undo that followed is complete: what it
+ * could not undo is named, file by file, so the message never claims an unchanged tree that
+ * is not. `afterRename`: the error came once the write was in place, which the message says.
+ */
+export function withUndoProblems(e: unknown, problems: readonly string[], afterRename = false): unknown {
+  if (problems.length === 0 && !afterRename) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const exitCode = e instanceof PostfleetError ? e.exitCode : 1;
+  const outcome = problems.length === 0 ? ': the change was undone' : `; undo incomplete: ${problems.join('; ')}`;
+  return new PostfleetError(`${message}${outcome}`, { exitCode });
+}
+
 /** Fail early, naming the path, before anything is created next to main.cf. */
 async function requireMainCf(configDir: string, mainCf: string): Promise<void> {
   const dir = await fs.stat(configDir).catch((e: unknown) => {
-    throw failure(`config directory ${configDir}`, configDir, e);
+    throw failure(`cannot read config directory ${configDir}`, e);
   });
   if (!dir.isDirectory()) {
     throw new PostfleetError(`config directory ${configDir}: not a directory`);
@@ -259,7 +327,7 @@ async function openLocked(flock: string, tmpPath: string): Promise<FileHandle> {
       }
       if (!current.isFile() || current.nlink > 1 || (current.mode & PERM_MASK) !== TMP_MODE) {
         await fs.unlink(tmpPath).catch((e: unknown) => {
-          if (errnoCode(e) !== 'ENOENT') throw failure(`cannot remove stale ${tmpPath}`, tmpPath, e);
+          if (errnoCode(e) !== 'ENOENT') throw failure(`cannot remove stale ${tmpPath}`, e);
         });
         await tmp.close();
         continue;
@@ -278,22 +346,32 @@ async function openLocked(flock: string, tmpPath: string): Promise<FileHandle> {
  * Create the temporary file 0600 whatever the umask (a umask that dropped
  * owner bits would otherwise make every opener, postconf included, treat our
  * fresh file as debris forever), or open the one another process made.
+ *
+ * The chmod is only for a mode the umask made: from the moment the file
+ * exists another writer may open it, lock it first, give it main.cf's mode
+ * and rename it to main.cf, and a chmod of ours after that would set the new
+ * main.cf's mode to 0600 (seen under load: 0640 became 0600). A file still
+ * 0600, or already given another mode by such a writer, is left alone; one
+ * the umask made is never used by another writer before the chmod (they take
+ * a mode other than 0600 for debris).
  */
 async function openTmp(tmpPath: string): Promise<FileHandle> {
   const flags = fsc.O_WRONLY | fsc.O_NOFOLLOW;
   for (;;) {
     try {
       const created = await fs.open(tmpPath, flags | fsc.O_CREAT | fsc.O_EXCL, TMP_MODE);
-      await created.chmod(TMP_MODE).catch(() => undefined);
+      const mode = (await created.stat().catch(() => undefined))?.mode;
+      const byUmask = mode !== undefined && (mode & PERM_MASK) !== TMP_MODE && (mode & ~TMP_MODE & PERM_MASK) === 0;
+      if (byUmask) await created.chmod(TMP_MODE).catch(() => undefined);
       return created;
     } catch (e) {
-      if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, tmpPath, e);
+      if (errnoCode(e) !== 'EEXIST') throw failure(`cannot create ${tmpPath}`, e);
     }
     try {
       return await fs.open(tmpPath, flags);
     } catch (e) {
       // Renamed away between our two opens: try creating it again.
-      if (errnoCode(e) !== 'ENOENT') throw failure(`cannot open ${tmpPath}`, tmpPath, e);
+      if (errnoCode(e) !== 'ENOENT') throw failure(`cannot open ${tmpPath}`, e);
     }
   }
 }
@@ -339,7 +417,7 @@ async function writeInPlace(tmp: FileHandle, tmpPath: string, data: Buffer, orig
       offset += bytesWritten;
     }
   } catch (e) {
-    throw failure(`cannot write ${tmpPath}`, tmpPath, e);
+    throw failure(`cannot write ${tmpPath}`, e);
   }
   // postconf always leaves its invoker's ownership and 0644; we keep what
   // the administrator chose. chown before chmod: chown clears set-id bits.
@@ -350,28 +428,28 @@ async function writeInPlace(tmp: FileHandle, tmpPath: string, data: Buffer, orig
     await tmp.chmod(original.mode & PERM_MASK);
   } catch (e) {
     const mode = (original.mode & PERM_MASK).toString(8);
-    throw failure(`cannot give ${tmpPath} main.cf's owner ${original.uid}:${original.gid} and mode ${mode}`, tmpPath, e);
+    throw failure(`cannot give ${tmpPath} main.cf's owner ${original.uid}:${original.gid} and mode ${mode}`, e);
   }
   await tmp.sync().catch((e: unknown) => {
-    throw failure(`cannot sync ${tmpPath}`, tmpPath, e);
+    throw failure(`cannot sync ${tmpPath}`, e);
   });
 }
 
 async function renameOrFail(from: string, to: string): Promise<void> {
   await fs.rename(from, to).catch((e: unknown) => {
-    throw failure(`cannot rename ${from} to ${to}`, to, e);
+    throw failure(`cannot rename ${from} to ${to}`, e);
   });
 }
 
 /** Make the rename itself durable, not just the file's content. */
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY).catch((e: unknown) => {
-    throw failure(`cannot open directory ${dir}`, dir, e);
+    throw failure(`cannot open directory ${dir}`, e);
   });
   try {
     await handle.sync();
   } catch (e) {
-    throw failure(`cannot sync directory ${dir}`, dir, e);
+    throw failure(`cannot sync directory ${dir}`, e);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -379,13 +457,13 @@ async function syncDirectory(dir: string): Promise<void> {
 
 async function statOrFail(file: string): Promise<Stats> {
   return fs.stat(file).catch((e: unknown) => {
-    throw failure(`cannot read ${file}`, file, e);
+    throw failure(`cannot read ${file}`, e);
   });
 }
 
 async function readOrFail(file: string): Promise<Buffer> {
   return fs.readFile(file).catch((e: unknown) => {
-    throw failure(`cannot read ${file}`, file, e);
+    throw failure(`cannot read ${file}`, e);
   });
 }
 
@@ -416,12 +494,10 @@ function errnoCode(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** "ENOENT: no such file or directory, open '/x'" → "no such file or directory". */
-function failure(what: string, file: string, e: unknown): PostfleetError {
+/** `cannot write /etc/postfix/main.cf.tmp: No space left on device` (fsReason(): files.ts's wording). */
+function failure(what: string, e: unknown): PostfleetError {
   if (e instanceof PostfleetError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  const reason = /^[A-Z0-9_]+: ([^,]+)/.exec(message)?.[1] ?? message;
-  return new PostfleetError(firstLine(`${what}: ${reason}`));
+  return new PostfleetError(firstLine(`${what}: ${fsReason(e)}`));
 }
 
 function firstLine(s: string): string {

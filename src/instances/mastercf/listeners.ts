@@ -5,6 +5,7 @@
  * instance's parameters (for `$name` in the service field, as master(8)
  * expands it) and the port names of /etc/services.
  */
+import { splitList } from '../instance.js';
 import type { MasterEntry } from './parse.js';
 
 export type Family = 'ipv4' | 'ipv6' | 'name';
@@ -30,10 +31,8 @@ export interface ListenerContext {
   readonly port: (name: string) => number | undefined;
 }
 
-const splitList = (v: string): string[] => v.split(/[,\s]+/).filter((s) => s !== '');
-
 /** The address families of inet_protocols ("all": both). */
-export function protocols(inetProtocols: string): Family[] {
+function protocols(inetProtocols: string): Family[] {
   const words = splitList(inetProtocols.toLowerCase());
   if (words.includes('all')) return ['ipv4', 'ipv6'];
   return (['ipv4', 'ipv6'] as const).filter((f) => words.includes(f));

@@ -23,7 +23,7 @@ import { scanLogicalLines } from '../maincf/parse.js';
  * An argument, or a daemon option `-o VALUE`: an override when VALUE is
  * name=value (then name and value are set), else VALUE as it is.
  */
-export type MasterWord =
+type MasterWord =
   | { readonly kind: 'arg'; readonly text: string }
   | { readonly kind: 'option'; readonly text: string; readonly name?: string; readonly value?: string };
 
@@ -42,7 +42,7 @@ export interface MasterEntry {
   readonly line: number;
 }
 
-export const SERVICE_TYPES = ['inet', 'unix', 'unix-dgram', 'fifo', 'pass'] as const;
+const SERVICE_TYPES = ['inet', 'unix', 'unix-dgram', 'fifo', 'pass'] as const;
 
 /** The -o overrides of an entry, later ones winning. */
 export function overrides(e: MasterEntry): Map<string, string> {
@@ -54,7 +54,7 @@ export function overrides(e: MasterEntry): Map<string, string> {
 const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
 
 /** argv_splitq(line, CHARS_SPACE, CHARS_BRACE): white-space separated, `{...}` kept whole. */
-export function splitFields(line: string): string[] {
+function splitFields(line: string): string[] {
   const out: string[] = [];
   let i = 0;
   const n = line.length;

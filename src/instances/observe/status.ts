@@ -8,7 +8,7 @@ import type { Instance } from '../instance.js';
 import { instanceLabel } from '../instance.js';
 import { QUEUE_NAMES, scanQueue, type QueueName } from '../queue/count.js';
 
-export { QUEUE_NAMES, type QueueName } from '../queue/count.js';
+export { QUEUE_NAMES } from '../queue/count.js';
 
 export interface InstanceStatus {
   readonly instance: string;
@@ -66,6 +66,6 @@ export function isMasterRunning(pid: number): boolean {
 }
 
 /** Messages are files; deferred and friends hash them into subdirectories. */
-export function countQueueFiles(dir: string): number | null {
+function countQueueFiles(dir: string): number | null {
   return scanQueue(dir, false)?.messages ?? null;
 }

@@ -4,7 +4,7 @@
  */
 import type { Instance } from '../instance.js';
 import { idTable } from '../lifecycle/snapshot.js';
-import { readPostfixFiles } from '../lifecycle/permissions.js';
+import { readPostfixFiles } from '../lifecycle/postfix-files.js';
 import type { ParameterSet } from '../maincf/expand.js';
 import type { Fleet } from '../registry.js';
 import { NotModelled, type StartFacts } from './checks.js';

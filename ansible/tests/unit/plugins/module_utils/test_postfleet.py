@@ -7,7 +7,8 @@ __metaclass__ = type
 import unittest
 
 from ansible_collections.postfleet.fleet.plugins.module_utils.postfleet import (
-    ManifestError, ansible_diff, error_lines, manifest_section, manifest_text, merge_results, one_line, warning_lines,
+    ManifestError, ansible_diff, carried_diff, error_lines, manifest_section, manifest_text, merge_results, one_line,
+    rolling_args, rolling_error, rollout_failure, warning_lines,
 )
 
 
@@ -73,9 +74,13 @@ class ManifestSection(unittest.TestCase):
 
 class Answers(unittest.TestCase):
     def test_diff_in_ansible_form(self):
-        answer = dict(diff=[dict(path='/etc/postfix-a/main.cf', before='', after='x = 1\n')])
-        self.assertEqual(ansible_diff(answer), [dict(before_header='/etc/postfix-a/main.cf', after_header='/etc/postfix-a/main.cf',
-                                                     before='', after='x = 1\n')])
+        unified = '--- /etc/postfix-a/main.cf\n+++ /etc/postfix-a/main.cf\n@@ -1 +1 @@\n-x = 1\n+x = 2\n'
+        created = '--- /dev/null\n+++ /etc/postfix-b/main.cf\n@@ -0,0 +1 @@\n+x = 1\n'
+        answer = dict(diff=[dict(path='/etc/postfix-a/main.cf', unified=unified), dict(path='/etc/postfix-b/main.cf', unified=created)])
+        self.assertEqual(ansible_diff(answer), [
+            dict(prepared='--- before: /etc/postfix-a/main.cf\n+++ after: /etc/postfix-a/main.cf\n@@ -1 +1 @@\n-x = 1\n+x = 2\n\n'),
+            dict(prepared='--- before: /dev/null\n+++ after: /etc/postfix-b/main.cf\n@@ -0,0 +1 @@\n+x = 1\n\n'),
+        ])
         self.assertEqual(ansible_diff(None), [])
         self.assertEqual(ansible_diff(dict(changed=False)), [])
 
@@ -90,6 +95,45 @@ class Answers(unittest.TestCase):
         self.assertEqual(error_lines(err), ['postfleet: Instance postfix-a is enabled'])
         self.assertEqual(one_line(err, 'default'), 'postfleet: Instance postfix-a is enabled')
         self.assertEqual(one_line('', 'default'), 'default')
+
+
+
+class Rolling(unittest.TestCase):
+    def test_flags_pass_through_as_given(self):
+        self.assertEqual(rolling_args(dict(rolling=False, batch='2')), [])
+        self.assertEqual(rolling_args(dict(rolling=True)), ['--rolling'])
+        self.assertEqual(rolling_args(dict(rolling=True, batch='25%', pause='30s', max_failed=0, probe_timeout='5s', probe_rcpt='none')),
+                         ['--rolling', '--batch', '25%', '--pause', '30s', '--max-failed', '0', '--probe-timeout', '5s', '--probe-rcpt', 'none'])
+
+    def test_bad_values_refused_before_postfleet_runs(self):
+        self.assertIsNone(rolling_error(dict(rolling=True, batch='100%', pause='1.5', probe_timeout='500ms', max_failed=2)))
+        self.assertIsNone(rolling_error(dict(rolling=False)))
+        self.assertEqual(rolling_error(dict(rolling=False, batch='2')), 'batch is a roll-out option: set rolling: true too')
+        self.assertEqual(rolling_error(dict(rolling=False, max_failed=0)), 'max_failed is a roll-out option: set rolling: true too')
+        for batch in ('0', '0%', '101%', 'two', '-1'):
+            self.assertIn("bad batch '%s'" % batch, rolling_error(dict(rolling=True, batch=batch)))
+        self.assertIn("bad pause '10x'", rolling_error(dict(rolling=True, pause='10x')))
+        self.assertIn("bad probe_timeout 'soon'", rolling_error(dict(rolling=True, probe_timeout='soon')))
+        self.assertEqual(rolling_error(dict(rolling=True, max_failed=-1)), 'max_failed must be 0 or more, not -1')
+
+    def test_a_report_fails_the_task_when_it_stopped_or_an_instance_failed(self):
+        self.assertIsNone(rollout_failure(None))
+        self.assertIsNone(rollout_failure(dict(changed=True, instances=[])))
+        done = dict(batches=2, stopped=None, instances=[dict(instance='postfix-a', outcome='done')])
+        self.assertIsNone(rollout_failure(done))
+        stopped = dict(batches=4, stopped=dict(batch=1, reason='1 of 1 instance of batch 1 failed: postfix-a'), instances=[])
+        self.assertEqual(rollout_failure(stopped), 'roll-out stopped at batch 1 of 4: 1 of 1 instance of batch 1 failed: postfix-a')
+        tolerated = dict(batches=2, stopped=None, instances=[dict(instance='postfix-b', outcome='rolled back', error='probe: 451 4.3.5')])
+        self.assertEqual(rollout_failure(tolerated), 'postfix-b: probe: 451 4.3.5')
+
+    def test_the_diff_of_what_a_rollout_left_changed(self):
+        planned = dict(instances=[dict(configDirectory='/etc/postfix-a'), dict(configDirectory='/etc/postfix-b')],
+                       diff=[dict(path=p, unified='--- %s\n+++ %s\n@@ -1 +1 @@\n-x\n+X' % (p, p))
+                             for p in ('/etc/postfix-a/main.cf', '/etc/postfix-b/main.cf', '/etc/postfix/main.cf')])
+        report = dict(instances=[dict(configDirectory='/etc/postfix-a', carriesChange=True), dict(configDirectory='/etc/postfix-b', carriesChange=False)])
+        self.assertEqual([d['prepared'].split('\n')[0] for d in carried_diff(planned, report)], ['--- before: /etc/postfix-a/main.cf', '--- before: /etc/postfix/main.cf'])
+        report['instances'][0]['carriesChange'] = False
+        self.assertEqual(carried_diff(planned, report), [])
 
 
 if __name__ == '__main__':

@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Unit tests of the modules' pure parts: which masters the postfix module acts on, how info
-# merges list and status, how instance finds its status row.
+# merges list and status, how instance finds its status row, the queue module's postfleet flags.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import unittest
 
-from ansible_collections.postfleet.fleet.plugins.modules import info, instance, postfix
+from ansible_collections.postfleet.fleet.plugins.modules import info, instance, postfix, queue
 
 
 def row(d, enabled=True, running=False, pid=None, name=None):
@@ -37,6 +37,13 @@ class PostfixPlan(unittest.TestCase):
         self.assertEqual(postfix.plan('started', [row('/etc/postfix-a', running=True, pid=1)]), {})
         self.assertEqual(postfix.plan('stopped', [row('/etc/postfix-a')]), {})
         self.assertEqual(postfix.plan('started', []), {})
+
+    def test_a_rollout_selects_the_instances_that_need_it(self):
+        # Every enabled instance needs it: the module's own selection, whole.
+        self.assertEqual(postfix.rolling_selection(['-g', 'mta'], self.rows, postfix.plan('restarted', self.rows)), ['-g', 'mta'])
+        # Only some: each by its directory, in list order.
+        self.assertEqual(postfix.rolling_selection(['-g', 'mta'], self.rows, postfix.plan('started', self.rows)), ['-i', '/etc/postfix-b'])
+        self.assertIsNone(postfix.rolling_selection([], self.rows, {}))
 
 
 class InfoMerge(unittest.TestCase):
@@ -101,3 +108,18 @@ class InstanceRemoval(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class QueueArguments(unittest.TestCase):
+    none = dict(name=None, group=None, sender=None, recipient=None, queue=None, older=None, younger=None, reason=None, id=None)
+
+    def test_selection_and_filters_as_postfleet_flags(self):
+        p = dict(self.none, group='mta', sender=['a@x', '@y'], recipient=['*@z'], queue=['deferred', 'hold'],
+                 older='2h', reason='timed out', id=['ABCDEF1'])
+        self.assertEqual(queue.arguments(p), ['-g', 'mta', '--from', 'a@x', '--from', '@y', '--to', '*@z',
+                                              '--queue', 'deferred', '--queue', 'hold', '--id', 'ABCDEF1',
+                                              '--older', '2h', '--reason', 'timed out'])
+
+    def test_nothing_selects_everything(self):
+        self.assertEqual(queue.arguments(self.none), [])
+        self.assertEqual(queue.arguments(dict(self.none, name='-')), ['-i', '-'])
