@@ -295,7 +295,7 @@ function probe(): { available: boolean; reason?: string } {
 }
 
 /** Whether integration tests can run here; `reason` says why not. Probed once per process. */
-const integration: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
+export const integration: { readonly available: boolean; readonly reason?: string } = Object.freeze(probe());
 
 let warned = false;
 /**
