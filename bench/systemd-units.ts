@@ -10,7 +10,8 @@
  *     npx vite-node bench/systemd-units.ts -- [--instances=50] [--rounds=3] [--deb=FILE] [--out=FILE]
  *
  * After every start: the exit status, how many masters run and in which units, which units
- * failed; after every stop: that no master runs. Writes a JSON record (--out, default
+ * failed; after every stop: that no master runs. A stop is timed until the last master is gone
+ * (systemctl stop postfix returns before its instances are stopped, under either manager). Writes a JSON record (--out, default
  * bench/work/systemd-units.json) and prints a table for bench/RESULTS.md.
  */
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ interface Round {
 
 async function timed(host: BootedHost, command: string): Promise<{ ms: number; exit: number }> {
   // Timed inside, by the booted system's own clock: nsenter's start-up is not counted.
-  const r = await host.run(`s=$(date +%s%N); ${command} >/dev/null 2>&1; e=$?; echo "$e $(( ($(date +%s%N) - s) / 1000000 ))"`, { timeoutMs: 900_000 });
+  const r = await host.run(`s=$(date +%s%N); ( ${command} ) >/dev/null 2>&1; e=$?; echo "$e $(( ($(date +%s%N) - s) / 1000000 ))"`, { timeoutMs: 900_000 });
   const [exit = '1', ms = 'NaN'] = r.stdout.trim().split(' ');
   return { ms: Number(ms), exit: Number(exit) };
 }
@@ -63,7 +64,10 @@ async function rounds(host: BootedHost, manager: Round['manager']): Promise<Roun
     await host.runOk('systemctl reset-failed; sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true');
     const start = await timed(host, 'systemctl start postfix');
     const seen = await census(host, manager === 'debian' ? 'postfix' : 'postfleet');
-    const stop = await timed(host, 'systemctl stop postfix');
+    // systemctl returns once postfix.service is stopped: the instances (ordered Before= it, so
+    // stopped after it) are still stopping then, under either manager. The time is until the
+    // last master is gone.
+    const stop = await timed(host, 'systemctl stop postfix && for k in $(seq 6000); do pgrep -x master >/dev/null || exit 0; sleep 0.02; done; exit 1');
     const left = await census(host, manager === 'debian' ? 'postfix' : 'postfleet');
     const r: Round = { manager, round, startMs: start.ms, startExit: start.exit, ...seen, stopMs: stop.ms, stopExit: stop.exit, leftRunning: left.running };
     console.log(JSON.stringify(r));

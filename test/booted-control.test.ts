@@ -139,4 +139,22 @@ describe.runIf(requireBoot() && requireAnsible())('postfleet under a booted syst
     await host.runOk('systemctl restart postfix');
     expect(await failedUnits(host)).toEqual([]);
   });
+
+  it('a rolling restart and a rolling config change go through the units, batch by batch, each probed', async () => {
+    const before = await masters(host);
+    const r = await host.run('postfleet postfix restart --rolling --batch 1 --json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { instances: Array<{ instance: string; outcome: string }> };
+    expect(report.instances.map((i) => i.outcome).every((o) => o === 'done')).toBe(true);
+    const after = await masters(host);
+    for (const [dir, m] of Object.entries(before)) {
+      expect(after[dir]?.pid).not.toBe(m.pid);
+      expect(after[dir]?.unit).toMatch(/^postfleet@/);
+    }
+    const set = await host.run("postfleet config set -g mta 'smtpd_banner=$myhostname ESMTP rolled' --rolling --json");
+    expect(set.exitCode, set.stderr).toBe(0);
+    expect((await host.runOk('postconf -c /etc/postfix-b -h smtpd_banner')).stdout).toBe('$myhostname ESMTP rolled\n');
+    expect((await masters(host))['/etc/postfix-b']?.pid).toBe(after['/etc/postfix-b']?.pid);
+    expect(await failedUnits(host)).toEqual([]);
+  });
 });
