@@ -48,7 +48,7 @@ describe.runIf(requireBoot() && requireAnsible())('postfleet under a booted syst
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail' || !host?.pid) return;
     const r = await host.run('systemctl list-jobs --no-pager; journalctl -n 80 --no-pager -o short-precise', { timeoutMs: 30_000 });
-    console.error(`systemd at the failure:\n${r.stdout}${r.stderr}`);
+    console.error(`systemd at the failure:\n${r.stdout}${r.stderr}\ncommands run:\n${host.history.join('\n')}`);
   });
 
   it('stop of a master that runs under Debian’s unit stops that unit, and says so', async () => {

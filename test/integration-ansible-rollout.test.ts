@@ -26,7 +26,7 @@ interface TaskResult {
   msg?: string;
   instances: Member[];
   rollout: { completed: boolean; batches: number; batchSize: number; stopped: { batch: number; reason: string } | null; instances: Member[] };
-  diff?: Array<{ before_header: string; after: string }>;
+  diff?: Array<{ prepared: string }>;
 }
 
 const rolled = (name: string, banner: string, extra: string): string => `
@@ -84,7 +84,7 @@ describe.runIf(RUN)('ansible: roll-outs', { timeout: 900_000 }, () => {
       ['postfix-b', 1, 'done', true],
       ['postfix-c', 2, 'done', true],
     ]);
-    expect(res.diff?.map((d) => d.before_header)).toEqual(['/etc/postfix-a/main.cf', '/etc/postfix-b/main.cf', '/etc/postfix-c/main.cf']);
+    expect(res.diff?.map((d) => d.prepared.split('\n')[0])).toEqual(['--- before: /etc/postfix-a/main.cf', '--- before: /etc/postfix-b/main.cf', '--- before: /etc/postfix-c/main.cf']);
     expect(r.stdout).toContain('+smtpd_banner = $myhostname ESMTP by ansible');
     const probe = JSON.parse((await sb.runOk('postfleet probe -g mta --json')).stdout) as { instances: Array<{ services: Array<{ replies: { greeting: string } }> }> };
     expect(probe.instances.map((p) => p.services[0]!.replies.greeting)).toEqual(['220 a.example ESMTP by ansible', '220 b.example ESMTP by ansible', '220 c.example ESMTP by ansible']);

@@ -326,8 +326,19 @@ export class BootedHost {
     }
   }
 
+  /** Each run() so far: when it began (ms since the host was made), how long it took, its exit status and its first line. */
+  readonly history: string[] = [];
+  private readonly born = Date.now();
+
   /** Runs a bash script inside the booted system (all its namespaces), with a root login's environment. */
   async run(script: string, opts: RunOptions = {}): Promise<RunResult> {
+    const began = Date.now();
+    const r = await this.runUntimed(script, opts);
+    this.history.push(`+${((began - this.born) / 1000).toFixed(1)} s, ${((Date.now() - began) / 1000).toFixed(1)} s, exit ${r.exitCode}: ${script.trim().split('\n')[0]!.slice(0, 160)}`);
+    return r;
+  }
+
+  private async runUntimed(script: string, opts: RunOptions): Promise<RunResult> {
     if (!this.pid1) throw new Error('not booted');
     const env: Record<string, string> = {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
