@@ -4,6 +4,7 @@
 // is even imported: oclif would take argv[0] as a command id, and this path
 // must start fast.
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const oclifOwn = new Set(['--help', '-h', '--version']);
 
@@ -42,6 +43,12 @@ if (first !== undefined && first.startsWith('-') && !oclifOwn.has(first)) {
 } else {
   // dist/bundle/ (scripts/bundle.mjs): oclif and the commands bundled together, so that
   // start-up does not resolve and compile @oclif/core's modules one by one.
-  const { execute } = await import('../dist/bundle/cli.js');
-  await execute({ dir: import.meta.url, args });
+  const oclif = async () => {
+    const { execute } = await import('../dist/bundle/cli.js');
+    return execute({ dir: import.meta.url, args });
+  };
+  // The direct route (src/cli/direct.ts) runs the command without oclif's runner, or calls
+  // oclif() where it cannot promise the same behaviour.
+  const { runDirect } = await import('../dist/bundle/direct/run.js');
+  await runDirect(fileURLToPath(new URL('..', import.meta.url)), args, oclif);
 }

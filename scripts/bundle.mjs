@@ -9,12 +9,17 @@
 //   compat/main.js    the postmulti-style path (must not pull in oclif, listr2 or execa)
 //   systemd/generator.js  postfleet-generator, run by systemd at boot (idem)
 //   commands/**.js    one per command, found by oclif's pattern discovery and `oclif manifest`
+//   direct/run.js, direct/commands/**.js   the direct route (src/cli/direct.ts): a second build
+//                     of every command, with the parts of @oclif/core that only oclif's runner
+//                     needs left out (oclif-light.mjs); bin/run.js takes it for every modern
+//                     command and falls back to cli.js where it cannot promise oclif's behaviour
 // Everything shared lives once in chunks/, so the commands and cli.js see the same @oclif/core
 // (its errors and classes are checked with instanceof). Dynamic import()s stay lazy chunks.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { NOT_IN_DIRECT, oclifLight } from './oclif-light.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
@@ -27,17 +32,6 @@ function jsFiles(dir) {
     .sort();
 }
 
-const entryPoints = [
-  { in: path.join(ROOT, 'scripts', 'cli-entry.js'), out: 'cli' },
-  { in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' },
-  { in: path.join(DIST, 'systemd', 'generator-main.js'), out: 'systemd/generator' },
-  // A worker thread's module is a file of its own (queue/count.ts finds it as ../../bundle/workers/).
-  { in: path.join(DIST, 'instances', 'queue', 'count-worker.js'), out: 'workers/queue-scan' },
-  ...jsFiles(path.join(DIST, 'commands')).map((file) => ({
-    in: file,
-    out: path.relative(DIST, file).replace(/\.js$/, ''),
-  })),
-];
 
 // CommonJS modules inside an ESM bundle: esbuild's require shim falls back to a global
 // `require`, and oclif uses require.resolve, __dirname and __filename (in try/catch or on
@@ -86,11 +80,25 @@ const oclifSort = {
   },
 };
 
-rmSync(OUT, { recursive: true, force: true });
-const result = await esbuild.build({
+const commandEntries = jsFiles(path.join(DIST, 'commands')).map((file) => ({
+  in: file,
+  out: path.relative(DIST, file).replace(/\.js$/, ''),
+}));
+const entryPoints = [
+  { in: path.join(ROOT, 'scripts', 'cli-entry.js'), out: 'cli' },
+  { in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' },
+  { in: path.join(DIST, 'systemd', 'generator-main.js'), out: 'systemd/generator' },
+  // A worker thread's module is a file of its own (queue/count.ts finds it as ../../bundle/workers/).
+  { in: path.join(DIST, 'instances', 'queue', 'count-worker.js'), out: 'workers/queue-scan' },
+  ...commandEntries,
+];
+const directEntryPoints = [
+  { in: path.join(DIST, 'cli', 'direct.js'), out: 'run' },
+  ...commandEntries,
+];
+
+const common = {
   absWorkingDir: ROOT,
-  entryPoints,
-  outdir: OUT,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
@@ -101,19 +109,28 @@ const result = await esbuild.build({
   // node-pty: native addon.
   external: ['typescript', 'ts-node', 'tsx', '@lydell/node-pty'],
   banner: { js: banner },
-  plugins: [ownImportMetaUrl, oclifSort],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
-});
+};
+
+rmSync(OUT, { recursive: true, force: true });
+const [result, direct] = await Promise.all([
+  esbuild.build({ ...common, entryPoints, outdir: OUT, plugins: [ownImportMetaUrl, oclifSort] }),
+  esbuild.build({
+    ...common,
+    entryPoints: directEntryPoints,
+    outdir: path.join(OUT, 'direct'),
+    plugins: [ownImportMetaUrl, oclifLight(path.join(ROOT, 'node_modules', '@oclif', 'core', 'lib'))],
+  }),
+]);
 
 // Guard: what an entry loads at start-up (static imports; dynamic import()s are loaded when
 // used). The postmulti-style path must not load oclif, listr2 or execa; the read-only commands
 // whose start-up time matters must not load listr2 or execa (commands that edit main.cf load
 // execa through maincf/write.js).
-const outputs = result.metafile.outputs;
 const outPath = (file) => path.relative(ROOT, file).split(path.sep).join('/');
-function checkStartup(entry, forbidden) {
+function checkStartup(outputs, entry, forbidden) {
   const seen = new Set();
   const stack = [entry];
   while (stack.length > 0) {
@@ -127,12 +144,45 @@ function checkStartup(entry, forbidden) {
     for (const imp of out.imports) if (imp.kind === 'import-statement' && !imp.external) stack.push(imp.path);
   }
 }
-checkStartup(outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
-checkStartup(outPath(path.join(OUT, 'systemd', 'generator.js')), /node_modules\/(@oclif|listr2|execa)\//);
+const outputs = result.metafile.outputs;
+checkStartup(outputs, outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
+checkStartup(outputs, outPath(path.join(OUT, 'systemd', 'generator.js')), /node_modules\/(@oclif|listr2|execa)\//);
+const directOutputs = direct.metafile.outputs;
+checkStartup(directOutputs, outPath(path.join(OUT, 'direct', 'run.js')), /node_modules\/(listr2|execa)\//);
 for (const command of ['list', 'status', 'templates']) {
-  checkStartup(outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+  checkStartup(outputs, outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+  checkStartup(directOutputs, outPath(path.join(OUT, 'direct', 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+}
+// The direct route's runner leaves oclif's runner out entirely (oclif-light.mjs); so does every
+// command's direct twin, lazy chunks included, or the twin is removed and that command keeps
+// to the oclif route (direct-command.ts looks for the twin's file).
+function closureInputs(outputs, entry) {
+  const seen = new Set();
+  const stack = [entry];
+  const inputs = new Set();
+  while (stack.length > 0) {
+    const file = stack.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const input of Object.keys(outputs[file].inputs)) inputs.add(input);
+    for (const imp of outputs[file].imports) if (!imp.external) stack.push(imp.path);
+  }
+  return [...inputs];
+}
+const heavy = (entry) => closureInputs(directOutputs, entry).filter((input) => NOT_IN_DIRECT.test(input));
+const runnerHeavy = heavy(outPath(path.join(OUT, 'direct', 'run.js')));
+if (runnerHeavy.length > 0) throw new Error(`bundle: the direct route's runner contains ${runnerHeavy.join(', ')} (see scripts/oclif-light.mjs)`);
+for (const entry of commandEntries) {
+  const twin = path.join(OUT, 'direct', `${entry.out}.js`);
+  const found = heavy(outPath(twin));
+  if (found.length === 0) continue;
+  rmSync(twin);
+  console.warn(`bundle: ${entry.out.replace(/^commands\//, '')} keeps to the oclif route: it loads ${found.slice(0, 3).join(', ')}`);
 }
 
 // `node scripts/bundle.mjs --meta`: esbuild's metafile (what went into which output), for
 // https://esbuild.github.io/analyze/ or a look at what a command loads at start-up.
-if (process.argv.includes('--meta')) writeFileSync(path.join(OUT, 'meta.json'), JSON.stringify(result.metafile));
+if (process.argv.includes('--meta')) {
+  writeFileSync(path.join(OUT, 'meta.json'), JSON.stringify(result.metafile));
+  writeFileSync(path.join(OUT, 'direct', 'meta.json'), JSON.stringify(direct.metafile));
+}
