@@ -1,5 +1,6 @@
 import { stats } from './util.js';
 import { renderQueueSection } from './queue-phase.js';
+import { renderStartupSection, startupTargets } from './startup-phase.js';
 // Renders bench/results.json (the object) as bench/RESULTS.md.
 
 const fmt = (s) => {
@@ -65,6 +66,7 @@ export function computeTargets(r) {
     const x = speedup(lc.many.postmultiLoop.stats, lc.many.postfleetConcurrent.stats);
     t.push({ target: `${K} creates ≥5x faster than postmulti's loop — ${K} concurrent \`postfleet create\``, measured: `${fmt(lc.many.postmultiLoop.stats?.median)} / ${fmt(lc.many.postfleetConcurrent.stats?.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 5 });
   }
+  if (r.startup) t.push(...startupTargets(r.startup));
   const q = r.queue;
   if (q?.metrics?.n) {
     t.push({ target: `\`postfleet metrics\` of ${q.n} instances with ${q.messages} queued messages under 1 s`, measured: fmt(q.metrics.median), value: q.metrics.median, met: q.metrics.median < 1 });
@@ -186,6 +188,7 @@ export function renderReport(r) {
       p();
     }
   }
+  if (r.startup) out.push(...renderStartupSection(r.startup, { fmt }));
   if (r.queue) out.push(...renderQueueSection(r.queue, { fmt, cell, fx }));
   const ssz = Object.keys(r.status ?? {}).map(Number).sort((a, b) => a - b);
   if (ssz.length) {
