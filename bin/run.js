@@ -5,6 +5,7 @@
 // must start fast.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { startEarly } from '../dist/bundle/early.js';
 
 const oclifOwn = new Set(['--help', '-h', '--version']);
 
@@ -37,7 +38,11 @@ const given = process.argv.slice(2);
 const args = configDirFirst(given) ?? given;
 const first = args[0];
 
-if (first !== undefined && first.startsWith('-') && !oclifOwn.has(first)) {
+const compat = first !== undefined && first.startsWith('-') && !oclifOwn.has(first);
+// The command's `postconf -d` starts now and runs while the modules load (src/cli/early.ts).
+startEarly(args, compat);
+
+if (compat) {
   const { runCompat } = await import('../dist/bundle/compat/main.js');
   process.exitCode = await runCompat(args);
 } else {

@@ -19,6 +19,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { lazyModules } from './lazy-modules.mjs';
 import { NOT_IN_DIRECT, oclifLight } from './oclif-light.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -86,14 +87,9 @@ const commandEntries = jsFiles(path.join(DIST, 'commands')).map((file) => ({
 }));
 const entryPoints = [
   { in: path.join(ROOT, 'scripts', 'cli-entry.js'), out: 'cli' },
-  { in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' },
   { in: path.join(DIST, 'systemd', 'generator-main.js'), out: 'systemd/generator' },
   // A worker thread's module is a file of its own (queue/count.ts finds it as ../../bundle/workers/).
   { in: path.join(DIST, 'instances', 'queue', 'count-worker.js'), out: 'workers/queue-scan' },
-  ...commandEntries,
-];
-const directEntryPoints = [
-  { in: path.join(DIST, 'cli', 'direct.js'), out: 'run' },
   ...commandEntries,
 ];
 
@@ -113,16 +109,41 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
+const light = oclifLight(path.join(ROOT, 'node_modules', '@oclif', 'core', 'lib'));
 
+// A direct twin's entry: the command's class and the runner's second half, one module graph.
+const twinEntry = {
+  name: 'postfleet-twin-entry',
+  setup(build) {
+    build.onResolve({ filter: /^postfleet-twin:/ }, (args) => ({ path: args.path.slice('postfleet-twin:'.length), namespace: 'postfleet-twin' }));
+    build.onLoad({ filter: /.*/, namespace: 'postfleet-twin' }, (args) => ({
+      contents: [
+        `import * as command from ${JSON.stringify(args.path)};`,
+        // oclif's searchForCommandClass(): the default export, else the first exported class with run().
+        "export default typeof command.default?.run === 'function' ? command.default : Object.values(command).find((c) => typeof c?.run === 'function');",
+        `export { runCommand } from ${JSON.stringify(path.join(DIST, 'cli', 'direct-command.js'))};`,
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: DIST,
+    }));
+  },
+};
+
+// Each start-up path is a build of its own, with one entry, so that what it loads at start-up
+// is one file (plus what it shares with its own lazy chunks): Node's ESM loader costs about as
+// much per file as it takes to compile a few tens of KB.
 rmSync(OUT, { recursive: true, force: true });
-const [result, direct] = await Promise.all([
-  esbuild.build({ ...common, entryPoints, outdir: OUT, plugins: [ownImportMetaUrl, oclifSort] }),
-  esbuild.build({
-    ...common,
-    entryPoints: directEntryPoints,
-    outdir: path.join(OUT, 'direct'),
-    plugins: [ownImportMetaUrl, oclifLight(path.join(ROOT, 'node_modules', '@oclif', 'core', 'lib'))],
-  }),
+const directOut = path.join(OUT, 'direct');
+const [result, compat, runner, ...twins] = await Promise.all([
+  // oclif's route: cli.js and the commands, sharing one @oclif/core.
+  esbuild.build({ ...common, entryPoints, outdir: OUT, plugins: [ownImportMetaUrl, oclifSort, lazyModules(ROOT)] }),
+  // The postmulti-style path, postfix(1)'s multi_instance_wrapper.
+  esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' }], outdir: OUT, plugins: [ownImportMetaUrl, lazyModules(ROOT)] }),
+  // The direct route: its runner, then one twin per command.
+  esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'cli', 'direct.js'), out: 'run' }], outdir: directOut, plugins: [ownImportMetaUrl, light, lazyModules(ROOT)] }),
+  ...commandEntries.map((entry) =>
+    esbuild.build({ ...common, entryPoints: [{ in: `postfleet-twin:${entry.in}`, out: entry.out }], outdir: directOut, plugins: [twinEntry, ownImportMetaUrl, light, lazyModules(ROOT)] }),
+  ),
 ]);
 
 // Guard: what an entry loads at start-up (static imports; dynamic import()s are loaded when
@@ -144,18 +165,7 @@ function checkStartup(outputs, entry, forbidden) {
     for (const imp of out.imports) if (imp.kind === 'import-statement' && !imp.external) stack.push(imp.path);
   }
 }
-const outputs = result.metafile.outputs;
-checkStartup(outputs, outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
-checkStartup(outputs, outPath(path.join(OUT, 'systemd', 'generator.js')), /node_modules\/(@oclif|listr2|execa)\//);
-const directOutputs = direct.metafile.outputs;
-checkStartup(directOutputs, outPath(path.join(OUT, 'direct', 'run.js')), /node_modules\/(listr2|execa)\//);
-for (const command of ['list', 'status', 'templates']) {
-  checkStartup(outputs, outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
-  checkStartup(directOutputs, outPath(path.join(OUT, 'direct', 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
-}
-// The direct route's runner leaves oclif's runner out entirely (oclif-light.mjs); so does every
-// command's direct twin, lazy chunks included, or the twin is removed and that command keeps
-// to the oclif route (direct-command.ts looks for the twin's file).
+/** Every input of `entry` and of what it imports, lazily or not. */
 function closureInputs(outputs, entry) {
   const seen = new Set();
   const stack = [entry];
@@ -169,20 +179,57 @@ function closureInputs(outputs, entry) {
   }
   return [...inputs];
 }
-const heavy = (entry) => closureInputs(directOutputs, entry).filter((input) => NOT_IN_DIRECT.test(input));
-const runnerHeavy = heavy(outPath(path.join(OUT, 'direct', 'run.js')));
+const outputs = result.metafile.outputs;
+const twinOf = new Map(commandEntries.map((entry, k) => [entry.out, twins[k].metafile.outputs]));
+checkStartup(compat.metafile.outputs, outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
+checkStartup(outputs, outPath(path.join(OUT, 'systemd', 'generator.js')), /node_modules\/(@oclif|listr2|execa)\//);
+checkStartup(runner.metafile.outputs, outPath(path.join(directOut, 'run.js')), /node_modules\/(listr2|execa)\//);
+for (const command of ['list', 'status', 'templates']) {
+  checkStartup(outputs, outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+  checkStartup(twinOf.get(`commands/${command}`), outPath(path.join(directOut, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+}
+// The direct route's runner leaves oclif's runner out entirely (oclif-light.mjs); so does every
+// command's twin, lazy chunks included, or the twin is removed and that command keeps to the
+// oclif route (direct.ts looks for the twin's file).
+const heavy = (outputs, entry) => closureInputs(outputs, entry).filter((input) => NOT_IN_DIRECT.test(input));
+const runnerHeavy = heavy(runner.metafile.outputs, outPath(path.join(directOut, 'run.js')));
 if (runnerHeavy.length > 0) throw new Error(`bundle: the direct route's runner contains ${runnerHeavy.join(', ')} (see scripts/oclif-light.mjs)`);
 for (const entry of commandEntries) {
-  const twin = path.join(OUT, 'direct', `${entry.out}.js`);
-  const found = heavy(outPath(twin));
+  const twin = path.join(directOut, `${entry.out}.js`);
+  const found = heavy(twinOf.get(entry.out), outPath(twin));
   if (found.length === 0) continue;
   rmSync(twin);
   console.warn(`bundle: ${entry.out.replace(/^commands\//, '')} keeps to the oclif route: it loads ${found.slice(0, 3).join(', ')}`);
 }
 
+// dist/bundle/early.js (src/cli/early.ts), imported by bin/run.js before anything else: starts
+// `postconf -d` for the commands that read the defaults (those whose bundle, lazy chunks
+// included, holds maincf/defaults.js), while the program loads. On its own, without splitting:
+// one small file.
+const defaultsModule = 'dist/instances/maincf/defaults.js';
+const defaultsWords = [
+  ...new Set(
+    commandEntries
+      .filter((entry) => closureInputs(outputs, outPath(path.join(OUT, `${entry.out}.js`))).includes(defaultsModule))
+      .map((entry) => entry.out.split('/')[1]),
+  ),
+].sort();
+const early = await esbuild.build({
+  ...common,
+  entryPoints: [{ in: path.join(DIST, 'cli', 'early.js'), out: 'early' }],
+  outdir: OUT,
+  splitting: false,
+  define: { POSTFLEET_DEFAULTS_WORDS: JSON.stringify(defaultsWords) },
+  plugins: [lazyModules(ROOT)],
+});
+checkStartup(early.metafile.outputs, outPath(path.join(OUT, 'early.js')), /node_modules\//);
+
 // `node scripts/bundle.mjs --meta`: esbuild's metafile (what went into which output), for
 // https://esbuild.github.io/analyze/ or a look at what a command loads at start-up.
 if (process.argv.includes('--meta')) {
   writeFileSync(path.join(OUT, 'meta.json'), JSON.stringify(result.metafile));
-  writeFileSync(path.join(OUT, 'direct', 'meta.json'), JSON.stringify(direct.metafile));
+  writeFileSync(path.join(OUT, 'compat', 'meta.json'), JSON.stringify(compat.metafile));
+  const merged = { inputs: {}, outputs: {} };
+  for (const b of [runner, ...twins]) Object.assign(merged.inputs, b.metafile.inputs) && Object.assign(merged.outputs, b.metafile.outputs);
+  writeFileSync(path.join(directOut, 'meta.json'), JSON.stringify(merged));
 }

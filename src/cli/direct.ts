@@ -16,6 +16,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, homedir, release, tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { normalizeArgv } from '@oclif/core/help';
+import type { CommandClass, runCommand } from './direct-command.js';
+import { flush } from './flush.js';
 
 export interface ManifestCommand {
   readonly id: string;
@@ -55,20 +59,41 @@ export async function runDirect(root: string, args: readonly string[], oclif: ()
   if (config === undefined) return oclif();
   const argv = [...args];
 
-  // Before any of oclif is loaded: ux.stdout() is console.log(format(text)), and format() of
-  // one string is that string.
+  // ux.stdout() is console.log(format(text)), and format() of one string is that string.
   if (versionAddition(argv, config.pjson)) {
     console.log(config.userAgent);
     try {
-      await flush();
-    } catch (e) {
-      (await import('./direct-command.js')).atEdge(e);
+      await flush(() => new Error('timed out'));
+    } catch {
+      // oclif's error('timed out') at execute.ts's edge: its line, exit status 2.
+      process.stderr.write('postfleet: timed out\n');
+      process.exit(2);
     }
     return undefined;
   }
   if (helpAddition(argv, config.pjson)) return oclif();
-  const { runCommand } = await import('./direct-command.js');
-  return runCommand(config, argv, oclif);
+  const [id, ...rest] = normalizeArgv(config as never, [...argv]);
+  const found = id === undefined ? undefined : config.findCommand(id);
+  if (found === undefined || found.aliasOf !== undefined) return oclif();
+  const twin = await loadTwin(root, found);
+  if (twin === undefined) return oclif();
+  return twin.runCommand(twin.command, config, found.id, rest, oclif);
+}
+
+/**
+ * The command's direct twin (dist/bundle/commands/X.js -> dist/bundle/direct/commands/X.js):
+ * its class and the runner bundled with it. Undefined if the build left it to oclif.
+ */
+async function loadTwin(root: string, command: ManifestCommand): Promise<{ command: CommandClass; runCommand: typeof runCommand } | undefined> {
+  const rel = command.relativePath;
+  if (command.isESM !== true || rel === undefined || rel.slice(0, 3).join('/') !== 'dist/bundle/commands') return undefined;
+  const file = path.join(root, 'dist', 'bundle', 'direct', 'commands', ...rel.slice(3));
+  if (!existsSync(file)) return undefined;
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown> & { default?: unknown; runCommand?: typeof runCommand };
+  // oclif's searchForCommandClass()
+  const isCommand = (c: unknown): c is CommandClass => typeof c === 'function' && typeof (c as { run?: unknown }).run === 'function';
+  const found = isCommand(module) ? module : isCommand(module.default) ? module.default : Object.values(module).find(isCommand);
+  return found === undefined || module.runCommand === undefined ? undefined : { command: found, runCommand: module.runCommand };
 }
 
 /** The configuration, unless the environment or package.json asks for something only oclif does. */
@@ -222,19 +247,4 @@ function helpAddition(argv: readonly string[], pjson: PackageJson): boolean {
     if (arg === '--') return false;
   }
   return false;
-}
-
-/** oclif's flush() (execute.ts calls it after every run): wait until stdout has taken what was written (at most 10 s). */
-export async function flush(ms = 10_000): Promise<void> {
-  const drained = new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
-  if (process.stdout.write('')) return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      import('./direct-command.js').then(({ timedOut }) => timedOut()).catch(reject);
-    }, ms);
-    timer.unref();
-  });
-  await Promise.race([drained, timeout]);
-  clearTimeout(timer);
 }

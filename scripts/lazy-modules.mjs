@@ -1,0 +1,65 @@
+// esbuild plugin for every bundle (bundle.mjs): what a command loads at start-up but seldom uses
+// is loaded on first use instead.
+//
+// - Node's built-in modules are required, not imported: an ESM `import ... from 'node:util'`
+//   makes Node build the module's ESM facade, which reads every export and so loads what the
+//   lazy ones stand for (util's parseArgs and MIMEType, process.report, crypto's webcrypto...).
+// - Of those, the ones no command needs before it has started its work (child_process, crypto,
+//   readline, ...) are loaded when one of their exports is first read.
+// - A few packages that @oclif/core and the error printing require at load time but use only to
+//   lay out an error or help text (wrap-ansi pulls in ansi-styles, color-convert, string-width
+//   and emoji-regex) are loaded when first called.
+//
+// The stand-ins forward every export (their names are read from the real module at build time,
+// in this process), so code that uses the module sees the same values; only identity differs
+// (`require('node:crypto') === stand-in` is false), which nothing here relies on.
+import { createRequire, isBuiltin } from 'node:module';
+
+const LAZY_BUILTINS = new Set(['child_process', 'crypto', 'readline', 'readline/promises', 'worker_threads', 'zlib', 'dgram', 'http', 'https', 'http2', 'perf_hooks', 'v8', 'vm', 'dns', 'tls']);
+const LAZY_PACKAGES = new Set(['wrap-ansi', 'clean-stack', 'indent-string', 'wordwrap', 'string-width', 'widest-line']);
+
+const lazyObject = (load, keys) =>
+  `let m;\nconst load = () => (m ??= ${load});\nconst stand = {};\n` +
+  `for (const k of ${JSON.stringify(keys)}) Object.defineProperty(stand, k, { get: () => load()[k], enumerable: true });\n` +
+  'module.exports = stand;\n';
+
+const lazyFunction = (load, keys) =>
+  `let m;\nconst load = () => (m ??= ${load});\n` +
+  'function stand(...args) { return new.target ? Reflect.construct(load(), args, new.target) : load().apply(this, args); }\n' +
+  `for (const k of ${JSON.stringify(keys)}) Object.defineProperty(stand, k, { get: () => load()[k], enumerable: true });\n` +
+  'module.exports = stand;\n';
+
+/** @param {string} root the package root (node_modules is looked up from there) */
+export function lazyModules(root) {
+  const requireHere = createRequire(`${root}/package.json`);
+  return {
+    name: 'postfleet-lazy-modules',
+    setup(build) {
+      build.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
+        if (args.namespace === 'lazy-module') return undefined;
+        if (isBuiltin(args.path)) {
+          const name = args.path.replace(/^node:/, '');
+          return { path: name, namespace: 'lazy-module', pluginData: { builtin: true } };
+        }
+        return undefined;
+      });
+      build.onResolve({ filter: /^(wrap-ansi|clean-stack|indent-string|wordwrap|string-width|widest-line)$/ }, async (args) => {
+        if (args.pluginData === 'real' || !LAZY_PACKAGES.has(args.path)) return undefined;
+        const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'real' });
+        if (real.errors.length > 0) return { errors: real.errors };
+        return { path: real.path, namespace: 'lazy-module', pluginData: { package: true } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => {
+        if (args.pluginData?.builtin) {
+          const id = `node:${args.path}`;
+          if (!LAZY_BUILTINS.has(args.path)) return { contents: `module.exports = require(${JSON.stringify(id)});\n`, loader: 'js' };
+          return { contents: lazyObject(`require(${JSON.stringify(id)})`, Object.keys(requireHere(id))), loader: 'js' };
+        }
+        const real = requireHere(args.path);
+        const load = `require(${JSON.stringify(args.path)})`;
+        const contents = typeof real === 'function' && !real.__esModule ? lazyFunction(load, Object.keys(real)) : `module.exports = ${load};\n`;
+        return { contents, loader: 'js', resolveDir: root };
+      });
+    },
+  };
+}
