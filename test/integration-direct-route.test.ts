@@ -115,4 +115,13 @@ describe.runIf(requireIntegration())('the direct route answers as oclif does', (
     await compare({ argv: ['list', '--json', '-i', 'a'], route: 'oclif', exit: 0 }, env);
     await compare({ argv: ['list', '-i', 'a'], route: 'direct', exit: 0 }, env);
   });
+
+  it('oclif\'s diagnostics and settings in the environment (DEBUG, POSTFLEET_DEBUG, OCLIF_*): oclif\'s route', { timeout: budget(4 * 2) }, async () => {
+    const c: Case = { argv: ['list', '-g', 'mta'], route: 'oclif', exit: 0 };
+    for (const env of [{ DEBUG: 'nothing-that-matches' }, { POSTFLEET_DEBUG: '1' }, { OCLIF_COLUMNS: '100' }, { NODE_ENV: 'development' }]) {
+      expect({ env, route: await routeOf(c, env) }).toEqual({ env, route: 'oclif' });
+      const r = await run(c, env);
+      expect({ env, stdout: r.stdout, exit: r.exitCode }).toEqual({ env, stdout: (await run(c, { POSTFLEET_DIRECT: '0' })).stdout, exit: 0 });
+    }
+  });
 });

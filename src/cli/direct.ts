@@ -55,13 +55,13 @@ const OCLIF_SETTINGS_NOT_DONE_HERE = ['hooks', 'plugins', 'devPlugins', 'jitPlug
  * `root` is the package root (the directory holding package.json and dist/).
  */
 export async function runDirect(root: string, args: readonly string[], oclif: () => Promise<unknown>): Promise<unknown> {
-  const config = directConfig(root, process.env);
-  if (config === undefined) return oclif();
+  const pjson = directPackage(root, process.env);
+  if (pjson === undefined) return oclif();
   const argv = [...args];
 
   // ux.stdout() is console.log(format(text)), and format() of one string is that string.
-  if (versionAddition(argv, config.pjson)) {
-    console.log(config.userAgent);
+  if (versionAddition(argv, pjson)) {
+    console.log(userAgent(pjson));
     try {
       await flush(() => new Error('timed out'));
     } catch {
@@ -71,7 +71,9 @@ export async function runDirect(root: string, args: readonly string[], oclif: ()
     }
     return undefined;
   }
-  if (helpAddition(argv, config.pjson)) return oclif();
+  if (helpAddition(argv, pjson)) return oclif();
+  const config = directConfig(root, pjson);
+  if (config === undefined) return oclif();
   const [id, ...rest] = normalizeArgv(config as never, [...argv]);
   const found = id === undefined ? undefined : config.findCommand(id);
   if (found === undefined || found.aliasOf !== undefined) return oclif();
@@ -96,31 +98,58 @@ async function loadTwin(root: string, command: ManifestCommand): Promise<{ comma
   return found === undefined || module.runCommand === undefined ? undefined : { command: found, runCommand: module.runCommand };
 }
 
-/** The configuration, unless the environment or package.json asks for something only oclif does. */
-function directConfig(root: string, env: NodeJS.ProcessEnv): DirectConfig | undefined {
+/** package.json, unless the environment or package.json asks for something only oclif does. */
+function directPackage(root: string, env: NodeJS.ProcessEnv): PackageJson | undefined {
   if (env['POSTFLEET_DIRECT'] === '0') return undefined;
   // oclif's and the debug package's diagnostics (DEBUG, POSTFLEET_DEBUG, CLI_FLAGS_DEBUG,
   // OCLIF_*), and oclif's development mode.
   if (env['DEBUG'] || env['CLI_FLAGS_DEBUG'] || env['NODE_ENV'] === 'development') return undefined;
   if (Object.keys(env).some((k) => k.startsWith('OCLIF_'))) return undefined;
   let pjson: PackageJson;
-  let manifest: { version?: string; commands?: Record<string, ManifestCommand> };
   try {
     pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageJson;
-    manifest = JSON.parse(readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8')) as typeof manifest;
   } catch {
     return undefined;
   }
   if (typeof pjson.oclif !== 'object' || pjson.oclif === null) return undefined;
   if (OCLIF_SETTINGS_NOT_DONE_HERE.some((k) => pjson.oclif[k] !== undefined)) return undefined;
-  // oclif ignores a manifest of another version and looks for the commands itself.
-  if (manifest.commands === undefined || manifest.version?.split('-')[0] !== pjson.version?.split('-')[0]) return undefined;
   // oclif's getPlatform() tells WSL apart (is-wsl, which also looks for a container): on a
   // machine with any sign of WSL, oclif decides.
   if (wslSigns()) return undefined;
-  const config = new DirectConfig(root, pjson, manifest.commands, process.platform);
-  if (config.scopedEnvVarTrue('DEBUG')) return undefined;
-  return strictConfig(config);
+  const debug = scopedEnvVarKeys(pjson, 'DEBUG').map((k) => env[k]).find(Boolean);
+  if (debug === 'true' || debug === '1') return undefined;
+  return pjson;
+}
+
+/** The commands from oclif.manifest.json, unless oclif would not use that manifest. */
+function directConfig(root: string, pjson: PackageJson): DirectConfig | undefined {
+  let manifest: { version?: string; commands?: Record<string, ManifestCommand> };
+  try {
+    manifest = JSON.parse(readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8')) as typeof manifest;
+  } catch {
+    return undefined;
+  }
+  // oclif ignores a manifest of another version and looks for the commands itself.
+  if (manifest.commands === undefined || manifest.version?.split('-')[0] !== pjson.version?.split('-')[0]) return undefined;
+  return strictConfig(new DirectConfig(root, pjson, manifest.commands));
+}
+
+/** Config.bin: what scoped environment variables are named after (POSTFLEET_...). */
+function binOf(pjson: PackageJson): string {
+  return pjson.oclif.bin || pjson.name;
+}
+
+/** Config.scopedEnvVarKeys(). */
+function scopedEnvVarKeys(pjson: PackageJson, k: string): string[] {
+  return [binOf(pjson), ...(pjson.oclif.binAliases ?? [])]
+    .filter(Boolean)
+    .map((alias) => [alias.replaceAll('@', '').replaceAll(/[/-]/g, '_'), k].join('_').toUpperCase());
+}
+
+/** Config.userAgent (the platform: not WSL, see directPackage()). */
+function userAgent(pjson: PackageJson): string {
+  const cpu = arch() === 'ia32' ? 'x86' : arch();
+  return `${pjson.name}/${pjson.version || '0.0.0'} ${process.platform}-${cpu} node-${process.version}`;
 }
 
 /** Reading a property the DirectConfig lacks throws, naming it. */
@@ -147,6 +176,7 @@ export class DirectConfig {
   readonly dirname: string;
   readonly topicSeparator: string;
   readonly arch = arch() === 'ia32' ? 'x86' : arch();
+  readonly platform = process.platform;
   readonly flexibleTaxonomy = false;
   readonly isSingleCommandCLI = false;
   readonly theme = undefined;
@@ -158,11 +188,10 @@ export class DirectConfig {
     readonly root: string,
     readonly pjson: PackageJson,
     commands: Record<string, ManifestCommand>,
-    readonly platform: string,
   ) {
     this.name = pjson.name;
     this.version = pjson.version || '0.0.0';
-    this.bin = pjson.oclif.bin || this.name;
+    this.bin = binOf(pjson);
     this.binAliases = pjson.oclif.binAliases;
     this.dirname = (pjson.oclif['dirname'] as string | undefined) || this.name;
     this.topicSeparator = pjson.oclif.topicSeparator ?? ':';
@@ -173,7 +202,7 @@ export class DirectConfig {
       }
     }
     this.commandIDs = [...this.commands.keys()];
-    this.userAgent = `${this.name}/${this.version} ${platform}-${this.arch} node-${process.version}`;
+    this.userAgent = userAgent(pjson);
   }
 
   findCommand(id: string): ManifestCommand | undefined {
@@ -192,9 +221,7 @@ export class DirectConfig {
   }
 
   scopedEnvVarKeys(k: string): string[] {
-    return [this.bin, ...(this.binAliases ?? [])]
-      .filter(Boolean)
-      .map((alias) => [alias.replaceAll('@', '').replaceAll(/[/-]/g, '_'), k].join('_').toUpperCase());
+    return scopedEnvVarKeys(this.pjson, k);
   }
 
   scopedEnvVar(k: string): string | undefined {
