@@ -15,7 +15,7 @@
 //                     command and falls back to cli.js where it cannot promise oclif's behaviour
 // Everything shared lives once in chunks/, so the commands and cli.js see the same @oclif/core
 // (its errors and classes are checked with instanceof). Dynamic import()s stay lazy chunks.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -109,7 +109,8 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
-const light = oclifLight(path.join(ROOT, 'node_modules', '@oclif', 'core', 'lib'));
+// (its real path: esbuild names modules by real path, and node_modules may be a symlink)
+const light = oclifLight(realpathSync(path.join(ROOT, 'node_modules', '@oclif', 'core', 'lib')));
 
 // A direct twin's entry: the command's class and the runner's second half, one module graph.
 const twinEntry = {
