@@ -135,23 +135,39 @@ const twinEntry = {
 // much per file as it takes to compile a few tens of KB.
 rmSync(OUT, { recursive: true, force: true });
 const directOut = path.join(OUT, 'direct');
-const [result, compat, runner, ...twins] = await Promise.all([
+const outPath = (file) => path.relative(ROOT, file).split(path.sep).join('/');
+const [result, compat, runner] = await Promise.all([
   // oclif's route: cli.js and the commands, sharing one @oclif/core.
   esbuild.build({ ...common, entryPoints, outdir: OUT, plugins: [ownImportMetaUrl, oclifSort, lazyModules(ROOT)] }),
   // The postmulti-style path, postfix(1)'s multi_instance_wrapper.
   esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' }], outdir: OUT, plugins: [ownImportMetaUrl, lazyModules(ROOT)] }),
-  // The direct route: its runner, then one twin per command.
+  // The direct route's runner.
   esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'cli', 'direct.js'), out: 'run' }], outdir: directOut, plugins: [ownImportMetaUrl, light, lazyModules(ROOT)] }),
-  ...commandEntries.map((entry) =>
-    esbuild.build({ ...common, entryPoints: [{ in: `postfleet-twin:${entry.in}`, out: entry.out }], outdir: directOut, plugins: [twinEntry, ownImportMetaUrl, light, lazyModules(ROOT)] }),
-  ),
 ]);
+const outputs = result.metafile.outputs;
+// The direct twins. A command that loads execa or listr2 at start-up (one that changes files or
+// runs Postfix) spends far more than a few files' loading on those: such twins are one build,
+// sharing chunks; every other twin (the read-only commands, the quick ones) is a build of its
+// own, one file, at the price of its own copy of @oclif/core's parser and the domain code.
+const loadsHeavy = (entry) => {
+  try {
+    checkStartup(outputs, outPath(path.join(OUT, `${entry.out}.js`)), /node_modules\/(execa|listr2)\//);
+    return false;
+  } catch {
+    return true;
+  }
+};
+const twinBuild = (entries) =>
+  esbuild.build({ ...common, entryPoints: entries.map((entry) => ({ in: `postfleet-twin:${entry.in}`, out: entry.out })), outdir: directOut, plugins: [twinEntry, ownImportMetaUrl, light, lazyModules(ROOT)] });
+const shared = commandEntries.filter(loadsHeavy);
+const alone = commandEntries.filter((entry) => !shared.includes(entry));
+const twinBuilds = await Promise.all([...alone.map((entry) => twinBuild([entry])), ...(shared.length > 0 ? [twinBuild(shared)] : [])]);
+const twinOutputs = Object.assign({}, ...twinBuilds.map((b) => b.metafile.outputs));
 
 // Guard: what an entry loads at start-up (static imports; dynamic import()s are loaded when
 // used). The postmulti-style path must not load oclif, listr2 or execa; the read-only commands
 // whose start-up time matters must not load listr2 or execa (commands that edit main.cf load
 // execa through maincf/write.js).
-const outPath = (file) => path.relative(ROOT, file).split(path.sep).join('/');
 function checkStartup(outputs, entry, forbidden) {
   const seen = new Set();
   const stack = [entry];
@@ -180,14 +196,12 @@ function closureInputs(outputs, entry) {
   }
   return [...inputs];
 }
-const outputs = result.metafile.outputs;
-const twinOf = new Map(commandEntries.map((entry, k) => [entry.out, twins[k].metafile.outputs]));
 checkStartup(compat.metafile.outputs, outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
 checkStartup(outputs, outPath(path.join(OUT, 'systemd', 'generator.js')), /node_modules\/(@oclif|listr2|execa)\//);
 checkStartup(runner.metafile.outputs, outPath(path.join(directOut, 'run.js')), /node_modules\/(listr2|execa)\//);
 for (const command of ['list', 'status', 'templates']) {
   checkStartup(outputs, outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
-  checkStartup(twinOf.get(`commands/${command}`), outPath(path.join(directOut, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+  checkStartup(twinOutputs, outPath(path.join(directOut, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
 }
 // The direct route's runner leaves oclif's runner out entirely (oclif-light.mjs); so does every
 // command's twin, lazy chunks included, or the twin is removed and that command keeps to the
@@ -197,7 +211,7 @@ const runnerHeavy = heavy(runner.metafile.outputs, outPath(path.join(directOut, 
 if (runnerHeavy.length > 0) throw new Error(`bundle: the direct route's runner contains ${runnerHeavy.join(', ')} (see scripts/oclif-light.mjs)`);
 for (const entry of commandEntries) {
   const twin = path.join(directOut, `${entry.out}.js`);
-  const found = heavy(twinOf.get(entry.out), outPath(twin));
+  const found = heavy(twinOutputs, outPath(twin));
   if (found.length === 0) continue;
   rmSync(twin);
   console.warn(`bundle: ${entry.out.replace(/^commands\//, '')} keeps to the oclif route: it loads ${found.slice(0, 3).join(', ')}`);
@@ -231,6 +245,6 @@ if (process.argv.includes('--meta')) {
   writeFileSync(path.join(OUT, 'meta.json'), JSON.stringify(result.metafile));
   writeFileSync(path.join(OUT, 'compat', 'meta.json'), JSON.stringify(compat.metafile));
   const merged = { inputs: {}, outputs: {} };
-  for (const b of [runner, ...twins]) Object.assign(merged.inputs, b.metafile.inputs) && Object.assign(merged.outputs, b.metafile.outputs);
+  for (const b of [runner, ...twinBuilds]) Object.assign(merged.inputs, b.metafile.inputs) && Object.assign(merged.outputs, b.metafile.outputs);
   writeFileSync(path.join(directOut, 'meta.json'), JSON.stringify(merged));
 }

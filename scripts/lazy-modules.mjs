@@ -1,11 +1,12 @@
 // esbuild plugin for every bundle (bundle.mjs): what a command loads at start-up but seldom uses
 // is loaded on first use instead.
 //
-// - Node's built-in modules are required, not imported: an ESM `import ... from 'node:util'`
-//   makes Node build the module's ESM facade, which reads every export and so loads what the
-//   lazy ones stand for (util's parseArgs and MIMEType, process.report, crypto's webcrypto...).
-// - Of those, the ones no command needs before it has started its work (child_process, crypto,
-//   readline, ...) are loaded when one of their exports is first read.
+// - The built-in modules that no command needs before it has started its work (child_process,
+//   crypto, readline, ...) are loaded when one of their exports is first read, and required
+//   rather than imported: an ESM `import ... from 'node:crypto'` makes Node build the module's
+//   ESM facade, which reads every export (crypto's webcrypto, KeyObject, ...). The other
+//   built-ins (fs, path, url, util, ...) are mostly loaded with Node itself: left as they are,
+//   since every stand-in is a module of its own, which code splitting can make a file of its own.
 // - A few packages that @oclif/core and the error printing require at load time but use only to
 //   lay out an error or help text (wrap-ansi pulls in ansi-styles, color-convert, string-width
 //   and emoji-regex) are loaded when first called.
@@ -37,11 +38,9 @@ export function lazyModules(root) {
     setup(build) {
       build.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
         if (args.namespace === 'lazy-module') return undefined;
-        if (isBuiltin(args.path)) {
-          const name = args.path.replace(/^node:/, '');
-          return { path: name, namespace: 'lazy-module', pluginData: { builtin: true } };
-        }
-        return undefined;
+        const name = args.path.replace(/^node:/, '');
+        if (!isBuiltin(args.path) || !LAZY_BUILTINS.has(name)) return undefined;
+        return { path: name, namespace: 'lazy-module', pluginData: { builtin: true } };
       });
       build.onResolve({ filter: /^(wrap-ansi|clean-stack|indent-string|wordwrap|string-width|widest-line)$/ }, async (args) => {
         if (args.pluginData === 'real' || !LAZY_PACKAGES.has(args.path)) return undefined;
@@ -52,7 +51,6 @@ export function lazyModules(root) {
       build.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => {
         if (args.pluginData?.builtin) {
           const id = `node:${args.path}`;
-          if (!LAZY_BUILTINS.has(args.path)) return { contents: `module.exports = require(${JSON.stringify(id)});\n`, loader: 'js' };
           return { contents: lazyObject(`require(${JSON.stringify(id)})`, Object.keys(requireHere(id))), loader: 'js' };
         }
         const real = requireHere(args.path);

@@ -44,6 +44,12 @@ const cases: Case[] = [
   { argv: ['config', 'get', 'myhostname', 'queue_directory'], route: 'direct', exit: 0 },
   { argv: ['config', 'get', 'mydomain', '-g', 'out', '--json'], route: 'direct', exit: 0 },
   { argv: ['templates', '--json'], route: 'direct', exit: 0 },
+  // Commands that change files, in --dry-run; enable/disable parse with their parent class.
+  { argv: ['enable', '--dry-run', 'postfix-b'], route: 'direct', exit: 0 },
+  { argv: ['disable', '--dry-run', '-g', 'mta', '--json'], route: 'direct', exit: 0 },
+  { argv: ['create', '--dry-run', 'postfix-zz', '-G', 'mta'], route: 'direct', exit: 0 },
+  { argv: ['enable', '--dry-run', '--bogus', 'postfix-b'], route: 'oclif', exit: 2 },
+  { argv: ['enable', '--dry-run', 'postfix-nosuch'], route: 'direct', exit: 1 },
   // JSON to a terminal: coloured by oclif only with a theme (then oclif answers, see below).
   { argv: ['list', '--json', '-i', 'a'], tty: true, route: 'direct', exit: 0 },
   // What oclif answers itself.

@@ -30,26 +30,57 @@ export async function runCommand(CommandClass: CommandClass, config: DirectConfi
   CommandClass.id = id;
   const command = new CommandClass([...argv], config);
   if (command.jsonEnabled() && config.jsonMayBeColoured(process.env)) return oclif();
-  // Parsed once here, where a mistake can still go to oclif (which prints its own message);
-  // run()'s `this.parse(Ctor)` is given this same result.
-  let parsed: unknown;
+  // A parse error goes to oclif, which prints its own message. The command parses first thing,
+  // with whichever class or options it chooses (`this.parse(Ctor)`), so the runner cannot parse
+  // in its place: the command's first parse() is watched instead, and if it fails before
+  // anything was printed, that run stops there, never resumed, and oclif takes over.
+  const handOff = watchFirstParse(command);
+  let outcome: { result: unknown } | 'oclif';
   try {
-    parsed = await command.parse();
-  } catch {
-    return oclif();
-  }
-  const parse = command.parse.bind(command);
-  Object.defineProperty(command, 'parse', {
-    value: (options?: unknown, more?: string[]) => ((options === undefined || options === CommandClass) && more === undefined ? Promise.resolve(parsed) : parse(options, more)),
-  });
-
-  try {
-    const result = await command._run();
+    outcome = await Promise.race([command._run().then((result) => ({ result })), handOff]);
+    if (outcome === 'oclif') return oclif();
     await flush(timedOut);
-    return result;
   } catch (caught) {
     return atEdge(caught);
   }
+  return outcome.result;
+}
+
+/**
+ * Resolves with 'oclif' if the command's first parse() fails before it has printed anything;
+ * that parse() then never settles.
+ */
+function watchFirstParse(command: Runnable): Promise<'oclif'> {
+  let handOff!: (to: 'oclif') => void;
+  const handedOff = new Promise<'oclif'>((resolve) => (handOff = resolve));
+  let wrote = false;
+  const streams = [process.stdout, process.stderr];
+  const writes = streams.map((stream) => stream.write);
+  streams.forEach((stream, k) => {
+    stream.write = function (this: NodeJS.WriteStream, ...args: unknown[]) {
+      wrote = true;
+      return (writes[k] as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof stream.write;
+  });
+  const unwatch = (): void => streams.forEach((stream, k) => (stream.write = writes[k] as typeof stream.write));
+  const parse = command.parse.bind(command);
+  let first = true;
+  Object.defineProperty(command, 'parse', {
+    value: async (options?: unknown, argv?: string[]): Promise<unknown> => {
+      if (!first) return parse(options, argv);
+      first = false;
+      try {
+        return await parse(options, argv);
+      } catch (e) {
+        if (wrote) throw e;
+        handOff('oclif');
+        return new Promise(() => {});
+      } finally {
+        unwatch();
+      }
+    },
+  });
+  return handedOff;
 }
 
 /** As execute.ts and oclif's handle(): one line unless the command said it already, then exit. */
