@@ -34,10 +34,11 @@ export async function runCommand(CommandClass: CommandClass, config: DirectConfi
   // with whichever class or options it chooses (`this.parse(Ctor)`), so the runner cannot parse
   // in its place: the command's first parse() is watched instead, and if it fails before
   // anything was printed, that run stops there, never resumed, and oclif takes over.
-  const handOff = watchFirstParse(command);
+  const watch = watchFirstParse(command);
   let outcome: { result: unknown } | 'oclif';
   try {
-    outcome = await Promise.race([command._run().then((result) => ({ result })), handOff]);
+    outcome = await Promise.race([command._run().then((result) => ({ result })), watch.handedOff]);
+    watch.unwatch();
     if (outcome === 'oclif') return oclif();
     await flush(timedOut);
   } catch (caught) {
@@ -47,10 +48,10 @@ export async function runCommand(CommandClass: CommandClass, config: DirectConfi
 }
 
 /**
- * Resolves with 'oclif' if the command's first parse() fails before it has printed anything;
- * that parse() then never settles.
+ * `handedOff` resolves with 'oclif' if the command's first parse() fails before it has printed
+ * anything; that parse() then never settles. Until then writes to stdout and stderr are noted.
  */
-function watchFirstParse(command: Runnable): Promise<'oclif'> {
+function watchFirstParse(command: Runnable): { handedOff: Promise<'oclif'>; unwatch: () => void } {
   let handOff!: (to: 'oclif') => void;
   const handedOff = new Promise<'oclif'>((resolve) => (handOff = resolve));
   let wrote = false;
@@ -80,7 +81,7 @@ function watchFirstParse(command: Runnable): Promise<'oclif'> {
       }
     },
   });
-  return handedOff;
+  return { handedOff, unwatch };
 }
 
 /** As execute.ts and oclif's handle(): one line unless the command said it already, then exit. */
@@ -90,7 +91,7 @@ export function atEdge(caught: unknown): never {
   process.exit(err.message === 'SIGINT' ? 1 : (err.oclif?.exit ?? 1));
 }
 
-/** Deprecation warnings are printed by Command.init() and parse(): left to oclif, which prints each once. */
+/** Deprecation warnings (Command.init(), parse()) are laid out by oclif's ux for the terminal: left to oclif. */
 function usesDeprecation(c: CommandClass): boolean {
   if (c.state === 'deprecated' || c.deprecateAliases) return true;
   return Object.values(c.flags ?? {}).some((f) => Boolean((f as { deprecated?: unknown; deprecateAliases?: unknown }).deprecated || (f as { deprecateAliases?: unknown }).deprecateAliases));

@@ -9,9 +9,9 @@
  *
  * Whatever this route does not do exactly as oclif would goes to oclif instead, before anything
  * has been printed or changed: --help and topics, unknown or aliased commands, an argument
- * vector that does not parse (oclif prints its error), a missing or stale manifest, a JSON
- * answer for a terminal when a colour theme exists, oclif's debug settings, hooks or plugins in
- * package.json. POSTFLEET_DIRECT=0 always takes the oclif route.
+ * vector that does not parse (oclif prints its error), a missing or stale manifest, JSON output
+ * when a colour theme exists, oclif's debug settings, hooks or plugins in package.json.
+ * POSTFLEET_DIRECT=0 always takes the oclif route. See docs/performance.md.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, homedir, release, tmpdir } from 'node:os';
