@@ -240,6 +240,7 @@ async function inside(work) {
     // The start-up phase: interleaved rounds on a fleet of 10; `postfix status` through each wrapper in blocks.
     startupN: 10,
     runsStartup: Q ? 3 : 30,
+    runsStartupCpu: Q ? 2 : 10,
     warmStartup: Q ? 1 : 3,
     blocksWrapper: Q ? 2 : 4,
     runsWrapperBlock: Q ? 2 : 5,

@@ -16,6 +16,7 @@
 // wrapper's own time (its -x /bin/true minus the floor) within `node -e 0` + 40 ms (medians).
 import os from 'node:os';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { capture, instanceDirs, log, stats, timed } from './util.js';
 
 const TARGET_MS = 40;
@@ -95,6 +96,22 @@ export async function startupPhase({ cfg, PF, PF_BEFORE, beforeLabel, mkfleet, r
       if (round >= cfg.warmStartup) times[r.key].push(t.secs);
     }
   }
+  // CPU time (task-clock of the command and its children: postconf -d, the 11 children of -x),
+  // in rounds of their own under `perf stat`, which would add to the wall times above; less
+  // sensitive to the machine's other work than wall time, though not immune to it.
+  const cpu = Object.fromEntries(rows.map((r) => [r.key, []]));
+  const perf = capture(['bash', '-c', 'command -v perf']).code === 0 && capture(['perf', 'stat', '-x,', '-e', 'task-clock', 'true']).code === 0;
+  if (perf) {
+    const cpuFile = path.join(scratch, 'startup.cpu');
+    for (let round = 0; round < cfg.runsStartupCpu; round++) {
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[(k + round) % rows.length];
+        await timed(['perf', 'stat', '-x,', '-e', 'task-clock', '-o', cpuFile, '--', ...r.argv], out);
+        const line = readFileSync(cpuFile, 'utf8').split('\n').find((l) => l.includes('task-clock'));
+        if (line) cpu[r.key].push(Number(line.split(',')[0]) / 1000);
+      }
+    }
+  }
   for (const r of rows) {
     const codes = [...exits[r.key]];
     if (codes.some((c) => c !== 0)) problem(`startup: ${r.argv.join(' ')} exited ${codes.join(', ')}`);
@@ -136,7 +153,9 @@ export async function startupPhase({ cfg, PF, PF_BEFORE, beforeLabel, mkfleet, r
     warmup: cfg.warmStartup,
     verify,
     load: { ...stats(loads), samples: loads },
-    rows: rows.map((r) => ({ key: r.key, label: r.label, build: r.build ?? null, target: r.target ?? false, command: r.argv.join(' '), exits: [...exits[r.key]], ...spread(times[r.key]) })),
+    cpuTimed: perf,
+    cpuRounds: perf ? cfg.runsStartupCpu : 0,
+    rows: rows.map((r) => ({ key: r.key, label: r.label, build: r.build ?? null, target: r.target ?? false, command: r.argv.join(' '), exits: [...exits[r.key]], ...spread(times[r.key]), cpu: cpu[r.key].length ? stats(cpu[r.key]) : null })),
     wrappers: wrappers.map((w) => ({ key: w.key, label: w.label, build: w.build ?? null, value: w.value, exits: [...wrapperExits[w.key]], ...spread(wrapperTimes[w.key]) })),
   };
 }
@@ -183,18 +202,28 @@ export function renderStartupSection(s, { fmt }) {
   if (s.before) p(`"before": ${s.before}, timed in the same rounds; both builds answered every checked command alike: ${Object.entries(s.verify).filter(([k]) => k.startsWith('same:')).every(([, v]) => v) ? 'yes' : '**no**'}.`);
   p();
   const builds = s.before ? ['after', 'before'] : ['after'];
-  p(`| command | ${builds.map((b) => (s.before ? `${b === 'after' ? 'this build' : 'before'}` : 'time')).join(' | ')} | ${builds.map((b) => `${s.before ? `${b === 'after' ? 'this build' : 'before'}: ` : ''}over \`node -e 0\``).join(' | ')} |`);
-  p(`|---|${builds.map(() => '---').join('|')}|${builds.map(() => '---:').join('|')}|`);
+  const name = (b) => (s.before ? (b === 'after' ? 'this build' : 'before') : 'wall');
+  const cpuCell = (r) => (r?.cpu ? fmt(r.cpu.median) : '—');
+  p(`| command | ${builds.map((b) => `${name(b)}`).join(' | ')} | ${builds.map((b) => `${s.before ? `${name(b)}: ` : ''}over \`node -e 0\``).join(' | ')} | ${builds.map((b) => `CPU${s.before ? `, ${name(b)}` : ''}`).join(' | ')} |`);
+  p(`|---|${builds.map(() => '---').join('|')}|${builds.map(() => '---:').join('|')}|${builds.map(() => '---:').join('|')}|`);
   const seen = new Set();
   for (const r of s.rows) {
     const base = r.key.split('/')[0];
     if (seen.has(base)) continue;
     seen.add(base);
-    const cells = builds.map((b) => s.rows.find((x) => x.key === (r.build ? `${base}/${b}` : r.key)));
-    if (!r.build) p(`| ${r.label} | ${cell(r)}${s.before ? ' | ' : ''} | ${overNode(r)}${s.before ? ' | ' : ''} |`);
-    else p(`| ${r.label} | ${cells.map(cell).join(' | ')} | ${cells.map(overNode).join(' | ')} |`);
+    const cells = r.build ? builds.map((b) => s.rows.find((x) => x.key === `${base}/${b}`)) : [r, ...builds.slice(1).map(() => undefined)];
+    p(`| ${r.label} | ${cells.map((c) => (c ? cell(c) : '')).join(' | ')} | ${cells.map((c) => (c ? overNode(c) : '')).join(' | ')} | ${cells.map((c) => (c ? cpuCell(c) : '')).join(' | ')} |`);
   }
   p();
+  if (s.cpuTimed) {
+    p(`CPU: task-clock of the command and its children (\`postconf -d\`, the children of \`-x\`), median of ${s.cpuRounds} further rounds`);
+    p('under `perf stat` (kept apart from the wall-time rounds, to which perf would add); it counts both cores, so it can');
+    p('exceed the wall time, and it is less sensitive than wall time to other work on the machine, not immune to it.');
+    p();
+  } else {
+    p('CPU: not measured (`perf` not available).');
+    p();
+  }
   p(`Plain \`postfix status\` on the wrapped host (all ${s.instances} masters stopped: every instance answers "not running"),`);
   p('each wrapper in turn as `multi_instance_wrapper`, blocks alternating:');
   p();
