@@ -15,10 +15,12 @@
 //   help/util.js's ejs   help/util.js renders templates with ejs only for help.
 //   logger.js            no-op debug functions: the direct route is not taken when DEBUG is set,
 //                        and without DEBUG the debug package prints nothing either.
-//   ux/action/spinner.js the simple action: commands never start oclif's spinner (listr2 shows
-//                        progress), and Command.catch's action.stop() is a no-op on both.
+//   ux/action/spinner.js the simple action: no command starts oclif's action (listr2 shows
+//                        progress; one that did would show the simple one on a terminal), and
+//                        Command.catch's action.stop() is a no-op on both.
 // bundle.mjs checks after the build that none of the replaced modules (nor ejs, debug, minimatch,
-// tinyglobby, lilconfig, cli-spinners) made it into a direct bundle.
+// tinyglobby, lilconfig, cli-spinners) made it into the direct runner (else the build fails) or
+// into a command's twin (else the twin is removed and that command keeps to oclif's route).
 import path from 'node:path';
 
 /** @param {string} oclifLib absolute path of node_modules/@oclif/core/lib */
