@@ -19,7 +19,7 @@ import { readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { lazyModules } from './lazy-modules.mjs';
+import { anchorLazyImports, lazyModules } from './lazy-modules.mjs';
 import { NOT_IN_DIRECT, oclifLight } from './oclif-light.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,8 +88,6 @@ const commandEntries = jsFiles(path.join(DIST, 'commands')).map((file) => ({
 const entryPoints = [
   { in: path.join(ROOT, 'scripts', 'cli-entry.js'), out: 'cli' },
   { in: path.join(DIST, 'systemd', 'generator-main.js'), out: 'systemd/generator' },
-  // A worker thread's module is a file of its own (queue/count.ts finds it as ../../bundle/workers/).
-  { in: path.join(DIST, 'instances', 'queue', 'count-worker.js'), out: 'workers/queue-scan' },
   ...commandEntries,
 ];
 
@@ -140,9 +138,11 @@ const [result, compat, runner] = await Promise.all([
   // oclif's route: cli.js and the commands, sharing one @oclif/core.
   esbuild.build({ ...common, entryPoints, outdir: OUT, plugins: [ownImportMetaUrl, oclifSort, lazyModules(ROOT)] }),
   // The postmulti-style path, postfix(1)'s multi_instance_wrapper.
-  esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' }], outdir: OUT, plugins: [ownImportMetaUrl, lazyModules(ROOT)] }),
+  esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' }], outdir: OUT, plugins: [anchorLazyImports(path.join(DIST, 'compat', 'main.js'), DIST + path.sep), ownImportMetaUrl, lazyModules(ROOT)] }),
   // The direct route's runner.
   esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'cli', 'direct.js'), out: 'run' }], outdir: directOut, plugins: [ownImportMetaUrl, light, lazyModules(ROOT)] }),
+  // A worker thread's module, a file of its own (queue/count.ts finds it as ../../bundle/workers/).
+  esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'instances', 'queue', 'count-worker.js'), out: 'workers/queue-scan' }], outdir: OUT, plugins: [ownImportMetaUrl, lazyModules(ROOT)] }),
 ]);
 const outputs = result.metafile.outputs;
 // The direct twins. A command that loads execa or listr2 at start-up (one that changes files or
@@ -158,7 +158,12 @@ const loadsHeavy = (entry) => {
   }
 };
 const twinBuild = (entries) =>
-  esbuild.build({ ...common, entryPoints: entries.map((entry) => ({ in: `postfleet-twin:${entry.in}`, out: entry.out })), outdir: directOut, plugins: [twinEntry, ownImportMetaUrl, light, lazyModules(ROOT)] });
+  esbuild.build({
+    ...common,
+    entryPoints: entries.map((entry) => ({ in: `postfleet-twin:${entry.in}`, out: entry.out })),
+    outdir: directOut,
+    plugins: [...(entries.length === 1 ? [anchorLazyImports(`postfleet-twin:${entries[0].in}`, DIST + path.sep)] : []), twinEntry, ownImportMetaUrl, light, lazyModules(ROOT)],
+  });
 const shared = commandEntries.filter(loadsHeavy);
 const alone = commandEntries.filter((entry) => !shared.includes(entry));
 const twinBuilds = await Promise.all([...alone.map((entry) => twinBuild([entry])), ...(shared.length > 0 ? [twinBuild(shared)] : [])]);

@@ -61,3 +61,39 @@ export function lazyModules(root) {
     },
   };
 }
+
+/**
+ * For a build with one entry: every module the entry loads at start-up lands in one chunk.
+ * esbuild splits what an entry and its lazily imported modules (import()) share into chunks by
+ * which of them reach each module, so an entry whose lazy parts share different bits of it
+ * starts by loading many small files (compat/main.js: 8). Each lazily imported module is
+ * reached through a stand-in that also imports the entry: then all that the entry loads is
+ * reached from the same places, and is one chunk. The stand-in re-exports the module as is.
+ *
+ * @param {string} entry the build's entry module (as an import specifier)
+ * @param {string} ownCode the directory of our own compiled code (dist/): only imports from there are anchored
+ */
+export function anchorLazyImports(entry, ownCode) {
+  return {
+    name: 'postfleet-anchor-lazy-imports',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        // Only our own lazy imports: packages' own import()s stay as they are.
+        if (args.kind !== 'dynamic-import' || args.pluginData === 'anchored' || !args.importer.startsWith(ownCode)) return undefined;
+        const real = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'anchored' });
+        if (real.errors.length > 0 || real.external || real.namespace !== 'file') return undefined;
+        return { path: real.path, namespace: 'anchored' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'anchored' }, async (args) => {
+        const { readFile } = await import('node:fs/promises');
+        const source = await readFile(args.path, 'utf8');
+        const hasDefault = /\bexport\s+default\b|\bexport\s*\{[^}]*\bdefault\b/.test(source) || /module\.exports|exports\./.test(source);
+        return {
+          contents: [`import ${JSON.stringify(entry)};`, `export * from ${JSON.stringify(args.path)};`, ...(hasDefault ? [`export { default } from ${JSON.stringify(args.path)};`] : [])].join('\n'),
+          loader: 'js',
+          resolveDir: '/',
+        };
+      });
+    },
+  };
+}
