@@ -47,6 +47,10 @@ const banner = [
   "const __pfRoot = import.meta.url.slice(0, import.meta.url.lastIndexOf('/dist/bundle/') + 1);",
 ].join('\n');
 
+// The same for the CommonJS outputs (bin/run.js requires those: see cjs below), where require,
+// __filename and __dirname are Node's own.
+const cjsBanner = "const __pfRoot = require('node:url').pathToFileURL(__filename.slice(0, __filename.lastIndexOf('/dist/bundle/') + 1)).href;";
+
 // Our modules resolve files relative to their own location in dist/ (e.g.
 // new URL('../../templates', import.meta.url)); in the bundle they land in some other file, so
 // import.meta.url in code from dist/ is replaced by the URL the module had in dist/.
@@ -108,6 +112,11 @@ const common = {
   legalComments: 'none',
 };
 // (its real path: esbuild names modules by real path, and node_modules may be a symlink)
+// CommonJS, one file, for what bin/run.js (CommonJS itself) loads with require(): the early
+// postconf, the direct runner and each twin that is one file. A program whose modules are all
+// CommonJS never starts Node's ESM loader, which costs per file (resolution, asynchronous reads,
+// linking) several times what require() does.
+const cjs = { ...common, format: 'cjs', splitting: false, banner: { js: cjsBanner }, outExtension: { '.js': '.cjs' } };
 const light = oclifLight(realpathSync(path.join(ROOT, 'node_modules', '@oclif', 'core', 'lib')));
 
 // A direct twin's entry: the command's class and the runner's second half, one module graph.
@@ -140,7 +149,7 @@ const [result, compat, runner] = await Promise.all([
   // The postmulti-style path, postfix(1)'s multi_instance_wrapper.
   esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'compat', 'main.js'), out: 'compat/main' }], outdir: OUT, plugins: [anchorLazyImports(path.join(DIST, 'compat', 'main.js'), DIST + path.sep), ownImportMetaUrl, lazyModules(ROOT)] }),
   // The direct route's runner.
-  esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'cli', 'direct.js'), out: 'run' }], outdir: directOut, plugins: [ownImportMetaUrl, light, lazyModules(ROOT)] }),
+  esbuild.build({ ...cjs, entryPoints: [{ in: path.join(DIST, 'cli', 'direct.js'), out: 'run' }], outdir: directOut, plugins: [ownImportMetaUrl, light, lazyModules(ROOT)] }),
   // A worker thread's module, a file of its own (queue/count.ts finds it as ../../bundle/workers/).
   esbuild.build({ ...common, entryPoints: [{ in: path.join(DIST, 'instances', 'queue', 'count-worker.js'), out: 'workers/queue-scan' }], outdir: OUT, plugins: [ownImportMetaUrl, lazyModules(ROOT)] }),
 ]);
@@ -203,26 +212,38 @@ function closureInputs(outputs, entry) {
 }
 checkStartup(compat.metafile.outputs, outPath(path.join(OUT, 'compat', 'main.js')), /node_modules\/(@oclif|listr2|execa)\//);
 checkStartup(outputs, outPath(path.join(OUT, 'systemd', 'generator.js')), /node_modules\/(@oclif|listr2|execa)\//);
-checkStartup(runner.metafile.outputs, outPath(path.join(directOut, 'run.js')), /node_modules\/(listr2|execa)\//);
+checkStartup(runner.metafile.outputs, outPath(path.join(directOut, 'run.cjs')), /node_modules\/(listr2|execa)\//);
 for (const command of ['list', 'status', 'templates']) {
   checkStartup(outputs, outPath(path.join(OUT, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
-  checkStartup(twinOutputs, outPath(path.join(directOut, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//);
+  checkStartup(twinOutputs, outPath(path.join(directOut, 'commands', `${command}.js`)), /node_modules\/(listr2|execa)\//); // (its ESM build)
 }
 // The direct route's runner leaves oclif's runner out entirely (oclif-light.mjs); so does every
 // command's twin, lazy chunks included, or the twin is removed and that command keeps to the
 // oclif route (direct.ts looks for the twin's file).
 const heavy = (outputs, entry) => closureInputs(outputs, entry).filter((input) => NOT_IN_DIRECT.test(input));
-const runnerHeavy = heavy(runner.metafile.outputs, outPath(path.join(directOut, 'run.js')));
+const runnerHeavy = heavy(runner.metafile.outputs, outPath(path.join(directOut, 'run.cjs')));
 if (runnerHeavy.length > 0) throw new Error(`bundle: the direct route's runner contains ${runnerHeavy.join(', ')} (see scripts/oclif-light.mjs)`);
+const oneFile = [];
 for (const entry of commandEntries) {
   const twin = path.join(directOut, `${entry.out}.js`);
   const found = heavy(twinOutputs, outPath(twin));
-  if (found.length === 0) continue;
-  rmSync(twin);
-  console.warn(`bundle: ${entry.out.replace(/^commands\//, '')} keeps to the oclif route: it loads ${found.slice(0, 3).join(', ')}`);
+  if (found.length > 0) {
+    rmSync(twin);
+    console.warn(`bundle: ${entry.out.replace(/^commands\//, '')} keeps to the oclif route: it loads ${found.slice(0, 3).join(', ')}`);
+  } else if (alone.includes(entry) && twinOutputs[outPath(twin)].imports.every((imp) => imp.external)) {
+    oneFile.push(entry);
+  }
 }
+// A twin that is one file (no lazy chunks) is built again as CommonJS, X.cjs in place of X.js;
+// direct.ts loads X.cjs with require() if it is there, else X.js with import().
+await Promise.all(
+  oneFile.map(async (entry) => {
+    await esbuild.build({ ...cjs, entryPoints: [{ in: `postfleet-twin:${entry.in}`, out: entry.out }], outdir: directOut, plugins: [twinEntry, ownImportMetaUrl, light, lazyModules(ROOT)] });
+    rmSync(path.join(directOut, `${entry.out}.js`));
+  }),
+);
 
-// dist/bundle/early.js (src/cli/early.ts), imported by bin/run.js before anything else: starts
+// dist/bundle/early.cjs (src/cli/early.ts), required by bin/run.js before anything else: starts
 // `postconf -d` for the commands that read the defaults (those whose bundle, lazy chunks
 // included, holds maincf/defaults.js), while the program loads. On its own, without splitting:
 // one small file.
@@ -235,14 +256,13 @@ const defaultsWords = [
   ),
 ].sort();
 const early = await esbuild.build({
-  ...common,
+  ...cjs,
   entryPoints: [{ in: path.join(DIST, 'cli', 'early.js'), out: 'early' }],
   outdir: OUT,
-  splitting: false,
   define: { POSTFLEET_DEFAULTS_WORDS: JSON.stringify(defaultsWords) },
   plugins: [lazyModules(ROOT)],
 });
-checkStartup(early.metafile.outputs, outPath(path.join(OUT, 'early.js')), /node_modules\//);
+checkStartup(early.metafile.outputs, outPath(path.join(OUT, 'early.cjs')), /node_modules\//);
 
 // `node scripts/bundle.mjs --meta`: esbuild's metafile (what went into which output), for
 // https://esbuild.github.io/analyze/ or a look at what a command loads at start-up.

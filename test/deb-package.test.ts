@@ -50,8 +50,10 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
       '/usr/lib/postfleet/bin/run.js': '-rwxr-xr-x',
       '/usr/lib/postfleet/dist/bundle/cli.js': '-rw-r--r--',
       '/usr/lib/postfleet/dist/bundle/compat/main.js': '-rw-r--r--',
-      '/usr/lib/postfleet/dist/bundle/direct/run.js': '-rw-r--r--',
-      '/usr/lib/postfleet/dist/bundle/direct/commands/list.js': '-rw-r--r--',
+      '/usr/lib/postfleet/bin/package.json': '-rw-r--r--',
+      '/usr/lib/postfleet/dist/bundle/early.cjs': '-rw-r--r--',
+      '/usr/lib/postfleet/dist/bundle/direct/run.cjs': '-rw-r--r--',
+      '/usr/lib/postfleet/dist/bundle/direct/commands/list.cjs': '-rw-r--r--',
       '/usr/lib/postfleet/dist/bundle/systemd/generator.js': '-rw-r--r--',
       '/usr/lib/postfleet/oclif.manifest.json': '-rw-r--r--',
       '/usr/lib/postfleet/package.json': '-rw-r--r--',
@@ -88,7 +90,8 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
       expect({ args, status: direct.status, stdout: direct.stdout, stderr: direct.stderr }).toEqual({ args, status: 0, stdout: oclif.stdout, stderr: oclif.stderr });
       expect(oclif.status).toBe(0);
       // Which route ran: oclif's runner (dist/bundle/cli.js) is loaded only on the oclif route.
-      expect([args, run(args, { NODE_DEBUG: 'esm' }).stderr.includes('/dist/bundle/cli.js')]).toEqual([args, false]);
+      const trace = run(args, { NODE_DEBUG: 'esm,module' }).stderr;
+      expect([args, trace.includes('/dist/bundle/direct/run.cjs'), trace.includes('/dist/bundle/cli.js')]).toEqual([args, true, false]);
       expect([args, run(args, { NODE_DEBUG: 'esm', POSTFLEET_DIRECT: '0' }).stderr.includes('/dist/bundle/cli.js')]).toEqual([args, true]);
     }
     expect(run(['--version']).stdout).toBe(`postfleet/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);

@@ -3,8 +3,8 @@
  * runner, and must answer exactly as on the oclif route (POSTFLEET_DIRECT=0): the same stdout,
  * stderr and exit status, for data, --json, errors and --help. Argument vectors the direct route
  * cannot promise to treat as oclif does (a parse error, --help, a topic, an unknown command) must
- * be handed to oclif: which route ran is read from Node's ESM loader trace (NODE_DEBUG=esm),
- * which names dist/bundle/cli.js only when oclif's runner is loaded.
+ * be handed to oclif: which route ran is read from Node's module loaders' trace
+ * (NODE_DEBUG=esm,module), which names dist/bundle/cli.js only when oclif's runner is loaded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_FIXTURE } from './helpers/fleet.js';
@@ -82,9 +82,9 @@ describe.runIf(requireIntegration())('the direct route answers as oclif does', (
     return sb.run(`exec ${shjoin(['postfleet', ...c.argv])}`, { env: { ...c.env, ...env }, ...(c.tty ? { tty: true } : {}) });
   }
 
-  /** The route taken, from the ESM loader's trace (on stderr, or in the terminal's output). */
+  /** The route taken, from the module loaders' trace (on stderr, or in the terminal's output). */
   async function routeOf(c: Case, env: Record<string, string> = {}): Promise<Route> {
-    const r = await run(c, { ...env, NODE_DEBUG: 'esm' });
+    const r = await run(c, { ...env, NODE_DEBUG: 'esm,module' });
     const trace = r.stderr + (c.tty ? r.stdout : '');
     expect(trace).toContain('/bin/run.js'); // the trace is there at all
     return trace.includes('/dist/bundle/cli.js') ? 'oclif' : 'direct';

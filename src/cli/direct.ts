@@ -1,6 +1,6 @@
 /**
  * The direct route: runs a modern command (`postfleet list`, `status --json`, `config get …`)
- * and `--version` without loading oclif's runner. Bundled as dist/bundle/direct/run.js, next to
+ * and `--version` without loading oclif's runner. Bundled as dist/bundle/direct/run.cjs, next to
  * a second build of every command (dist/bundle/direct/commands/) whose @oclif/core leaves out
  * Config, help and the error handler (scripts/oclif-light.mjs): the commands, their flags,
  * oclif's parser and oclif's Command class are the very same code as on the oclif route; what
@@ -14,6 +14,7 @@
  * POSTFLEET_DIRECT=0 always takes the oclif route. See docs/performance.md.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { arch, homedir, release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -83,15 +84,19 @@ export async function runDirect(root: string, args: readonly string[], oclif: ()
 }
 
 /**
- * The command's direct twin (dist/bundle/commands/X.js -> dist/bundle/direct/commands/X.js):
- * its class and the runner bundled with it. Undefined if the build left it to oclif.
+ * The command's direct twin (dist/bundle/commands/X.js -> dist/bundle/direct/commands/X.cjs, or
+ * X.js for a twin with lazy chunks): its class and the runner bundled with it. Undefined if the
+ * build left the command to oclif.
  */
 async function loadTwin(root: string, command: ManifestCommand): Promise<{ command: CommandClass; runCommand: typeof runCommand } | undefined> {
   const rel = command.relativePath;
   if (command.isESM !== true || rel === undefined || rel.slice(0, 3).join('/') !== 'dist/bundle/commands') return undefined;
   const file = path.join(root, 'dist', 'bundle', 'direct', 'commands', ...rel.slice(3));
-  if (!existsSync(file)) return undefined;
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown> & { default?: unknown; runCommand?: typeof runCommand };
+  const cjs = file.replace(/\.js$/, '.cjs');
+  let module: Record<string, unknown> & { default?: unknown; runCommand?: typeof runCommand };
+  if (existsSync(cjs)) module = createRequire(import.meta.url)(cjs) as typeof module;
+  else if (existsSync(file)) module = (await import(pathToFileURL(file).href)) as typeof module;
+  else return undefined;
   // oclif's searchForCommandClass()
   const isCommand = (c: unknown): c is CommandClass => typeof c === 'function' && typeof (c as { run?: unknown }).run === 'function';
   const found = isCommand(module) ? module : isCommand(module.default) ? module.default : Object.values(module).find(isCommand);
