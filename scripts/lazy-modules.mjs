@@ -16,7 +16,7 @@
 // (`require('node:crypto') === stand-in` is false), which nothing here relies on.
 import { createRequire, isBuiltin } from 'node:module';
 
-const LAZY_BUILTINS = new Set(['child_process', 'crypto', 'readline', 'readline/promises', 'worker_threads', 'zlib', 'dgram', 'http', 'https', 'http2', 'perf_hooks', 'v8', 'vm', 'dns', 'tls']);
+const LAZY_BUILTINS = new Set(['child_process', 'crypto', 'fs/promises', 'readline', 'readline/promises', 'worker_threads', 'zlib', 'dgram', 'http', 'https', 'http2', 'perf_hooks', 'v8', 'vm', 'dns', 'tls']);
 const LAZY_PACKAGES = new Set(['wrap-ansi', 'clean-stack', 'indent-string', 'wordwrap', 'string-width', 'widest-line']);
 
 const lazyObject = (load, keys) =>
