@@ -7,8 +7,8 @@
 //   ESM facade, which reads every export (crypto's webcrypto, KeyObject, ...). The other
 //   built-ins (fs, path, url, util, ...) are mostly loaded with Node itself: left as they are,
 //   since every stand-in is a module of its own, which code splitting can make a file of its own.
-// - A few packages that @oclif/core and the error printing require at load time but use only to
-//   lay out an error or help text (wrap-ansi pulls in ansi-styles, color-convert, string-width
+// - A few packages that @oclif/core and the error printing require() at load time but use only
+//   to lay out an error or help text (wrap-ansi pulls in ansi-styles, color-convert, string-width
 //   and emoji-regex) are loaded when first called.
 //
 // The stand-ins forward every export (their names are read from the real module at build time,
@@ -43,7 +43,9 @@ export function lazyModules(root) {
         return { path: name, namespace: 'lazy-module', pluginData: { builtin: true } };
       });
       build.onResolve({ filter: /^(wrap-ansi|clean-stack|indent-string|wordwrap|string-width|widest-line)$/ }, async (args) => {
-        if (args.pluginData === 'real' || !LAZY_PACKAGES.has(args.path)) return undefined;
+        // Only CommonJS require() calls (@oclif/core's): an ESM import of such a package (listr2's
+        // of wrap-ansi 9, an ES module) is left to esbuild, whose interop gives it the default export.
+        if (args.pluginData === 'real' || args.kind !== 'require-call' || !LAZY_PACKAGES.has(args.path)) return undefined;
         const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'real' });
         if (real.errors.length > 0) return { errors: real.errors };
         return { path: real.path, namespace: 'lazy-module', pluginData: { package: true } };
