@@ -19,6 +19,12 @@ export default tseslint.config(
     },
   },
   {
+    // bin/run.js and the .cjs files are CommonJS (require() keeps Node's ESM loader off the start-up path).
+    files: ['bin/**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { project: './tsconfig.eslint.json', tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Side-by-side benchmarks of postfleet against the real postmulti(1).
 //
-//   node bench/run.js [--quick] [--only=listing,status,memory,queue,queue-read,startstop,lifecycle,bulk,decommission] [--keep]
-//                     [--out=DIR] [--no-hyperfine]
+//   node bench/run.js [--quick] [--only=startup,listing,status,memory,queue,queue-read,startstop,lifecycle,bulk,decommission] [--keep]
+//                     [--out=DIR] [--no-hyperfine] [--before=DIR]
 //
 // Must run as root. It re-runs itself as PID 2 of a private PID + mount namespace
 // (bench/lib/world.sh is PID 1), with overlayfs over /etc, /var/spool, /var/lib, /var/log, /var/cache
@@ -25,6 +25,7 @@ import {
 import { renderReport } from './lib/report.js';
 import { queuePhase } from './lib/queue-phase.js';
 import { queueReadPhase } from './lib/queue-read-phase.js';
+import { startupPhase } from './lib/startup-phase.js';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
@@ -43,7 +44,7 @@ const XARGS = (verb) =>
 // Options
 // ------------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
-const opt = { quick: false, only: null, keep: false, out: null, inside: null, hyperfine: true };
+const opt = { quick: false, only: null, keep: false, out: null, inside: null, hyperfine: true, before: null };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--quick') opt.quick = true;
@@ -51,6 +52,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--no-hyperfine') opt.hyperfine = false;
   else if (a.startsWith('--only=')) opt.only = a.slice(7).split(',');
   else if (a.startsWith('--out=')) opt.out = path.resolve(a.slice(6));
+  else if (a.startsWith('--before=')) opt.before = path.resolve(a.slice(9));
   else if (a === '--inside') opt.inside = argv[++i];
   else if (a === '-h' || a === '--help') {
     console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15)
@@ -61,7 +63,7 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(2);
   }
 }
-const PHASES = ['listing', 'status', 'memory', 'queue', 'queue-read', 'startstop', 'lifecycle', 'bulk', 'decommission'];
+const PHASES = ['startup', 'listing', 'status', 'memory', 'queue', 'queue-read', 'startstop', 'lifecycle', 'bulk', 'decommission'];
 if (opt.only) {
   for (const p of opt.only) if (!PHASES.includes(p)) { console.error(`bench: unknown phase ${p}`); process.exit(2); }
 }
@@ -245,6 +247,13 @@ async function inside(work) {
     runsDecomGroup: Q ? 1 : 3,
     runsDecomLoop: Q ? 1 : 2,
     decomPostmulti: Q ? 1 : 3,
+    // The start-up phase: interleaved rounds on a fleet of 10; `postfix status` through each wrapper in blocks.
+    startupN: 10,
+    runsStartup: Q ? 3 : 30,
+    runsStartupCpu: Q ? 2 : 10,
+    warmStartup: Q ? 1 : 3,
+    blocksWrapper: Q ? 2 : 4,
+    runsWrapperBlock: Q ? 2 : 5,
     hyperfine: opt.hyperfine && haveCommand('hyperfine'),
   };
   const results = {
@@ -260,6 +269,7 @@ async function inside(work) {
     decommission: null,
     queue: null,
     queueRead: null,
+    startup: null,
     problems: [],
     load: [],
   };
@@ -292,6 +302,18 @@ async function inside(work) {
     const w = await waitMasters(0, 5000);
     if (w.final !== 0) throw new Error(`${where}: ${w.final} master(s) still running`);
   };
+
+  // ---------------------------------------------------------------- start-up
+  if (want('startup')) {
+    log('start-up');
+    sampleLoad('startup');
+    // --before=DIR: a built checkout of an earlier commit (its commit in DIR/COMMIT, if there),
+    // timed in the same rounds.
+    const before = opt.before ? [process.execPath, path.join(opt.before, 'bin', 'run.js')] : null;
+    const beforeLabel = opt.before ? (existsSync(path.join(opt.before, 'COMMIT')) ? `commit ${readFileSync(path.join(opt.before, 'COMMIT'), 'utf8').trim()}` : opt.before) : null;
+    results.startup = await startupPhase({ cfg, PF, PF_BEFORE: before, beforeLabel, mkfleet, requireStopped, problem, backdate, settle, scratch });
+    save();
+  }
 
   // ---------------------------------------------------------------- listing / status / memory
   for (const n of cfg.sizes) {

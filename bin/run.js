@@ -3,7 +3,14 @@
 // from postfix(1) at boot) goes to the getopt-style compat module before oclif
 // is even imported: oclif would take argv[0] as a command id, and this path
 // must start fast.
-import { readdirSync } from 'node:fs';
+//
+// CommonJS (bin/package.json): a program whose first module is ESM starts Node's
+// ESM loader, and then pays it for every module file; the direct route's files are
+// CommonJS (scripts/bundle.mjs), loaded with require(), the rest with import().
+'use strict';
+const { readdirSync } = require('node:fs');
+const path = require('node:path');
+const { startEarly } = require('../dist/bundle/early.cjs');
 
 const oclifOwn = new Set(['--help', '-h', '--version']);
 
@@ -28,7 +35,7 @@ function configDirFirst(args) {
 
 /** The commands oclif knows: one bundled file each (scripts/bundle.mjs). */
 function commandIds() {
-  const dir = new URL('../dist/bundle/commands/', import.meta.url);
+  const dir = path.join(__dirname, '..', 'dist', 'bundle', 'commands');
   return new Set(readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)));
 }
 
@@ -36,12 +43,26 @@ const given = process.argv.slice(2);
 const args = configDirFirst(given) ?? given;
 const first = args[0];
 
-if (first !== undefined && first.startsWith('-') && !oclifOwn.has(first)) {
-  const { runCompat } = await import('../dist/bundle/compat/main.js');
-  process.exitCode = await runCompat(args);
+const compat = first !== undefined && first.startsWith('-') && !oclifOwn.has(first);
+// The command's `postconf -d` starts now and runs while the modules load (src/cli/early.ts).
+startEarly(args, compat);
+
+if (compat) {
+  import('../dist/bundle/compat/main.js')
+    // (a rejection is left unhandled: Node prints it and exits 1, as after a top-level await)
+    .then(async ({ runCompat }) => {
+      process.exitCode = await runCompat(args);
+    });
 } else {
   // dist/bundle/ (scripts/bundle.mjs): oclif and the commands bundled together, so that
   // start-up does not resolve and compile @oclif/core's modules one by one.
-  const { execute } = await import('../dist/bundle/cli.js');
-  await execute({ dir: import.meta.url, args });
+  const oclif = async () => {
+    const { execute } = await import('../dist/bundle/cli.js');
+    // The package root: oclif reads its package.json (bin/package.json only says CommonJS).
+    return execute({ dir: path.join(__dirname, '..'), args });
+  };
+  // The direct route (src/cli/direct.ts) runs the command without oclif's runner, or calls
+  // oclif() where it cannot promise the same behaviour.
+  const { runDirect } = require('../dist/bundle/direct/run.cjs');
+  runDirect(path.join(__dirname, '..'), args, oclif);
 }

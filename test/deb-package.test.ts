@@ -50,6 +50,10 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
       '/usr/lib/postfleet/bin/run.js': '-rwxr-xr-x',
       '/usr/lib/postfleet/dist/bundle/cli.js': '-rw-r--r--',
       '/usr/lib/postfleet/dist/bundle/compat/main.js': '-rw-r--r--',
+      '/usr/lib/postfleet/bin/package.json': '-rw-r--r--',
+      '/usr/lib/postfleet/dist/bundle/early.cjs': '-rw-r--r--',
+      '/usr/lib/postfleet/dist/bundle/direct/run.cjs': '-rw-r--r--',
+      '/usr/lib/postfleet/dist/bundle/direct/commands/list.cjs': '-rw-r--r--',
       '/usr/lib/postfleet/dist/bundle/systemd/generator.js': '-rw-r--r--',
       '/usr/lib/postfleet/oclif.manifest.json': '-rw-r--r--',
       '/usr/lib/postfleet/package.json': '-rw-r--r--',
@@ -70,6 +74,27 @@ describe.runIf(requireCommands('the package test', ['dpkg-deb', 'dpkg', 'lintian
     const shipped = [...entries.keys()].flatMap((p) => /^\/usr\/lib\/postfleet\/(?:.*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\/package\.json$/.exec(p)?.slice(1) ?? []);
     expect(shipped.length).toBeGreaterThan(10);
     for (const name of shipped) expect([name, copyright.includes(`\n ${name} `)]).toEqual([name, true]);
+  });
+
+  it('the program runs from its tree: --version and templates on the direct route, answering as on oclif\'s', () => {
+    // Run as /usr/sbin/postfleet does (node on /usr/lib/postfleet/bin/run.js), from the
+    // extracted tree; neither command reads a Postfix configuration.
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [path.join(tree, 'usr/lib/postfleet/bin/run.js'), ...args], {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin', HOME: tree, ...env },
+      });
+    for (const args of [['--version'], ['templates', '--json'], ['templates']]) {
+      const direct = run(args);
+      const oclif = run(args, { POSTFLEET_DIRECT: '0' });
+      expect({ args, status: direct.status, stdout: direct.stdout, stderr: direct.stderr }).toEqual({ args, status: 0, stdout: oclif.stdout, stderr: oclif.stderr });
+      expect(oclif.status).toBe(0);
+      // Which route ran: oclif's runner (dist/bundle/cli.js) is loaded only on the oclif route.
+      const trace = run(args, { NODE_DEBUG: 'esm,module' }).stderr;
+      expect([args, trace.includes('/dist/bundle/direct/run.cjs'), trace.includes('/dist/bundle/cli.js')]).toEqual([args, true, false]);
+      expect([args, run(args, { NODE_DEBUG: 'esm', POSTFLEET_DIRECT: '0' }).stderr.includes('/dist/bundle/cli.js')]).toEqual([args, true]);
+    }
+    expect(run(['--version']).stdout).toBe(`postfleet/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
   });
 
   it('lintian reports no errors', () => {

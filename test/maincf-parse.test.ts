@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { PostfleetError } from '../src/instances/errors.js';
-import { loadDefaults, loadDefaultsInBackground, parsePostconfOutput, readMainCf } from '../src/instances/maincf/defaults.js';
+import { loadDefaults, loadDefaultsInBackground, parsePostconfOutput, readMainCf, startDefaultsEarly } from '../src/instances/maincf/defaults.js';
 import { parseMainCf, readLogicalLines, splitNameValue } from '../src/instances/maincf/parse.js';
 
 const entries = (text: string): Array<[string, string]> => [...parseMainCf(text)];
@@ -156,9 +156,25 @@ describe('readMainCf', () => {
 });
 
 // The same contract whether postconf -d runs in the foreground or alongside the reads.
+// Also when bin/run.js started that postconf -d early (startDefaultsEarly()): taken over by
+// the background load, or by loadDefaults() if it has finished by then (else it runs its own).
 const loaders = [
   ['loadDefaults', async (postconf: string) => loadDefaults(postconf)],
   ['loadDefaultsInBackground', (postconf: string) => loadDefaultsInBackground(postconf)],
+  [
+    'startDefaultsEarly, then loadDefaultsInBackground',
+    (postconf: string) => {
+      startDefaultsEarly(postconf);
+      return loadDefaultsInBackground(postconf);
+    },
+  ],
+  [
+    'startDefaultsEarly, then loadDefaults',
+    async (postconf: string) => {
+      startDefaultsEarly(postconf);
+      return loadDefaults(postconf);
+    },
+  ],
 ] as const;
 
 describe.each(loaders)('%s', (_name, load) => {
@@ -187,5 +203,50 @@ describe.each(loaders)('%s', (_name, load) => {
       ['queue_directory', '/var/spool/postfix'],
       ['multi_instance_name', ''],
     ]);
+  });
+});
+
+describe('an early postconf -d (startDefaultsEarly)', () => {
+  /** A postconf -d that counts its runs in a file next to it. */
+  function countingPostconf(name: string): { postconf: string; runs: () => number } {
+    const postconf = path.join(tempRoot, name);
+    const log = `${postconf}.runs`;
+    fs.writeFileSync(postconf, `#!/bin/sh\necho run >> '${log}'\nprintf "queue_directory = /var/spool/${name}\\n"\n`, { mode: 0o755 });
+    return { postconf, runs: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0) };
+  }
+
+  it('is taken over by the next background load of the same postconf: one run, not two', async () => {
+    const a = countingPostconf('early-a');
+    startDefaultsEarly(a.postconf);
+    expect([...(await loadDefaultsInBackground(a.postconf))]).toEqual([['queue_directory', '/var/spool/early-a']]);
+    expect(a.runs()).toBe(1);
+    // Taken once: the next load runs postconf itself.
+    await loadDefaultsInBackground(a.postconf);
+    expect(a.runs()).toBe(2);
+  });
+
+  it('is not taken for another postconf', async () => {
+    const a = countingPostconf('early-b');
+    const b = countingPostconf('early-c');
+    startDefaultsEarly(a.postconf);
+    expect([...(await loadDefaultsInBackground(b.postconf))]).toEqual([['queue_directory', '/var/spool/early-c']]);
+    expect(b.runs()).toBe(1);
+    expect([...(await loadDefaultsInBackground(a.postconf))]).toEqual([['queue_directory', '/var/spool/early-b']]);
+    expect(a.runs()).toBe(1);
+  });
+
+  it('keeps the process alive only once taken over (a command that never asks does not wait for it)', async () => {
+    // A postconf that answers only once told to: the early run is still going while we look.
+    const postconf = path.join(tempRoot, 'early-waiting');
+    const go = `${postconf}.go`;
+    fs.writeFileSync(postconf, `#!/bin/sh\nwhile [ ! -e '${go}' ]; do sleep 0.02; done\nprintf "a = b\\n"\n`, { mode: 0o755 });
+    const holding = (): number => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap' || r === 'PipeWrap').length;
+    const before = holding();
+    startDefaultsEarly(postconf);
+    expect(holding()).toBe(before);
+    const taken = loadDefaultsInBackground(postconf);
+    expect(holding()).toBeGreaterThan(before);
+    fs.writeFileSync(go, '');
+    expect([...(await taken)]).toEqual([['a', 'b']]);
   });
 });

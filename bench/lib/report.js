@@ -1,6 +1,7 @@
 import { stats } from './util.js';
 import { renderQueueSection } from './queue-phase.js';
 import { renderQueueReadSection } from './queue-read-phase.js';
+import { renderStartupSection, startupTargets } from './startup-phase.js';
 // Renders bench/results.json (the object) as bench/RESULTS.md.
 
 const fmt = (s) => {
@@ -73,6 +74,7 @@ export function computeTargets(r) {
     const x = speedup(loop, group);
     t.push({ target: `destroying a group of ${dc.k} disabled instances in a fleet of ${dc.n} ≥20x faster than a loop of single \`postfleet destroy\``, measured: `${fmt(loop?.median)} / ${fmt(group?.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 20 });
   }
+  if (r.startup) t.push(...startupTargets(r.startup));
   const q = r.queue;
   if (q?.metrics?.n) {
     t.push({ target: `\`postfleet metrics\` of ${q.n} instances with ${q.messages} queued messages under 1 s`, measured: fmt(q.metrics.median), value: q.metrics.median, met: q.metrics.median < 1 });
@@ -209,6 +211,7 @@ export function renderReport(r) {
       p();
     }
   }
+  if (r.startup) out.push(...renderStartupSection(r.startup, { fmt }));
   if (r.queue) out.push(...renderQueueSection(r.queue, { fmt, cell, fx }));
   if (r.queueRead) out.push(...renderQueueReadSection(r.queueRead, { fmt, cell, fx }));
   const ssz = Object.keys(r.status ?? {}).map(Number).sort((a, b) => a - b);

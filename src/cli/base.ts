@@ -49,3 +49,14 @@ export function oneLineMessage(message: string): string {
   if (lines.length > 1 && /^The following errors occurred:?$/.test(lines[0]!)) return lines.slice(1).join('; ');
   return lines.reduce((line, next) => (line === '' ? next : `${line}${line.endsWith(':') ? '' : ':'} ${next}`), '');
 }
+
+/**
+ * The line for an error that reached the runner's edge without passing through
+ * PostfleetCommand.catch (an unknown command, a broken install), on either route
+ * (execute.ts, direct.ts).
+ */
+export function edgeMessage(err: { message?: string }): string {
+  const message = oneLineMessage(err.message ?? String(err));
+  const unknown = /^command (.+) not found$/.exec(message);
+  return unknown ? `unknown command: ${unknown[1]} (postfleet --help lists the commands)` : message;
+}

@@ -6,7 +6,7 @@
 import { flush } from '@oclif/core/flush';
 import { handle } from '@oclif/core/handle';
 import { run } from '@oclif/core/run';
-import { oneLineMessage } from './base.js';
+import { edgeMessage } from './base.js';
 
 type OclifError = Error & { code?: string; oclif?: { exit?: number }; skipOclifErrorHandling?: boolean };
 
@@ -18,16 +18,10 @@ export async function execute(options: { dir: string; args?: string[] }): Promis
   } catch (caught) {
     const err = caught as OclifError;
     if (err.code !== 'EEXIT' && !err.skipOclifErrorHandling) {
-      process.stderr.write(`postfleet: ${describe(err)}\n`);
+      process.stderr.write(`postfleet: ${edgeMessage(err)}\n`);
       err.skipOclifErrorHandling = true;
     }
     // handle() sets the exit status (err.oclif.exit, else 1) and writes the debug log.
     return handle(err);
   }
-}
-
-function describe(err: OclifError): string {
-  const message = oneLineMessage(err.message ?? String(err));
-  const unknown = /^command (.+) not found$/.exec(message);
-  return unknown ? `unknown command: ${unknown[1]} (postfleet --help lists the commands)` : message;
 }

@@ -1,7 +1,7 @@
 /**
  * Compiled-in defaults (one `postconf -d` per run) and reading main.cf files.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { PostfleetError } from '../errors.js';
 import { strerror } from '../strerror.js';
@@ -35,6 +35,8 @@ function firstLine(text: string): string {
  * `postconf -d` reads no main.cf, so a broken one cannot make it fail.
  */
 export function loadDefaults(postconf: string = findPostconf()): PostfixDefaults {
+  const early = earlyDefaults(postconf);
+  if (early !== undefined) return early;
   let stdout: string;
   try {
     stdout = execFileSync(postconf, ['-d'], {
@@ -53,28 +55,100 @@ export function loadDefaults(postconf: string = findPostconf()): PostfixDefaults
  * loadDefaults() in the background: `postconf -d` runs on another core
  * while the caller goes on (reading main.cf files, see readAhead()). The
  * output (~47 KB) fits a pipe's buffer, so the child never waits for us.
+ * A run started before the program's modules were loaded (startDefaultsEarly())
+ * is taken over when it ran the same postconf.
  */
 export function loadDefaultsInBackground(postconf: string = findPostconf()): Promise<PostfixDefaults> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(postconf, ['-d'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = takeEarlyRun(postconf, false) ?? runPostconfDefaults(postconf).done;
+  return run.then((raw) => defaultsFromRun(postconf, raw));
+}
+
+/** What one `postconf -d` gave: its output and how it ended. */
+interface PostconfRun {
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The spawn failed (e.g. ENOENT): no output, no status. */
+  readonly error?: NodeJS.ErrnoException;
+}
+
+/** Starts `postconf -d`; `done` never rejects (a failure is in the run). */
+function runPostconfDefaults(postconf: string): { child: ChildProcess; done: Promise<PostconfRun> } {
+  const child = spawn(postconf, ['-d'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<PostconfRun>((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e: NodeJS.ErrnoException) => reject(defaultsError(postconf, e.code, null, '', e.message)));
-    child.on('close', (status: number | null, signal: NodeJS.Signals | null) => {
-      if (status !== 0) {
-        const why = signal !== null ? `killed by ${signal}` : '';
-        reject(defaultsError(postconf, undefined, status, Buffer.concat(err).toString('utf8') || why, ''));
-        return;
-      }
-      try {
-        resolve(defaultsFrom(postconf, Buffer.concat(out).toString('utf8')));
-      } catch (e) {
-        reject(e);
-      }
-    });
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => resolve({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), status: null, signal: null, error: e }));
+    child.on('close', (status: number | null, signal: NodeJS.Signals | null) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), status, signal }));
   });
+  return { child, done };
+}
+
+function defaultsFromRun(postconf: string, run: PostconfRun): PostfixDefaults {
+  if (run.error !== undefined) throw defaultsError(postconf, run.error.code, null, '', run.error.message);
+  if (run.status !== 0) {
+    const why = run.signal !== null ? `killed by ${run.signal}` : '';
+    throw defaultsError(postconf, undefined, run.status, run.stderr.toString('utf8') || why, '');
+  }
+  return defaultsFrom(postconf, run.stdout.toString('utf8'));
+}
+
+/**
+ * The early `postconf -d`, kept on globalThis: bin/run.js starts it from its own small bundle
+ * (src/cli/early.ts), before the program's modules are loaded, and the command's bundle,
+ * another module graph, takes it over.
+ */
+const EARLY = Symbol.for('postfleet.early-postconf-d');
+interface EarlyRun {
+  readonly postconf: string;
+  readonly child: ChildProcess;
+  readonly done: Promise<PostconfRun>;
+  finished?: PostconfRun;
+}
+type EarlyHolder = { [EARLY]?: EarlyRun };
+
+/**
+ * Starts `postconf -d` now, for loadDefaultsInBackground() or loadDefaults() to take over later.
+ * Until then it does not keep the process alive: a command that never asks for the defaults
+ * does not wait for it.
+ */
+export function startDefaultsEarly(postconf: string = findPostconf()): void {
+  const { child, done } = runPostconfDefaults(postconf);
+  const early: EarlyRun = { postconf, child, done };
+  void done.then((run) => {
+    early.finished = run;
+  });
+  holdsProcess(child, false);
+  (globalThis as EarlyHolder)[EARLY] = early;
+}
+
+/** The early run of this postconf (finished, if `finished`), now the caller's; undefined if none. */
+function takeEarlyRun(postconf: string, finished: boolean): Promise<PostconfRun> | undefined {
+  const holder = globalThis as EarlyHolder;
+  const early = holder[EARLY];
+  if (early === undefined || early.postconf !== postconf || (finished && early.finished === undefined)) return undefined;
+  delete holder[EARLY];
+  holdsProcess(early.child, true);
+  return early.done;
+}
+
+/** Whether the child and its pipes (sockets: ref/unref) keep the event loop alive. */
+function holdsProcess(child: ChildProcess, hold: boolean): void {
+  for (const handle of [child, child.stdout, child.stderr] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+    if (hold) handle?.ref?.();
+    else handle?.unref?.();
+  }
+}
+
+/** The early run's output if it has finished and succeeded (loadDefaults() cannot wait for it). */
+function earlyDefaults(postconf: string): PostfixDefaults | undefined {
+  const early = (globalThis as EarlyHolder)[EARLY];
+  if (early?.finished === undefined || early.finished.status !== 0 || early.postconf !== postconf) return undefined;
+  void takeEarlyRun(postconf, true);
+  return defaultsFromRun(postconf, early.finished);
 }
 
 function defaultsError(postconf: string, code: string | undefined, status: number | null, stderr: string, message: string): PostfleetError {
