@@ -37,6 +37,14 @@ const PURE = [
   'instances/maincf/parse.ts',
   'instances/maincf/expand.ts',
   'instances/maincf/edit.ts',
+  // systemd: unit names, what the generator writes, what each control verb does
+  'systemd/units.ts',
+  'systemd/escape.ts',
+  'systemd/control.ts',
+  // the queues: what a filter selects, the summary's rows, an action's plan
+  'instances/queue/filters.ts',
+  'instances/queue/summary.ts',
+  'instances/queue/actions.ts',
 ];
 
 /** What a pure module may not load: files, processes, terminals. */

@@ -12,7 +12,8 @@ import { filtersFromFlags, queueFilterFlags, reportScanTrouble, type QueueFilter
 import { escapeCell } from './table.js';
 import { PostfleetError } from '../instances/errors.js';
 import { reportBroken } from '../instances/instance.js';
-import { ACTION_QUEUES, planQueueAction, queueActionOutcome, queueRuns, runQueueRuns, type Command, type InstanceOutcome, type InstancePlan, type QueueAction, type QueueRunResult } from '../instances/queue/actions.js';
+import { ACTION_QUEUES, planQueueAction, queueActionOutcome, queueRuns, type Command, type InstanceOutcome, type InstancePlan, type QueueAction, type QueueRunResult } from '../instances/queue/actions.js';
+import { runQueueRuns } from '../instances/queue/run-actions.js';
 import { selectsMessages } from '../instances/queue/filters.js';
 import { FleetQueueReader } from '../instances/queue/fleet-scan.js';
 import { readFleetQueues } from '../instances/queue/read.js';

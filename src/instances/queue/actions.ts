@@ -6,15 +6,14 @@
  *
  * planQueueAction() is pure: what would run where, which selected messages the action does
  * not apply to (postsuper's own rules: hold takes incoming, active and deferred mail; release
- * takes held mail; …), and nothing else — what --dry-run prints. runQueueRuns() runs the plan;
+ * takes held mail; …), and nothing else — what --dry-run prints. run-actions.ts runs the plan;
  * queueActionOutcome() reads postsuper's per-message lines (`postsuper: ID: placed on hold`)
  * to tell what was done from what had left the queue meanwhile.
  */
 import type { PlannedRun } from '../fanout/command-class.js';
-import { runEach, type RunOptions, type RunResult } from '../fanout/runner.js';
+import type { RunResult } from '../fanout/runner.js';
 import type { Instance } from '../instance.js';
 import { instanceLabel } from '../instance.js';
-import { strerror } from '../strerror.js';
 import type { MessageQueue } from './layout.js';
 import type { QueueMessage } from './scan.js';
 
@@ -129,38 +128,6 @@ export function queueRuns(plan: QueueActionPlan, instances: ReadonlyMap<string, 
 export interface QueueRunResult extends RunResult {
   /** How many of the instance's commands succeeded (they stop at the first that fails). */
   readonly succeeded: number;
-}
-
-/**
- * Runs each instance's commands in order, up to the first that fails (at most `parallel`
- * instances at once), as the fan-out runner does: the results in plan order, stdout and
- * stderr together in `output`, stderr alone in `stderr`.
- */
-export async function runQueueRuns(runs: readonly PlannedRun[], options: RunOptions): Promise<QueueRunResult[]> {
-  const { execa } = await import('execa');
-  return runEach(runs, options, async (run) => {
-    let exitCode = 0;
-    let output = '';
-    let stderr = '';
-    let succeeded = 0;
-    for (const c of (run as QueueRun).commands) {
-      const r = await execa(c.file, c.args, { input: c.input ?? '', reject: false, all: true, stripFinalNewline: false, env: { ...process.env, ...run.env }, extendEnv: false });
-      if (r.failed && r.exitCode === undefined && r.signal === undefined) {
-        const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
-        const message = `postfleet: fatal: execvp ${c.file}: ${code !== undefined ? strerror(code) : r.shortMessage}\n`;
-        output += message;
-        stderr += message;
-        exitCode = 1;
-        break;
-      }
-      output += String(r.all ?? '');
-      stderr += String(r.stderr ?? '');
-      exitCode = r.exitCode ?? 1;
-      if (exitCode !== 0) break;
-      succeeded++;
-    }
-    return { exitCode, output, stderr, succeeded };
-  });
 }
 
 export interface InstanceOutcome extends InstancePlan {
