@@ -19,7 +19,7 @@ import { parseDeferLog } from './defer-log.js';
 import { openForReading } from './open.js';
 import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { hashPath, isQueueFileName, type HashLayout, type MessageQueue } from './layout.js';
-import { readEnvelope, type DeferredRecipient, type Envelope, type ReadOptions, type Recipient } from './queue-file.js';
+import { envelopeOf, readQueueFile, type DeferredRecipient, type Envelope, type FileEnvelope, type ReadOptions, type Recipient } from './queue-file.js';
 
 /** One message, with postqueue -j's field names (and its order), plus the instance. */
 export interface QueueMessage {
@@ -250,22 +250,26 @@ class InstanceReader {
       }
       // Being written (cleanup, postdrop): not a message yet. Corrupt files keep any mode.
       if (queue !== 'corrupt' && (st.mode & READY) !== READY) return 'done';
-      const facts = { fd, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode };
-      const deferLog = this.options.reasons ? () => this.readDeferLog(id) : () => null;
-      const { envelope, problem } = readEnvelope(facts, this.source.read, deferLog, fileScratch);
+      const mtime = Math.floor(st.mtimeMs / 1000);
+      const { file, problem } = readQueueFile({ fd, size: st.size, mtime, mode: st.mode }, this.source.read, fileScratch);
       if (queue === 'corrupt') {
         // Listed whatever its state (showq never lists this queue): what could be read of it.
-        this.add(queue, id, envelope ?? { arrival_time: facts.mtime, message_size: facts.size, forced_expire: false, sender: '', recipients: [] });
+        this.add(queue, id, file !== null ? this.envelope(id, file, st.mode) : { arrival_time: mtime, message_size: st.size, forced_expire: false, sender: '', recipients: [] });
         return 'done';
       }
       if (problem !== undefined) this.problem(path, problem);
-      if (envelope !== null) this.add(queue, id, envelope);
+      if (file !== null) this.add(queue, id, this.envelope(id, file, st.mode));
     } catch (e) {
       this.problem(path, `cannot read: ${errCode(e)}`);
     } finally {
       closeSync(fd);
     }
     return 'done';
+  }
+
+  /** The message of a file read: with its defer log when the reasons are asked for (showq reads it at the sender record). */
+  private envelope(id: string, file: FileEnvelope, mode: number): Envelope {
+    return envelopeOf(file, mode, this.options.reasons ? this.readDeferLog(id) : null, this.source.read.duplicateFilterLimit);
   }
 
   private add(queue: MessageQueue, id: string, e: Envelope): void {
