@@ -240,6 +240,19 @@ describe('scanInstance', () => {
     for (const [k, p] of parts.entries()) for (const m of p.messages) expect(shardOf(m.queue_id, 3)).toBe(k);
   });
 
+  it('with shards, each lists its own hashed subdirectories; a file in the wrong one is read all the same, once', () => {
+    // B's shard is not A's: the thread that lists deferred/A reads it.
+    write('deferred/A/B000000009', queueFile({ sender: 'lost@x', recipients: ['c@y'] }));
+    try {
+      expect(shardOf('B000000009', 2)).not.toBe(shardOf('A1B2C3D4E5', 2));
+      const parts = [0, 1].map((index) => scanInstance(source, { queues: all, reasons: true, shard: { index, count: 2 } }));
+      expect(parts.map((p) => p.messages.filter((m) => m.queue_id === 'B000000009').length)).toEqual([1, 0]);
+      expect(parts.flatMap((p) => p.problems).length).toBe(scanInstance(source, { queues: all, reasons: true }).problems.length);
+    } finally {
+      rmSync(join(q, 'deferred/A/B000000009'));
+    }
+  });
+
   it('reading changes nothing, not even an atime (a deferred file: its mtime is the next attempt)', () => {
     const file = join(q, 'deferred/A/A1B2C3D4E5');
     utimesSync(file, 1_600_000_000, Date.now() / 1000 + 3600);

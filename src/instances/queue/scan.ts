@@ -74,12 +74,23 @@ export interface InstanceScan {
   readonly error?: string;
 }
 
-/** Which of `count` shards a queue id belongs to (FNV-1a). */
+/**
+ * Which of `count` shards a queue id belongs to: by the first character of its hashed
+ * subdirectory's name (hashPath(); a hexadecimal digit of the microseconds of its queue id),
+ * so that a thread lists only the hashed subdirectories of its own shard.
+ */
 export function shardOf(id: string, count: number): number {
-  let h = 0x811c9dc5;
-  for (let k = 0; k < id.length; k++) h = Math.imul(h ^ id.charCodeAt(k), 0x01000193);
-  return (h >>> 0) % count;
+  return shardOfDirectory(hashPath(HASH_DIGIT, 'q', id)[0]!, count);
 }
+
+/** The shard whose messages a hashed subdirectory holds. */
+function shardOfDirectory(name: string, count: number): number {
+  const digit = Number.parseInt(name, 16);
+  return (Number.isNaN(digit) ? name.charCodeAt(0) : digit) % count;
+}
+
+/** hashPath() of one level: the first character of an id's hashed subdirectories. */
+const HASH_DIGIT: HashLayout = { names: new Set(['q']), depth: 1 };
 
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 
@@ -93,6 +104,8 @@ interface Listed {
   /** Directory path, with its trailing '/'. */
   readonly dir: string;
   readonly id: string;
+  /** Listed in a hashed subdirectory of this shard (only this thread lists it): its own, whatever its name. */
+  readonly mine: boolean;
 }
 
 
@@ -151,7 +164,7 @@ class InstanceReader {
     for (const queue of this.options.queues) {
       const dir = `${this.root}${queue}/`;
       if (!this.isRealDirectory(dir, report)) continue;
-      this.list(queue, dir, queue !== 'maildrop', listed, report);
+      this.list(queue, dir, queue !== 'maildrop', listed, report, false);
     }
     return listed;
   }
@@ -160,7 +173,7 @@ class InstanceReader {
   private readAll(listed: readonly Listed[]): void {
     const shard = this.options.shard;
     for (const entry of listed) {
-      if (shard !== undefined && shard.count > 1 && shardOf(entry.id, shard.count) !== shard.index) continue;
+      if (!entry.mine && shard !== undefined && shard.count > 1 && shardOf(entry.id, shard.count) !== shard.index) continue;
       if (this.seen.has(entry.id)) continue;
       if (this.readOne(entry.queue, entry.dir, entry.id) !== 'gone') continue;
       for (const queue of this.options.queues) {
@@ -195,11 +208,16 @@ class InstanceReader {
     return real;
   }
 
-  /** The queue ids under dir; one-letter names are hashed subdirectories (mail_scan_dir_next()). */
-  private list(queue: MessageQueue, dir: string, hashed: boolean, into: Listed[], report: boolean): void {
+  /**
+   * The queue ids under dir; one-letter names are hashed subdirectories (mail_scan_dir_next()).
+   * With shards, a hashed queue's subdirectories are each listed by the shard whose messages
+   * they hold (shardOf()), which reports what is wrong in them (`mine`); what is wrong at the
+   * top of a queue, the first shard reports.
+   */
+  private list(queue: MessageQueue, dir: string, hashed: boolean, into: Listed[], report: boolean, mine: boolean): void {
     let entries: Dirent[];
     const problem = (path: string, what: string): void => {
-      if (report) this.problem(path, what, true);
+      if (report) this.problem(path, what, !mine);
     };
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -207,23 +225,25 @@ class InstanceReader {
       if (errCode(e) !== 'ENOENT') problem(dir.slice(0, -1), `cannot read: ${errCode(e)}`);
       return;
     }
+    const shard = this.options.shard;
+    const split = !mine && shard !== undefined && shard.count > 1 && this.source.layout.names.has(queue);
     for (const e of entries) {
       const name = e.name;
       if (e.isSymbolicLink()) {
         problem(dir + name, 'symbolic link, not followed');
       } else if (hashed && name.length === 1) {
-        if (e.isDirectory()) {
-          this.realDirs.set(`${dir}${name}/`, true);
-          this.list(queue, `${dir}${name}/`, true, into, report);
-        } else {
+        if (!e.isDirectory()) {
           problem(dir + name, 'not a directory (one-letter names are hash directories)');
+        } else if (!split || shardOfDirectory(name, shard.count) === shard.index) {
+          this.realDirs.set(`${dir}${name}/`, true);
+          this.list(queue, `${dir}${name}/`, true, into, report, mine || split);
         }
       } else if (e.isDirectory()) {
         problem(dir + name, 'not a regular file');
       } else if (!isQueueFileName(name)) {
         problem(dir + name, 'not a queue file name, ignored');
       } else {
-        into.push({ queue, dir, id: name });
+        into.push({ queue, dir, id: name, mine });
       }
     }
   }
