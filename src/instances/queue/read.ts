@@ -9,6 +9,7 @@ import { instanceLabel } from '../instance.js';
 import { loadFleetParameters } from '../parameters.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
 import { FleetQueueReader, type FleetScan } from './fleet-scan.js';
+import { SerializedList } from './serialized.js';
 import type { FilterSpec } from './filters.js';
 import { MESSAGE_QUEUES, type MessageQueue } from './layout.js';
 import type { QueueSource } from './scan.js';
@@ -73,7 +74,7 @@ export async function readFleetQueues(options: QueueReadOptions): Promise<QueueR
       json: options.json,
     });
     // Instances whose parameters could not be expanded take their place in the order, with the error.
-    for (const u of unreadable) scan.instances.splice(u.at, 0, { instance: u.instance, messages: [], json: [], selected: 0, error: u.error });
+    for (const u of unreadable) scan.instances.splice(u.at, 0, { instance: u.instance, messages: [], json: new SerializedList([]), selected: 0, error: u.error });
     return { entries: fleet.entries, instances, scan, now, commandDirectory: fleet.shared.commandDirectory };
   } finally {
     reader.close();
