@@ -35,6 +35,8 @@ export interface FleetScanRequest {
    * (nor copied between threads as such).
    */
   readonly json?: boolean | undefined;
+  /** The read cache's directory (scan.ts's ScanOptions.cacheDirectory); undefined: none. */
+  readonly cacheDirectory?: string | undefined;
 }
 
 export interface InstanceQueues {
@@ -91,6 +93,7 @@ function runJob(request: FleetScanRequest, job: Job): JobResult {
     reasons: request.reasons,
     shard: { index: job.shard, count: job.shards },
     sink,
+    cacheDirectory: request.cacheDirectory,
   });
   return {
     job,

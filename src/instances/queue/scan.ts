@@ -14,12 +14,13 @@
  *  - A file whose owner bits are not rwx is being written (cleanup, postdrop): skipped, as
  *    showq skips it.
  */
-import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { parseDeferLog } from './defer-log.js';
 import { openForReading } from './open.js';
 import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { hashPath, isQueueFileName, type HashLayout, type MessageQueue } from './layout.js';
 import { envelopeOf, readQueueFile, type DeferredRecipient, type Envelope, type FileEnvelope, type ReadOptions, type Recipient } from './queue-file.js';
+import { QueueReadCache } from './read-cache.js';
 
 /** One message, with postqueue -j's field names (and its order), plus the instance. */
 export interface QueueMessage {
@@ -64,6 +65,13 @@ export interface ScanOptions {
    * (a caller that only counts or serializes them lets them go at once).
    */
   readonly sink?: ((m: QueueMessage) => void) | undefined;
+  /**
+   * Where the read cache lives (POSTFLEET_CACHE_DIR; read-cache.ts): files and defer logs that
+   * lstat() shows unchanged since they were read are not read again. Undefined: no cache.
+   */
+  readonly cacheDirectory?: string | undefined;
+  /** When the reading began, ms since the epoch (default: now): the cache keeps nothing that changed less than 2 s before. */
+  readonly startedAt?: number | undefined;
 }
 
 export interface InstanceScan {
@@ -123,12 +131,19 @@ class InstanceReader {
   /** Senders and delay reasons repeat from message to message (a campaign, a dead destination): kept once. */
   private readonly strings = new Map<string, string>();
   private readonly root: string;
+  private readonly cache: QueueReadCache | undefined;
 
   constructor(
     private readonly source: QueueSource,
     private readonly options: ScanOptions,
   ) {
     this.root = `${source.queueDirectory}/`;
+    const shard = options.shard ?? { index: 0, count: 1 };
+    // What the cache keeps is bytes (latin1): an empty_address_recipient that is not (UTF-8 in main.cf) is never cached.
+    this.cache =
+      options.cacheDirectory === undefined || [...source.read.emptyAddress].some((c) => c.charCodeAt(0) > 0xff)
+        ? undefined
+        : QueueReadCache.open({ directory: options.cacheDirectory, queueDirectory: source.queueDirectory, read: source.read, layout: source.layout, shard: shard.index, shards: shard.count }, options.startedAt);
   }
 
   /** Listing problems are reported by the first shard only: every shard lists the same names. */
@@ -155,6 +170,7 @@ class InstanceReader {
     // went from a queue not listed yet to one already listed was in neither listing. A second
     // listing finds it (the ids read already are skipped).
     if (this.options.relist ?? masterRuns(this.source.queueDirectory)) this.readAll(this.listAll(false));
+    this.cache?.save(this.options.queues);
     return { messages: this.messages, problems: this.problems };
   }
 
@@ -251,17 +267,35 @@ class InstanceReader {
   /** Reads one message file; 'gone' when it is not there (any more). */
   private readOne(queue: MessageQueue, dir: string, id: string): 'gone' | 'done' {
     const path = dir + id;
+    const cache = this.cache;
+    const entry = cache?.entry(id) ?? -1;
+    // Something stored of it: a stat tells whether that is still what the file says.
+    if (queue !== 'corrupt' && cache?.hasFile(entry)) {
+      let st: Stats | undefined;
+      try {
+        st = lstatSync(path, { throwIfNoEntry: false });
+        if (st === undefined) return 'gone';
+      } catch {
+        st = undefined; // opening it says why
+      }
+      const file = st?.isFile() ? cache.file(entry, queue, st) : undefined;
+      if (file !== undefined) {
+        this.found(entry, queue, id);
+        this.add(queue, id, this.envelope(entry, id, file, st!.mode));
+        return 'done';
+      }
+    }
     let fd: number;
     try {
       fd = openForReading(path);
     } catch (e) {
       const code = errCode(e);
       if (code === 'ENOENT') return 'gone';
-      this.seen.add(id);
+      this.found(entry, queue, id);
       this.problem(path, code === 'ELOOP' ? 'symbolic link, not followed' : `cannot open: ${code}`);
       return 'done';
     }
-    this.seen.add(id);
+    this.found(entry, queue, id);
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) {
@@ -274,11 +308,12 @@ class InstanceReader {
       const { file, problem } = readQueueFile({ fd, size: st.size, mtime, mode: st.mode }, this.source.read, fileScratch);
       if (queue === 'corrupt') {
         // Listed whatever its state (showq never lists this queue): what could be read of it.
-        this.add(queue, id, file !== null ? this.envelope(id, file, st.mode) : { arrival_time: mtime, message_size: st.size, forced_expire: false, sender: '', recipients: [] });
+        this.add(queue, id, file !== null ? this.envelope(entry, id, file, st.mode) : { arrival_time: mtime, message_size: st.size, forced_expire: false, sender: '', recipients: [] });
         return 'done';
       }
       if (problem !== undefined) this.problem(path, problem);
-      if (file !== null) this.add(queue, id, this.envelope(id, file, st.mode));
+      else if (file !== null) cache?.keepFile(st, file);
+      if (file !== null) this.add(queue, id, this.envelope(entry, id, file, st.mode));
     } catch (e) {
       this.problem(path, `cannot read: ${errCode(e)}`);
     } finally {
@@ -287,9 +322,15 @@ class InstanceReader {
     return 'done';
   }
 
+  /** A message was found under this id (each id is read once); `entry`: the cache's. */
+  private found(entry: number, queue: MessageQueue, id: string): void {
+    this.seen.add(id);
+    this.cache?.seen(entry, queue, id);
+  }
+
   /** The message of a file read: with its defer log when the reasons are asked for (showq reads it at the sender record). */
-  private envelope(id: string, file: FileEnvelope, mode: number): Envelope {
-    return envelopeOf(file, mode, this.options.reasons ? this.readDeferLog(id) : null, this.source.read.duplicateFilterLimit);
+  private envelope(entry: number, id: string, file: FileEnvelope, mode: number): Envelope {
+    return envelopeOf(file, mode, this.options.reasons ? this.readDeferLog(entry, id) : null, this.source.read.duplicateFilterLimit);
   }
 
   private add(queue: MessageQueue, id: string, e: Envelope): void {
@@ -313,9 +354,19 @@ class InstanceReader {
   }
 
   /** The defer log of a message, as showq reads it; null when there is none. */
-  private readDeferLog(id: string): DeferredRecipient[] | null {
+  private readDeferLog(entry: number, id: string): DeferredRecipient[] | null {
     const dir = `${this.root}defer/${hashPath(this.source.layout, 'defer', id)}`;
     if (!this.isRealDirectory(dir, true)) return null;
+    const cache = this.cache;
+    if (cache?.hasLog(entry)) {
+      try {
+        const st = lstatSync(dir + id, { throwIfNoEntry: false });
+        const logged = cache.log(entry, st?.isFile() ? st : undefined);
+        if (logged !== undefined) return logged;
+      } catch {
+        // opening it says why
+      }
+    }
     let fd: number;
     try {
       fd = openForReading(dir + id);
@@ -325,7 +376,11 @@ class InstanceReader {
       return null;
     }
     try {
-      return parseDeferLog(readAll(fd), this.source.read.smtputf8).map((r) => ({ address: r.address, reason: this.intern(r.reason) }));
+      // Its stat first, then its bytes: what is kept is never older than the stat it is kept under.
+      const st = cache === undefined ? undefined : fstatSync(fd);
+      const logged = parseDeferLog(readAll(fd), this.source.read.smtputf8).map((r) => ({ address: r.address, reason: this.intern(r.reason) }));
+      if (st?.isFile()) cache!.keepLog(entry, st, logged);
+      return logged;
     } catch (e) {
       // EISDIR: a directory where the log should be.
       this.problem(dir + id, `cannot read: ${errCode(e)}`);
