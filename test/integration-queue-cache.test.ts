@@ -4,7 +4,8 @@
  * the instance field for field — the cache never answers with what the files no longer say.
  * That the warm listings do come from the cache is shown by forging it: what a cache file
  * says is believed while the files' stats match, unless it is not root's own, or is writable
- * by others, or the cache is turned off (POSTFLEET_CACHE_DIR=).
+ * by others, or the cache is turned off (POSTFLEET_CACHE_DIR=). The fixture's queues are small:
+ * POSTFLEET_QUEUE_CACHE_MIN=0 has them cached.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deferredIds, postqueueJ, QUEUE_FLEET, QUEUE_INSTANCES } from './helpers/queue-fleet.js';
@@ -27,9 +28,9 @@ describe.runIf(requireIntegration())('the queue read cache never answers with wh
   let sb: Sandbox;
   let a: string[] = [];
 
-  /** postfleet queue list of every instance, by instance. */
+  /** postfleet queue list of every instance, by instance; queues this small are cached only with a minimum of 0. */
   const list = async (env: Record<string, string> = {}): Promise<Map<string, Listed[]>> => {
-    const out = JSON.parse((await sb.runOk('postfleet queue list --json', { env })).stdout) as { messages: Listed[] };
+    const out = JSON.parse((await sb.runOk('postfleet queue list --json', { env: { POSTFLEET_QUEUE_CACHE_MIN: '0', ...env } })).stdout) as { messages: Listed[] };
     const by = new Map<string, Listed[]>(QUEUE_INSTANCES.map((i) => [i, []]));
     for (const m of out.messages) by.get(m.instance)!.push(m);
     return by;
@@ -124,6 +125,9 @@ if (now.size !== st.size || now.mtimeMs !== st.mtimeMs || now.mode !== st.mode) 
     expect(await aliceSender()).toBe('mallo@example.org');
     await sb.runOk(`rm -r ${CACHE}`);
     expect(await aliceSender()).toBe('alice@example.org');
+    // By default, queues of fewer than 500 messages are not cached.
+    await sb.runOk(`rm -r ${CACHE} && postfleet queue list --json >/dev/null`);
+    expect(await sb.exists(CACHE)).toBe(false);
   });
 
   it('postsuper -e (a mode bit), -h and -H (moves): listed as postqueue -j lists them', { timeout: budget(14) }, async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_HASH_LAYOUT, type MessageQueue } from '../src/instances/queue/layout.js';
 import type { ReadOptions } from '../src/instances/queue/queue-file.js';
-import { RACY_MS } from '../src/instances/queue/read-cache.js';
+import { cacheMinimumFromEnvironment, RACY_MS } from '../src/instances/queue/read-cache.js';
 import { scanInstance, type QueueMessage, type QueueSource, type ScanOptions } from '../src/instances/queue/scan.js';
 import { queueFile } from './helpers/queue-files.js';
 
@@ -36,7 +36,7 @@ const byId = (a: QueueMessage, b: QueueMessage): number => (a.queue_id < b.queue
 
 /** A reading with the cache (begun at `startedAt`), and one without: both, sorted by id. */
 function scan(startedAt = later(), options: Partial<ScanOptions> = {}) {
-  const cached = scanInstance(source, { queues: ALL, reasons: true, cacheDirectory: cacheDir, startedAt, ...options });
+  const cached = scanInstance(source, { queues: ALL, reasons: true, cacheDirectory: cacheDir, cacheMinMessages: 0, startedAt, ...options });
   const plain = scanInstance(source, { queues: ALL, reasons: true, ...options });
   return { cached: cached.messages.sort(byId), plain: plain.messages.sort(byId), problems: cached.problems };
 }
@@ -177,10 +177,21 @@ describe('the queue read cache', () => {
     });
   });
 
+  it('fewer messages than the minimum (500 unless POSTFLEET_QUEUE_CACHE_MIN says otherwise) are not cached; a cache they had is removed', () => {
+    scan();
+    expect(cacheFiles()).toHaveLength(1);
+    scanInstance(source, { queues: ALL, reasons: true, cacheDirectory: cacheDir, cacheMinMessages: 5, startedAt: later() });
+    expect(cacheFiles()).toEqual([]);
+    scanInstance(source, { queues: ALL, reasons: true, cacheDirectory: cacheDir, cacheMinMessages: 4, startedAt: later() });
+    expect(cacheFiles()).toHaveLength(1);
+    expect([cacheMinimumFromEnvironment({}), cacheMinimumFromEnvironment({ POSTFLEET_QUEUE_CACHE_MIN: '0' }), cacheMinimumFromEnvironment({ POSTFLEET_QUEUE_CACHE_MIN: 'x' })]).toEqual([500, 0, 500]);
+  });
+
   it('shards keep caches of their own', () => {
-    const parts = [0, 1].map((index) => scanInstance(source, { queues: ALL, reasons: true, cacheDirectory: cacheDir, startedAt: later(), shard: { index, count: 2 } }));
+    const sharded = (index: number) => scanInstance(source, { queues: ALL, reasons: true, cacheDirectory: cacheDir, cacheMinMessages: 0, startedAt: later(), shard: { index, count: 2 } });
+    const parts = [0, 1].map(sharded);
     expect(cacheFiles()).toEqual([expect.stringMatching(/-0-2\.bin$/), expect.stringMatching(/-1-2\.bin$/)]);
-    const again = [0, 1].map((index) => scanInstance(source, { queues: ALL, reasons: true, cacheDirectory: cacheDir, startedAt: later(), shard: { index, count: 2 } }));
+    const again = [0, 1].map(sharded);
     expect(again.flatMap((p) => p.messages).sort(byId)).toEqual(parts.flatMap((p) => p.messages).sort(byId));
     expect(again.flatMap((p) => p.messages)).toHaveLength(4);
   });

@@ -42,6 +42,17 @@ const KEY = 6;
 const HAS_FILE = 1;
 const HAS_LOG = 2;
 const QUEUE_SHIFT = 2;
+/**
+ * Fewer messages than this in a job are not cached (POSTFLEET_QUEUE_CACHE_MIN): they are
+ * read in a few milliseconds, and a fleet of small queues would write a file per instance
+ * whenever its mail moves.
+ */
+const MIN_CACHED_MESSAGES = 500;
+
+export function cacheMinimumFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['POSTFLEET_QUEUE_CACHE_MIN']);
+  return env['POSTFLEET_QUEUE_CACHE_MIN'] !== undefined && env['POSTFLEET_QUEUE_CACHE_MIN'] !== '' && Number.isSafeInteger(n) && n >= 0 ? n : MIN_CACHED_MESSAGES;
+}
 
 /** Where one reading job keeps its cache, and what its entries depend on. */
 export interface CacheLocation {
@@ -52,6 +63,8 @@ export interface CacheLocation {
   readonly layout: HashLayout;
   readonly shard: number;
   readonly shards: number;
+  /** A job with fewer messages has no cache (cacheMinimumFromEnvironment()). */
+  readonly minMessages: number;
 }
 
 interface Header {
@@ -253,6 +266,8 @@ export class QueueReadCache {
   private out: Encoder | undefined;
   /** Until then: the stored entries found, unchanged, in order (entry, queue index). */
   private readonly same: number[] = [];
+  /** How many messages were found. */
+  private found = 0;
 
   private constructor(
     private readonly location: CacheLocation,
@@ -276,6 +291,7 @@ export class QueueReadCache {
   /** The message `id` (entry e) was found in `queue`: the calls that follow are about it. */
   seen(e: number, queue: MessageQueue, id: string): void {
     this.finish();
+    this.found++;
     this.current = { id, queue, entry: e };
     if (e >= 0) this.state[e]! |= SEEN;
   }
@@ -358,7 +374,8 @@ export class QueueReadCache {
   /**
    * Writes the cache if this run changed it. An entry of a queue that was read (`queues`)
    * whose message was not seen is dropped (it left); one of a queue not read is kept as it
-   * was. Atomic: a temporary file renamed over the old one.
+   * was. Atomic: a temporary file renamed over the old one. A job with fewer than
+   * `minMessages` messages has no cache (one it had is removed).
    */
   save(queues: readonly MessageQueue[]): void {
     this.finish();
@@ -369,6 +386,10 @@ export class QueueReadCache {
       if (this.state[e]! & SEEN) continue;
       if (queues.includes(stored!.queue(e))) gone = true;
       else kept.push(e);
+    }
+    if (this.found + kept.length < this.location.minMessages) {
+      if (stored !== undefined) remove(this.location);
+      return;
     }
     if (this.out === undefined && !gone) return;
     const out = this.encoder();
@@ -524,6 +545,14 @@ function write(location: CacheLocation, out: Encoder, startedAt: number): void {
     } catch {
       // never made
     }
+  }
+}
+
+function remove(location: CacheLocation): void {
+  try {
+    unlinkSync(cacheFile(location));
+  } catch {
+    // gone already
   }
 }
 

@@ -20,7 +20,7 @@ import { openForReading } from './open.js';
 import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { hashPath, isQueueFileName, type HashLayout, type MessageQueue } from './layout.js';
 import { envelopeOf, readQueueFile, type DeferredRecipient, type Envelope, type FileEnvelope, type ReadOptions, type Recipient } from './queue-file.js';
-import { QueueReadCache } from './read-cache.js';
+import { cacheMinimumFromEnvironment, QueueReadCache } from './read-cache.js';
 
 /** One message, with postqueue -j's field names (and its order), plus the instance. */
 export interface QueueMessage {
@@ -70,6 +70,8 @@ export interface ScanOptions {
    * lstat() shows unchanged since they were read are not read again. Undefined: no cache.
    */
   readonly cacheDirectory?: string | undefined;
+  /** Fewer messages than this (in this shard) are not cached (default: read-cache.ts's, or POSTFLEET_QUEUE_CACHE_MIN). */
+  readonly cacheMinMessages?: number | undefined;
   /** When the reading began, ms since the epoch (default: now): the cache keeps nothing that changed less than 2 s before. */
   readonly startedAt?: number | undefined;
 }
@@ -140,10 +142,21 @@ class InstanceReader {
     this.root = `${source.queueDirectory}/`;
     const shard = options.shard ?? { index: 0, count: 1 };
     // What the cache keeps is bytes (latin1): an empty_address_recipient that is not (UTF-8 in main.cf) is never cached.
-    this.cache =
-      options.cacheDirectory === undefined || [...source.read.emptyAddress].some((c) => c.charCodeAt(0) > 0xff)
-        ? undefined
-        : QueueReadCache.open({ directory: options.cacheDirectory, queueDirectory: source.queueDirectory, read: source.read, layout: source.layout, shard: shard.index, shards: shard.count }, options.startedAt);
+    const cacheable = options.cacheDirectory !== undefined && ![...source.read.emptyAddress].some((c) => c.charCodeAt(0) > 0xff);
+    this.cache = cacheable
+      ? QueueReadCache.open(
+          {
+            directory: options.cacheDirectory,
+            queueDirectory: source.queueDirectory,
+            read: source.read,
+            layout: source.layout,
+            shard: shard.index,
+            shards: shard.count,
+            minMessages: options.cacheMinMessages ?? cacheMinimumFromEnvironment(),
+          },
+          options.startedAt,
+        )
+      : undefined;
   }
 
   /** Listing problems are reported by the first shard only: every shard lists the same names. */
