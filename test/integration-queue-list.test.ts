@@ -90,7 +90,10 @@ touch ${qa}/hold/.tmp-stray
     expect(addresses).toContain('postfix-a "odd local"@example.com');
     expect(addresses).toContain('postfix-a c1\u009b31m@esc.example');
     expect(list.messages.filter((m) => m.sender === 'bounces').map((m) => m.instance)).toEqual(['postfix-c']);
-    expect(list.messages.filter((m) => m.sender === 'MAILER-DAEMON').map((m) => m.instance).sort()).toEqual(['postfix-a', 'postfix-b']);
+    // The copies in active and incoming are of a[2], which is a bounce when its random queue id sorts so.
+    const copies = new Set(['AC71234567', '1C01234567']);
+    const bounces = list.messages.filter((m) => m.sender === 'MAILER-DAEMON' && !copies.has(m.queue_id));
+    expect(bounces.map((m) => m.instance).sort()).toEqual(['postfix-a', 'postfix-b']);
   });
 
   it('files that cannot be read or parsed are reported by name, never followed out of the queue, and the rest is listed', async () => {

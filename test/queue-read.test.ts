@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDeferLog } from '../src/instances/queue/defer-log.js';
 import { DEFAULT_HASH_LAYOUT } from '../src/instances/queue/layout.js';
-import { readEnvelope, type DeferredRecipient, type ReadOptions } from '../src/instances/queue/queue-file.js';
+import { envelopeOf, readQueueFile, type DeferredRecipient, type ReadOptions } from '../src/instances/queue/queue-file.js';
 import { scanInstance, shardOf, type QueueSource } from '../src/instances/queue/scan.js';
 import { decodeBytes, printable, quote822Local } from '../src/instances/queue/text.js';
 import { headFacts } from '../src/instances/queue/count.js';
@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'postfleet-queue-read-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
-/** readEnvelope() over `bytes` written to a file with the given mode and mtime. */
+/** What showq reports of `bytes` written to a file with the given mode and mtime, with `log` as its defer log. */
 function read(bytes: Buffer, options: Partial<ReadOptions> = {}, log: DeferredRecipient[] | null = null, mode = 0o700, mtime = 1_600_000_000) {
   const path = join(dir, `f${n++}`);
   writeFileSync(path, bytes, { mode });
@@ -25,7 +25,10 @@ function read(bytes: Buffer, options: Partial<ReadOptions> = {}, log: DeferredRe
   const fd = openSync(path, 'r');
   try {
     const st = fstatSync(fd);
-    return readEnvelope({ fd, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode }, { ...OPTIONS, ...options }, () => log, Buffer.alloc(64));
+    const o = { ...OPTIONS, ...options };
+    const { file, problem } = readQueueFile({ fd, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode }, o, Buffer.alloc(64));
+    const envelope = file === null ? null : envelopeOf(file, st.mode, log, o.duplicateFilterLimit);
+    return problem === undefined ? { envelope } : { envelope, problem };
   } finally {
     closeSync(fd);
   }
@@ -235,6 +238,19 @@ describe('scanInstance', () => {
     expect(parts.flatMap((p) => p.messages).map((m) => m.queue_id).sort()).toEqual(one.messages.map((m) => m.queue_id).sort());
     expect(parts.flatMap((p) => p.problems).length).toBe(one.problems.length);
     for (const [k, p] of parts.entries()) for (const m of p.messages) expect(shardOf(m.queue_id, 3)).toBe(k);
+  });
+
+  it('with shards, each lists its own hashed subdirectories; a file in the wrong one is read all the same, once', () => {
+    // B's shard is not A's: the thread that lists deferred/A reads it.
+    write('deferred/A/B000000009', queueFile({ sender: 'lost@x', recipients: ['c@y'] }));
+    try {
+      expect(shardOf('B000000009', 2)).not.toBe(shardOf('A1B2C3D4E5', 2));
+      const parts = [0, 1].map((index) => scanInstance(source, { queues: all, reasons: true, shard: { index, count: 2 } }));
+      expect(parts.map((p) => p.messages.filter((m) => m.queue_id === 'B000000009').length)).toEqual([1, 0]);
+      expect(parts.flatMap((p) => p.problems).length).toBe(scanInstance(source, { queues: all, reasons: true }).problems.length);
+    } finally {
+      rmSync(join(q, 'deferred/A/B000000009'));
+    }
   });
 
   it('reading changes nothing, not even an atime (a deferred file: its mtime is the next attempt)', () => {

@@ -9,6 +9,12 @@
 // in postfix-b0 (the retry(8) transport defers the mail). Before anything is timed, postfleet's
 // messages are checked against postqueue -j: (a) on three instances, (b) all BIG of them,
 // field for field. Peak RSS of the 100 000-message list is measured with /usr/bin/time.
+//
+// postfleet keeps what it read in a cache (/var/cache/postfleet/queue: a file that stat shows
+// unchanged is not read again); postqueue -j has none. So postfleet is timed both ways: cold
+// (the cache emptied before each run: everything read, and the cache written) and warm (the
+// cache as the run before left it, the queue unchanged: every file and defer log stat'ed,
+// none read). The operating system's page cache is warm for all, postqueue -j included.
 import { chownSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -78,10 +84,15 @@ function unseed(queueDirectory) {
 /** Short queue ids, hex, spread over the 16 hash directories. */
 const hexIds = (n, salt) => Array.from({ length: n }, (_, m) => (Math.imul(m + salt * 1_000_003, 0x9e3779b1) >>> 0).toString(16).toUpperCase().padStart(8, '0') + 'A');
 
-/** postfleet's messages of an instance, without `instance`, and postqueue -j's, both by queue id. */
-function compareWithPostqueue(PF, name, scratch) {
+/** The cache of what postfleet read (the queue part of /var/cache/postfleet): emptied before a cold run. */
+const CACHE = '/var/cache/postfleet/queue';
+const COLD = `rm -rf ${CACHE}`;
+
+/** postfleet's messages of an instance, without `instance`, and postqueue -j's, both by queue id; `cold`: the cache emptied first. */
+function compareWithPostqueue(PF, name, scratch, cold = false) {
   const pfFile = path.join(scratch, 'pf.json');
   const pqFile = path.join(scratch, 'pq.jsonl');
+  if (cold) sh(COLD);
   sh(`${PF.map((a) => `'${a}'`).join(' ')} queue list -i ${name} --json > ${pfFile}`);
   sh(`postqueue -c /etc/${name} -j 2>/dev/null > ${pqFile}`);
   const byId = (a, b) => (a.queue_id < b.queue_id ? -1 : 1);
@@ -116,32 +127,59 @@ export async function queueReadPhase({ cfg, PF, M, mkfleet, requireStopped, prob
   const loopScript = path.join(scratch, 'postqueue-loop.sh');
   writeFileSync(loopScript, `for k in $(seq 0 ${n - 1}); do postqueue -c /etc/postfix-b$k -j 2>/dev/null; done\n`);
   const fast = { runs: cfg.runsFast, warmup: cfg.warmFast };
+  const cold = { ...fast, prepare: COLD };
   result.fleet = {
+    postqueueLoop: await M(['bash', loopScript], { runs: cfg.runsQueueLoop, warmup: 0 }),
+    summaryCold: await M([...PF, 'queue', 'summary'], cold),
+    listCold: await M([...PF, 'queue', 'list', '--json'], cold),
+    listTableCold: await M([...PF, 'queue', 'list'], cold),
     summary: await M([...PF, 'queue', 'summary'], fast),
     list: await M([...PF, 'queue', 'list', '--json'], fast),
     listTable: await M([...PF, 'queue', 'list'], fast),
-    postqueueLoop: await M(['bash', loopScript], { runs: cfg.runsQueueLoop, warmup: 0 }),
   };
   for (let k = 0; k < n; k++) unseed(`/var/spool/postfix-b${k}`);
 
   log(`queue-read: seeding ${big} messages in postfix-b0`);
   const q0 = '/var/spool/postfix-b0';
   seed(q0, hexIds(big, 7), () => false);
-  result.verify.big = compareWithPostqueue(PF, 'postfix-b0', scratch);
-  if (!result.verify.big.identical || result.verify.big.messages !== big) problem(`postfix-b0: postfleet queue list of ${big} messages differs from postqueue -j (${result.verify.big.messages} messages)`);
+  // The files just written are less than 2 s old: postfleet would not keep them yet.
+  await settle();
+  result.verify.big = compareWithPostqueue(PF, 'postfix-b0', scratch, true);
+  result.verify.bigWarm = compareWithPostqueue(PF, 'postfix-b0', scratch);
+  for (const [key, v] of [['cold', result.verify.big], ['warm', result.verify.bigWarm]]) {
+    if (!v.identical || v.messages !== big) problem(`postfix-b0 (${key}): postfleet queue list of ${big} messages differs from postqueue -j (${v.messages} messages)`);
+  }
   const slow = { runs: cfg.runsSlow, warmup: cfg.warmSlow };
+  const slowCold = { ...slow, prepare: COLD };
+  const list = [...PF, 'queue', 'list', '-i', 'b0', '--json'];
+  const listLines = [...PF, 'queue', 'list', '-i', 'b0', '--json-lines'];
+  const summaryOne = [...PF, 'queue', 'summary', '-i', 'b0'];
   result.one = {
-    list: await M([...PF, 'queue', 'list', '-i', 'b0', '--json'], slow),
-    listLines: await M([...PF, 'queue', 'list', '-i', 'b0', '--json-lines'], slow),
-    summary: await M([...PF, 'queue', 'summary', '-i', 'b0'], slow),
     postqueue: await M(['postqueue', '-c', '/etc/postfix-b0', '-j'], slow),
+    listCold: await M(list, slowCold),
+    listLinesCold: await M(listLines, slowCold),
+    summaryCold: await M(summaryOne, slowCold),
+    // Warm: the warm-up run leaves the cache filled.
+    list: await M(list, { ...slow, warmup: Math.max(1, slow.warmup) }),
+    listLines: await M(listLines, { ...slow, warmup: Math.max(1, slow.warmup) }),
+    summary: await M(summaryOne, { ...slow, warmup: Math.max(1, slow.warmup) }),
   };
-  const rss = (args) => {
+  const rss = (args, coldRun) => {
+    if (coldRun) sh(COLD);
+    else sh(`${PF.map((a) => `'${a}'`).join(' ')} ${args} >/dev/null`);
     const r = sh(`/usr/bin/time -f %M ${PF.map((a) => `'${a}'`).join(' ')} ${args} 2>&1 >/dev/null | tail -n 1`);
     return Number(r.stdout.trim()) * 1024;
   };
-  result.one.peakRss = { list: rss('queue list -i b0 --json'), listLines: rss('queue list -i b0 --json-lines'), summary: rss('queue summary -i b0') };
+  result.one.peakRss = {
+    listCold: rss('queue list -i b0 --json', true),
+    listLinesCold: rss('queue list -i b0 --json-lines', true),
+    summaryCold: rss('queue summary -i b0', true),
+    list: rss('queue list -i b0 --json', false),
+    listLines: rss('queue list -i b0 --json-lines', false),
+    summary: rss('queue summary -i b0', false),
+  };
   result.one.peakRssPostqueue = Number(sh(`/usr/bin/time -f %M postqueue -c /etc/postfix-b0 -j 2>&1 >/dev/null | tail -n 1`).stdout.trim()) * 1024;
+  result.one.cacheBytes = Number(sh(`du -sb ${CACHE} | cut -f1`).stdout.trim());
   unseed(q0);
   return result;
 }
@@ -153,27 +191,36 @@ export function renderQueueReadSection(q, { fmt, cell, fx }) {
   p('## Queue summary and list');
   p();
   p(`Copies of one real deferred message and its defer log (made by Postfix). Checked before timing: postfleet's`);
-  p(`messages equal \`postqueue -j\`'s field for field (${q.verify.fleetSamples.map((s) => `${s.instance} ${s.identical ? 'identical' : '**differs**'}`).join(', ')}; all ${q.big} of the large queue ${q.verify.big.identical ? 'identical' : '**differ**'}).`);
+  p(`messages equal \`postqueue -j\`'s field for field (${q.verify.fleetSamples.map((s) => `${s.instance} ${s.identical ? 'identical' : '**differs**'}`).join(', ')}; all ${q.big} of the large queue ${q.verify.big.identical ? 'identical' : '**differ**'} cold, ${q.verify.bigWarm?.identical ? 'identical' : '**differ**'} warm).`);
+  p();
+  p('postfleet keeps what it read in a cache (`/var/cache/postfleet/queue`); `postqueue -j` has none. **cold**: the cache emptied');
+  p('before each run (every file read, the cache written); **warm**: the cache left by the run before, the queue unchanged');
+  p('(every file and defer log stat\'ed, none read). The page cache of the operating system is warm for all.');
   p();
   p(`${q.n} instances holding ${q.messages} messages (half deferred with defer logs, half on hold), masters stopped (\`postqueue -j\` runs showq itself):`);
   p();
-  p('| command | time | vs the postqueue loop |');
-  p('|---|---|---:|');
+  p('| command | cold | vs the postqueue loop | warm | vs the postqueue loop |');
+  p('|---|---|---:|---|---:|');
   const f = q.fleet;
-  p(`| \`postqueue -j\` once per instance, all ${q.n} | ${cell(f.postqueueLoop)} | 1x |`);
-  p(`| \`postfleet queue summary\` | ${cell(f.summary)} | ${fx(f.postqueueLoop.median / f.summary.median)} |`);
-  p(`| \`postfleet queue list --json\` | ${cell(f.list)} | ${fx(f.postqueueLoop.median / f.list.median)} |`);
-  p(`| \`postfleet queue list\` (table) | ${cell(f.listTable)} | ${fx(f.postqueueLoop.median / f.listTable.median)} |`);
+  p(`| \`postqueue -j\` once per instance, all ${q.n} (no cache) | ${cell(f.postqueueLoop)} | 1x | | |`);
+  for (const [key, what] of [['summary', '`postfleet queue summary`'], ['list', '`postfleet queue list --json`'], ['listTable', '`postfleet queue list` (table)']]) {
+    const c = f[`${key}Cold`];
+    const w = f[key];
+    p(`| ${what} | ${c ? cell(c) : ''} | ${c ? fx(f.postqueueLoop.median / c.median) : ''} | ${cell(w)} | ${fx(f.postqueueLoop.median / w.median)} |`);
+  }
   p();
   const o = q.one;
-  p(`One instance holding ${q.big} deferred messages, each with its defer log:`);
+  p(`One instance holding ${q.big} deferred messages, each with its defer log (the cache: ${o.cacheBytes ? mb(o.cacheBytes) : '?'}):`);
   p();
-  p('| command | time | vs postqueue -j | peak RSS |');
-  p('|---|---|---:|---:|');
-  p(`| \`postqueue -j\` | ${cell(o.postqueue)} | 1x | ${mb(o.peakRssPostqueue)} |`);
-  p(`| \`postfleet queue list -i b0 --json\` | ${cell(o.list)} | ${fx(o.postqueue.median / o.list.median)} | ${mb(o.peakRss.list)} |`);
-  p(`| \`postfleet queue list -i b0 --json-lines\` | ${cell(o.listLines)} | ${fx(o.postqueue.median / o.listLines.median)} | ${mb(o.peakRss.listLines)} |`);
-  p(`| \`postfleet queue summary -i b0\` | ${cell(o.summary)} | ${fx(o.postqueue.median / o.summary.median)} | ${mb(o.peakRss.summary)} |`);
+  p('| command | cold | vs postqueue -j | peak RSS | warm | vs postqueue -j | peak RSS |');
+  p('|---|---|---:|---:|---|---:|---:|');
+  p(`| \`postqueue -j\` (no cache) | ${cell(o.postqueue)} | 1x | ${mb(o.peakRssPostqueue)} | | | |`);
+  for (const [key, what] of [['list', '`postfleet queue list -i b0 --json`'], ['listLines', '`postfleet queue list -i b0 --json-lines`'], ['summary', '`postfleet queue summary -i b0`']]) {
+    const c = o[`${key}Cold`];
+    const w = o[key];
+    const rc = o.peakRss[`${key}Cold`];
+    p(`| ${what} | ${c ? cell(c) : ''} | ${c ? fx(o.postqueue.median / c.median) : ''} | ${rc ? mb(rc) : ''} | ${cell(w)} | ${fx(o.postqueue.median / w.median)} | ${mb(o.peakRss[key])} |`);
+  }
   p();
   void fmt;
   return out;

@@ -82,17 +82,23 @@ export function computeTargets(r) {
   const qr = r.queueRead;
   if (qr?.fleet) {
     for (const [key, what] of [['summary', '`postfleet queue summary`'], ['list', '`postfleet queue list --json`']]) {
-      const s = qr.fleet[key];
-      t.push({ target: `${what} of ${qr.n} instances with ${qr.messages} queued messages under 1 s`, measured: `${fmt(s.median)} (the \`postqueue -j\` loop: ${fmt(qr.fleet.postqueueLoop.median)})`, value: s.median, met: s.median < 1 });
+      const w = qr.fleet[key];
+      const c = qr.fleet[`${key}Cold`];
+      const worst = Math.max(w.median, c?.median ?? 0);
+      t.push({ target: `${what} of ${qr.n} instances with ${qr.messages} queued messages under 1 s`, measured: `${c ? `cold ${fmt(c.median)}, ` : ''}warm ${fmt(w.median)} (the \`postqueue -j\` loop: ${fmt(qr.fleet.postqueueLoop.median)})`, value: worst, met: worst < 1 });
     }
   }
   if (qr?.one) {
-    const x = speedup(qr.one.postqueue, qr.one.list);
-    t.push({ target: `${qr.big} messages in one instance ≥10x faster than \`postqueue -j\` — \`postfleet queue list --json\``, measured: `${fmt(qr.one.postqueue.median)} / ${fmt(qr.one.list.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 10 });
-    const y = speedup(qr.one.postqueue, qr.one.summary);
-    t.push({ target: `${qr.big} messages in one instance ≥10x faster than \`postqueue -j\` — \`postfleet queue summary\``, measured: `${fmt(qr.one.postqueue.median)} / ${fmt(qr.one.summary.median)} = ${fx(y)}`, value: y, met: y === undefined ? undefined : y >= 10 });
-    const rss = qr.one.peakRss.list;
-    t.push({ target: `peak memory of \`postfleet queue list --json\` on ${qr.big} messages under 300 MB`, measured: `${(rss / 1048576).toFixed(0)} MB`, value: rss, met: rss < 300 * 1048576 });
+    for (const [key, what] of [['list', '`postfleet queue list --json`'], ['summary', '`postfleet queue summary`']]) {
+      for (const [suffix, label] of [['Cold', 'cold'], ['', 'warm (its cache filled, the queue unchanged)']]) {
+        const m = qr.one[`${key}${suffix}`];
+        if (!m) continue;
+        const x = speedup(qr.one.postqueue, m);
+        t.push({ target: `${qr.big} messages in one instance ≥10x faster than \`postqueue -j\` — ${what}, ${label}`, measured: `${fmt(qr.one.postqueue.median)} / ${fmt(m.median)} = ${fx(x)}`, value: x, met: x === undefined ? undefined : x >= 10 });
+      }
+    }
+    const rss = Math.max(qr.one.peakRss.list, qr.one.peakRss.listCold ?? 0);
+    t.push({ target: `peak memory of \`postfleet queue list --json\` on ${qr.big} messages under 300 MB (cold and warm)`, measured: `${(rss / 1048576).toFixed(0)} MB`, value: rss, met: rss < 300 * 1048576 });
   }
   return t;
 }

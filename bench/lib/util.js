@@ -68,12 +68,13 @@ export function haveCommand(cmd) {
 /**
  * Time one command `runs` times (after `warmup` untimed runs). With hyperfine (preferred):
  * `hyperfine -N` (no intermediate shell), its JSON export. Without: a plain loop.
+ * `prepare`: a bash snippet run (untimed) before each run, warm-ups included.
  */
-export async function measure(argv, { runs, warmup = 0, ignoreFailure = false, scratch, hyperfine = true }) {
+export async function measure(argv, { runs, warmup = 0, ignoreFailure = false, scratch, hyperfine = true, prepare }) {
   if (hyperfine) {
     const json = path.join(scratch, `hf-${process.pid}-${Date.now()}.json`);
     const cmd = argv.join(' ');
-    const hfArgs = ['-N', '--style', 'none', '--runs', String(runs), '--warmup', String(warmup),
+    const hfArgs = ['-N', '--style', 'none', '--runs', String(runs), '--warmup', String(warmup), ...(prepare ? ['--prepare', prepare] : []),
       '--export-json', json, ...(ignoreFailure ? ['-i'] : []), cmd];
     const r = capture(['hyperfine', ...hfArgs]);
     if (r.code !== 0) throw new Error(`hyperfine failed for ${cmd}:\n${r.stderr}`);
@@ -81,10 +82,15 @@ export async function measure(argv, { runs, warmup = 0, ignoreFailure = false, s
     return { tool: 'hyperfine', command: cmd, times: h.times, exitCodes: h.exit_codes, ...stats(h.times) };
   }
   const out = path.join(scratch, 'loop.out');
-  for (let i = 0; i < warmup; i++) await timed(argv, out);
+  const before = () => prepare && sh(prepare);
+  for (let i = 0; i < warmup; i++) {
+    before();
+    await timed(argv, out);
+  }
   const times = [];
   const exitCodes = [];
   for (let i = 0; i < runs; i++) {
+    before();
     const r = await timed(argv, out);
     if (r.code !== 0 && !ignoreFailure) throw new Error(`${argv.join(' ')} exited ${r.code}`);
     times.push(r.secs);

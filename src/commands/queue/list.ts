@@ -6,6 +6,7 @@ import { escapeCell, renderTable } from '../../cli/table.js';
 import { FleetQueueReader } from '../../instances/queue/fleet-scan.js';
 import { readFleetQueues } from '../../instances/queue/read.js';
 import type { QueueMessage, ScanProblem } from '../../instances/queue/scan.js';
+import { ChunkedOutput, type SerializedList } from '../../instances/queue/serialized.js';
 
 export interface QueueListResult {
   readonly messages: QueueMessage[];
@@ -35,8 +36,8 @@ export default class QueueList extends PostfleetCommand {
     'json-lines': Flags.boolean({ description: 'one JSON object per message and line, as postqueue -j prints them (plus instance)', exclusive: ['json'] }),
   };
 
-  /** The messages as JSON text, in order (--json, --json-lines): serialized where they were read. */
-  private json: string[] = [];
+  /** The messages as JSON text, per instance in fleet order (--json, --json-lines): serialized where they were read. */
+  private json: SerializedList[] = [];
 
   async run(): Promise<QueueListResult> {
     const { flags } = await this.parse(QueueList);
@@ -49,22 +50,39 @@ export default class QueueList extends PostfleetCommand {
     const messages: QueueMessage[] = [];
     for (const i of instances) {
       for (const m of i.messages) messages.push(m);
-      for (const j of i.json) this.json.push(j);
+      this.json.push(i.json);
     }
     const result: QueueListResult = {
       messages,
       instances: instances.map((i) => ({ instance: i.instance, messages: i.selected, ...(i.error !== undefined ? { error: i.error } : {}) })),
       problems,
     };
-    if (flags['json-lines']) writeChunked(this.json);
+    if (flags['json-lines']) this.writeMessages('', '\n', '\n', '');
     else if (!asJson) this.printTable(messages);
     return result;
   }
 
-  /** Compact, and written in pieces from the messages' JSON text: a queue of 100 000 messages is a large document. */
+  /** Compact, and streamed from the messages' JSON text: a queue of 100 000 messages is a large document. */
   protected override logJson(json: unknown): void {
     const { messages: _objects, ...rest } = json as QueueListResult;
-    writeChunked(['{"messages":[', joined(this.json, ','), `],${JSON.stringify(rest).slice(1)}`]);
+    this.writeMessages('{"messages":[\n', ',\n', `\n],${JSON.stringify(rest).slice(1)}\n`, `],${JSON.stringify(rest).slice(1)}\n`);
+  }
+
+  /** The messages' JSON texts after `head`, each followed by `between` (the last by `tail`); `empty` when there is none. */
+  private writeMessages(head: string, between: string, tail: string, empty = tail): void {
+    const out = new ChunkedOutput((b) => process.stdout.write(b));
+    const separator = Buffer.from(between, 'utf8');
+    out.text(head);
+    let first = true;
+    for (const list of this.json) {
+      for (const text of list.texts()) {
+        if (!first) out.bytes(separator);
+        out.bytes(text);
+        first = false;
+      }
+    }
+    out.text(first ? empty : tail);
+    out.flush();
   }
 
   private printTable(messages: readonly QueueMessage[]): void {
@@ -83,11 +101,6 @@ export default class QueueList extends PostfleetCommand {
     const header = ['INSTANCE', 'QUEUE', 'ID', 'ARRIVAL', 'SIZE', 'SENDER', 'RECIPIENT', 'REASON'];
     writeChunked([renderTable(header, rows, ['left', 'left', 'left', 'left', 'right', 'left', 'left', 'left']).replace(/ +$/gm, ''), `-- ${messages.length} message${messages.length === 1 ? '' : 's'}, ${bytes} bytes`]);
   }
-}
-
-/** The lines with `separator` after all but the last, one at a time. */
-function* joined(lines: readonly string[], separator: string): Generator<string> {
-  for (let k = 0; k < lines.length; k++) yield k < lines.length - 1 ? lines[k]! + separator : lines[k]!;
 }
 
 /** Lines to stdout (strings, or runs of them), a megabyte at a time: never the whole output in memory at once. */

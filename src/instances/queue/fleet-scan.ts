@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { compileFilter, type FilterSpec } from './filters.js';
 import { MESSAGE_QUEUES, type MessageQueue } from './layout.js';
 import { scanInstance, type QueueMessage, type QueueSource, type ScanProblem } from './scan.js';
+import { SerializedList, SerializedWriter, type SerializedMessages } from './serialized.js';
 import { SummaryCounter, type SummaryOptions, type Tallies } from './summary.js';
 
 export interface FleetScanRequest {
@@ -34,6 +35,8 @@ export interface FleetScanRequest {
    * (nor copied between threads as such).
    */
   readonly json?: boolean | undefined;
+  /** The read cache's directory (scan.ts's ScanOptions.cacheDirectory); undefined: none. */
+  readonly cacheDirectory?: string | undefined;
 }
 
 export interface InstanceQueues {
@@ -41,7 +44,7 @@ export interface InstanceQueues {
   /** The selected messages, by queue (showq's order), arrival and id; empty for a summary or JSON. */
   readonly messages: QueueMessage[];
   /** With a JSON request: the selected messages as JSON, in the same order. */
-  readonly json: string[];
+  readonly json: SerializedList;
   /** How many messages were selected. */
   readonly selected: number;
   readonly error?: string;
@@ -61,13 +64,10 @@ export interface Job {
   readonly shards: number;
 }
 
-/** A message as JSON, with what it is sorted by: queue (showq's order), arrival time, id. */
-type SerializedMessage = [queue: number, arrival: number, id: string, json: string];
-
 export interface JobResult {
   readonly job: Job;
   readonly messages: QueueMessage[];
-  readonly json: SerializedMessage[];
+  readonly json?: SerializedMessages;
   readonly selected: number;
   readonly problems: ScanProblem[];
   readonly tallies?: Tallies;
@@ -79,20 +79,26 @@ function runJob(request: FleetScanRequest, job: Job): JobResult {
   const keep = compileFilter(request.filter, request.now);
   const counter = request.summary === undefined ? undefined : new SummaryCounter(request.summary);
   const messages: QueueMessage[] = [];
-  const json: SerializedMessage[] = [];
+  const json = request.json ? new SerializedWriter() : undefined;
   let selected = 0;
   const sink = (m: QueueMessage): void => {
     if (!keep(m)) return;
     selected++;
     if (counter !== undefined) counter.add(m);
-    else if (request.json) json.push([QUEUE_ORDER.get(m.queue_name)!, m.arrival_time, m.queue_id, JSON.stringify(m)]);
+    else if (json !== undefined) json.add(m);
     else messages.push(m);
   };
-  const scan = scanInstance(request.sources[job.source]!, { queues: request.queues, reasons: request.reasons, shard: { index: job.shard, count: job.shards }, sink });
+  const scan = scanInstance(request.sources[job.source]!, {
+    queues: request.queues,
+    reasons: request.reasons,
+    shard: { index: job.shard, count: job.shards },
+    sink,
+    cacheDirectory: request.cacheDirectory,
+  });
   return {
     job,
     messages,
-    json,
+    ...(json !== undefined ? { json: json.finish() } : {}),
     selected,
     problems: scan.problems,
     ...(scan.error !== undefined ? { error: scan.error } : {}),
@@ -168,16 +174,14 @@ export class FleetQueueReader {
   }
 }
 
-const compareSerialized = (a: SerializedMessage, b: SerializedMessage): number => a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
-
 function merge(request: FleetScanRequest, results: readonly JobResult[]): FleetScan {
-  const bySource = request.sources.map(() => ({ messages: [] as QueueMessage[], json: [] as SerializedMessage[], selected: 0, error: undefined as string | undefined }));
+  const bySource = request.sources.map(() => ({ messages: [] as QueueMessage[], json: [] as SerializedMessages[], selected: 0, error: undefined as string | undefined }));
   const problems: Array<[number, ScanProblem]> = [];
   const counter = request.summary === undefined ? undefined : new SummaryCounter(request.summary);
   for (const r of results) {
     const into = bySource[r.job.source]!;
     for (const m of r.messages) into.messages.push(m);
-    for (const m of r.json) into.json.push(m);
+    if (r.json !== undefined) into.json.push(r.json);
     into.selected += r.selected;
     if (r.error !== undefined) into.error = r.error;
     for (const p of r.problems) problems.push([r.job.source, p]);
@@ -186,7 +190,7 @@ function merge(request: FleetScanRequest, results: readonly JobResult[]): FleetS
   const instances = bySource.map((s, k) => ({
     instance: request.sources[k]!.instance,
     messages: s.messages.sort(compareMessages),
-    json: s.json.sort(compareSerialized).map((m) => m[3]),
+    json: new SerializedList(s.json),
     selected: s.selected,
     ...(s.error !== undefined ? { error: s.error } : {}),
   }));

@@ -53,13 +53,6 @@ export interface FileFacts {
   readonly mode: number;
 }
 
-export interface ReadResult {
-  /** null when showq would report nothing (no sender record before the end or an error). */
-  readonly envelope: Envelope | null;
-  /** Why the reading stopped early, if it did: a malformed record, a second sender … */
-  readonly problem?: string;
-}
-
 const REC_SIZE = 0x43; // C
 const REC_TIME = 0x54; // T
 const REC_FROM = 0x53; // S
@@ -207,17 +200,34 @@ class RecordReader {
 }
 
 /**
- * showq_report() of Postfix 3.7 over an open queue file. `deferLog` is asked for the
- * recipients of the message's defer log when the sender record is read (showq opens it
- * there); null when there is none.
+ * What a queue file says of its message, before its defer log is added: showq's time, size
+ * and sender as they stand at the sender record, and the file's pending recipients in order.
+ * Addresses are showq's printable byte strings (decodeBytes() makes them text).
  */
-export function readEnvelope(file: FileFacts, options: ReadOptions, deferLog: () => DeferredRecipient[] | null, scratch: Buffer): ReadResult {
+export interface FileEnvelope {
+  readonly arrival_time: number;
+  readonly message_size: number;
+  readonly sender: string;
+  readonly recipients: readonly string[];
+}
+
+export interface FileRead {
+  /** null when showq would report nothing (no sender record before the end or an error). */
+  readonly file: FileEnvelope | null;
+  /** Why the reading stopped early, if it did: a malformed record, a second sender … */
+  readonly problem?: string;
+}
+
+/**
+ * showq_report() of Postfix 3.7 over an open queue file, up to what the defer log adds
+ * (envelopeOf()): showq opens the log at the sender record, a message without one has none.
+ */
+export function readQueueFile(file: FileFacts, options: Omit<ReadOptions, 'duplicateFilterLimit'>, scratch: Buffer): FileRead {
   const reader = new RecordReader(new FileWindow(file.fd, file.size, scratch));
   let arrival = 0;
   let size = file.size;
   let sizeOk = false;
-  let envelope: { arrival_time: number; message_size: number; forced_expire: boolean; sender: string; recipients: Recipient[] } | null = null;
-  let seen: Set<string> | null = null;
+  let envelope: { arrival_time: number; message_size: number; sender: string; recipients: string[] } | null = null;
   let problem: string | undefined;
   for (;;) {
     const rec = reader.next();
@@ -238,33 +248,14 @@ export function readEnvelope(file: FileFacts, options: ReadOptions, deferLog: ()
         break;
       case REC_FROM: {
         const sender = showqAddress(rec.data, options.smtputf8, options.emptyAddress);
-        if (envelope !== null) {
-          problem = `duplicate sender address: ${decodeBytes(sender)}`;
-          return { envelope, problem };
-        }
-        envelope = {
-          arrival_time: arrival > 0 ? arrival : file.mtime,
-          message_size: size,
-          forced_expire: (file.mode & MAIL_QUEUE_STAT_EXPIRE) !== 0,
-          sender: decodeBytes(sender),
-          recipients: [],
-        };
-        const logged = deferLog();
-        if (logged !== null) {
-          seen = new Set();
-          for (const r of logged) {
-            if (options.duplicateFilterLimit === 0 || seen.size < options.duplicateFilterLimit) seen.add(r.address);
-            envelope.recipients.push({ address: decodeBytes(r.address), delay_reason: decodeBytes(r.reason) });
-          }
-        }
+        if (envelope !== null) return { file: envelope, problem: `duplicate sender address: ${decodeBytes(sender)}` };
+        envelope = { arrival_time: arrival > 0 ? arrival : file.mtime, message_size: size, sender, recipients: [] };
         break;
       }
-      case REC_RCPT: {
-        if (envelope === null) return { envelope: null, problem: 'recipient before the sender address' };
-        const address = showqAddress(rec.data, options.smtputf8, options.emptyAddress);
-        if (seen === null || !seen.has(address)) envelope.recipients.push({ address: decodeBytes(address) });
+      case REC_RCPT:
+        if (envelope === null) return { file: null, problem: 'recipient before the sender address' };
+        envelope.recipients.push(showqAddress(rec.data, options.smtputf8, options.emptyAddress));
         break;
-      }
       case REC_MESG:
         if (sizeOk) reader.skip(size);
         break;
@@ -273,5 +264,31 @@ export function readEnvelope(file: FileFacts, options: ReadOptions, deferLog: ()
     }
   }
   if (envelope === null && problem === undefined) problem = 'no sender record';
-  return problem === undefined ? { envelope } : { envelope, problem };
+  return problem === undefined ? { file: envelope } : { file: envelope, problem };
+}
+
+/**
+ * The message as showq reports it: the recipients of the defer log first, each with its
+ * reason (`logged`, null without a log), then those of the file that the log does not name
+ * (showq remembers up to duplicate_filter_limit of the log's addresses; 0: all).
+ * forced_expire is the mode's group execute bit.
+ */
+export function envelopeOf(file: FileEnvelope, mode: number, logged: readonly DeferredRecipient[] | null, duplicateFilterLimit: number): Envelope {
+  const recipients: Recipient[] = [];
+  let seen: Set<string> | null = null;
+  if (logged !== null) {
+    seen = new Set();
+    for (const r of logged) {
+      if (duplicateFilterLimit === 0 || seen.size < duplicateFilterLimit) seen.add(r.address);
+      recipients.push({ address: decodeBytes(r.address), delay_reason: decodeBytes(r.reason) });
+    }
+  }
+  for (const address of file.recipients) if (seen === null || !seen.has(address)) recipients.push({ address: decodeBytes(address) });
+  return {
+    arrival_time: file.arrival_time,
+    message_size: file.message_size,
+    forced_expire: (mode & MAIL_QUEUE_STAT_EXPIRE) !== 0,
+    sender: decodeBytes(file.sender),
+    recipients,
+  };
 }

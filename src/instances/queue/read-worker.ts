@@ -4,7 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { takeJobs, type FleetScanRequest, type Job } from './fleet-scan.js';
+import { transferables } from './serialized.js';
 
 parentPort?.once('message', ({ request, jobs, next }: { request: FleetScanRequest; jobs: Job[]; next: Int32Array }) => {
-  parentPort?.postMessage(takeJobs(request, jobs, next));
+  const results = takeJobs(request, jobs, next);
+  // The messages' JSON texts are moved, not copied.
+  parentPort?.postMessage(results, results.flatMap((r) => (r.json !== undefined ? transferables(r.json) : [])));
 });

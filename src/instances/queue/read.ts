@@ -6,9 +6,11 @@
 import { PostfleetError } from '../errors.js';
 import type { FleetEntry, Instance } from '../instance.js';
 import { instanceLabel } from '../instance.js';
+import { cacheDirectoryFromEnvironment } from '../maincf/settings-cache.js';
 import { loadFleetParameters } from '../parameters.js';
 import { nothingSelectedMessage, selectFleet, type FleetSelection } from '../selection.js';
 import { FleetQueueReader, type FleetScan } from './fleet-scan.js';
+import { SerializedList } from './serialized.js';
 import type { FilterSpec } from './filters.js';
 import { MESSAGE_QUEUES, type MessageQueue } from './layout.js';
 import type { QueueSource } from './scan.js';
@@ -71,9 +73,10 @@ export async function readFleetQueues(options: QueueReadOptions): Promise<QueueR
       now,
       summary: options.summary === undefined ? undefined : { ...options.summary, now },
       json: options.json,
+      cacheDirectory: cacheDirectoryFromEnvironment(),
     });
     // Instances whose parameters could not be expanded take their place in the order, with the error.
-    for (const u of unreadable) scan.instances.splice(u.at, 0, { instance: u.instance, messages: [], json: [], selected: 0, error: u.error });
+    for (const u of unreadable) scan.instances.splice(u.at, 0, { instance: u.instance, messages: [], json: new SerializedList([]), selected: 0, error: u.error });
     return { entries: fleet.entries, instances, scan, now, commandDirectory: fleet.shared.commandDirectory };
   } finally {
     reader.close();

@@ -14,12 +14,13 @@
  *  - A file whose owner bits are not rwx is being written (cleanup, postdrop): skipped, as
  *    showq skips it.
  */
-import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { parseDeferLog } from './defer-log.js';
 import { openForReading } from './open.js';
 import { isMasterRunning, readMasterPid } from '../observe/status.js';
 import { hashPath, isQueueFileName, type HashLayout, type MessageQueue } from './layout.js';
-import { readEnvelope, type DeferredRecipient, type Envelope, type ReadOptions, type Recipient } from './queue-file.js';
+import { envelopeOf, readQueueFile, type DeferredRecipient, type Envelope, type FileEnvelope, type ReadOptions, type Recipient } from './queue-file.js';
+import { cacheMinimumFromEnvironment, QueueReadCache } from './read-cache.js';
 
 /** One message, with postqueue -j's field names (and its order), plus the instance. */
 export interface QueueMessage {
@@ -64,6 +65,15 @@ export interface ScanOptions {
    * (a caller that only counts or serializes them lets them go at once).
    */
   readonly sink?: ((m: QueueMessage) => void) | undefined;
+  /**
+   * Where the read cache lives (POSTFLEET_CACHE_DIR; read-cache.ts): files and defer logs that
+   * lstat() shows unchanged since they were read are not read again. Undefined: no cache.
+   */
+  readonly cacheDirectory?: string | undefined;
+  /** Fewer messages than this (in this shard) are not cached (default: read-cache.ts's, or POSTFLEET_QUEUE_CACHE_MIN). */
+  readonly cacheMinMessages?: number | undefined;
+  /** When the reading began, ms since the epoch (default: now): the cache keeps nothing that changed less than 2 s before. */
+  readonly startedAt?: number | undefined;
 }
 
 export interface InstanceScan {
@@ -74,12 +84,23 @@ export interface InstanceScan {
   readonly error?: string;
 }
 
-/** Which of `count` shards a queue id belongs to (FNV-1a). */
+/**
+ * Which of `count` shards a queue id belongs to: by the first character of its hashed
+ * subdirectory's name (hashPath(); a hexadecimal digit of the microseconds of its queue id),
+ * so that a thread lists only the hashed subdirectories of its own shard.
+ */
 export function shardOf(id: string, count: number): number {
-  let h = 0x811c9dc5;
-  for (let k = 0; k < id.length; k++) h = Math.imul(h ^ id.charCodeAt(k), 0x01000193);
-  return (h >>> 0) % count;
+  return shardOfDirectory(hashPath(HASH_DIGIT, 'q', id)[0]!, count);
 }
+
+/** The shard whose messages a hashed subdirectory holds. */
+function shardOfDirectory(name: string, count: number): number {
+  const digit = Number.parseInt(name, 16);
+  return (Number.isNaN(digit) ? name.charCodeAt(0) : digit) % count;
+}
+
+/** hashPath() of one level: the first character of an id's hashed subdirectories. */
+const HASH_DIGIT: HashLayout = { names: new Set(['q']), depth: 1 };
 
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 
@@ -93,6 +114,8 @@ interface Listed {
   /** Directory path, with its trailing '/'. */
   readonly dir: string;
   readonly id: string;
+  /** Listed in a hashed subdirectory of this shard (only this thread lists it): its own, whatever its name. */
+  readonly mine: boolean;
 }
 
 
@@ -110,12 +133,30 @@ class InstanceReader {
   /** Senders and delay reasons repeat from message to message (a campaign, a dead destination): kept once. */
   private readonly strings = new Map<string, string>();
   private readonly root: string;
+  private readonly cache: QueueReadCache | undefined;
 
   constructor(
     private readonly source: QueueSource,
     private readonly options: ScanOptions,
   ) {
     this.root = `${source.queueDirectory}/`;
+    const shard = options.shard ?? { index: 0, count: 1 };
+    // What the cache keeps is bytes (latin1): an empty_address_recipient that is not (UTF-8 in main.cf) is never cached.
+    const cacheable = options.cacheDirectory !== undefined && ![...source.read.emptyAddress].some((c) => c.charCodeAt(0) > 0xff);
+    this.cache = cacheable
+      ? QueueReadCache.open(
+          {
+            directory: options.cacheDirectory,
+            queueDirectory: source.queueDirectory,
+            read: source.read,
+            layout: source.layout,
+            shard: shard.index,
+            shards: shard.count,
+            minMessages: options.cacheMinMessages ?? cacheMinimumFromEnvironment(),
+          },
+          options.startedAt,
+        )
+      : undefined;
   }
 
   /** Listing problems are reported by the first shard only: every shard lists the same names. */
@@ -142,6 +183,7 @@ class InstanceReader {
     // went from a queue not listed yet to one already listed was in neither listing. A second
     // listing finds it (the ids read already are skipped).
     if (this.options.relist ?? masterRuns(this.source.queueDirectory)) this.readAll(this.listAll(false));
+    this.cache?.save(this.options.queues);
     return { messages: this.messages, problems: this.problems };
   }
 
@@ -151,7 +193,7 @@ class InstanceReader {
     for (const queue of this.options.queues) {
       const dir = `${this.root}${queue}/`;
       if (!this.isRealDirectory(dir, report)) continue;
-      this.list(queue, dir, queue !== 'maildrop', listed, report);
+      this.list(queue, dir, queue !== 'maildrop', listed, report, false);
     }
     return listed;
   }
@@ -160,7 +202,7 @@ class InstanceReader {
   private readAll(listed: readonly Listed[]): void {
     const shard = this.options.shard;
     for (const entry of listed) {
-      if (shard !== undefined && shard.count > 1 && shardOf(entry.id, shard.count) !== shard.index) continue;
+      if (!entry.mine && shard !== undefined && shard.count > 1 && shardOf(entry.id, shard.count) !== shard.index) continue;
       if (this.seen.has(entry.id)) continue;
       if (this.readOne(entry.queue, entry.dir, entry.id) !== 'gone') continue;
       for (const queue of this.options.queues) {
@@ -195,11 +237,16 @@ class InstanceReader {
     return real;
   }
 
-  /** The queue ids under dir; one-letter names are hashed subdirectories (mail_scan_dir_next()). */
-  private list(queue: MessageQueue, dir: string, hashed: boolean, into: Listed[], report: boolean): void {
+  /**
+   * The queue ids under dir; one-letter names are hashed subdirectories (mail_scan_dir_next()).
+   * With shards, a hashed queue's subdirectories are each listed by the shard whose messages
+   * they hold (shardOf()), which reports what is wrong in them (`mine`); what is wrong at the
+   * top of a queue, the first shard reports.
+   */
+  private list(queue: MessageQueue, dir: string, hashed: boolean, into: Listed[], report: boolean, mine: boolean): void {
     let entries: Dirent[];
     const problem = (path: string, what: string): void => {
-      if (report) this.problem(path, what, true);
+      if (report) this.problem(path, what, !mine);
     };
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -207,23 +254,25 @@ class InstanceReader {
       if (errCode(e) !== 'ENOENT') problem(dir.slice(0, -1), `cannot read: ${errCode(e)}`);
       return;
     }
+    const shard = this.options.shard;
+    const split = !mine && shard !== undefined && shard.count > 1 && this.source.layout.names.has(queue);
     for (const e of entries) {
       const name = e.name;
       if (e.isSymbolicLink()) {
         problem(dir + name, 'symbolic link, not followed');
       } else if (hashed && name.length === 1) {
-        if (e.isDirectory()) {
-          this.realDirs.set(`${dir}${name}/`, true);
-          this.list(queue, `${dir}${name}/`, true, into, report);
-        } else {
+        if (!e.isDirectory()) {
           problem(dir + name, 'not a directory (one-letter names are hash directories)');
+        } else if (!split || shardOfDirectory(name, shard.count) === shard.index) {
+          this.realDirs.set(`${dir}${name}/`, true);
+          this.list(queue, `${dir}${name}/`, true, into, report, mine || split);
         }
       } else if (e.isDirectory()) {
         problem(dir + name, 'not a regular file');
       } else if (!isQueueFileName(name)) {
         problem(dir + name, 'not a queue file name, ignored');
       } else {
-        into.push({ queue, dir, id: name });
+        into.push({ queue, dir, id: name, mine });
       }
     }
   }
@@ -231,17 +280,35 @@ class InstanceReader {
   /** Reads one message file; 'gone' when it is not there (any more). */
   private readOne(queue: MessageQueue, dir: string, id: string): 'gone' | 'done' {
     const path = dir + id;
+    const cache = this.cache;
+    const entry = cache?.entry(id) ?? -1;
+    // Something stored of it: a stat tells whether that is still what the file says.
+    if (queue !== 'corrupt' && cache?.hasFile(entry)) {
+      let st: Stats | undefined;
+      try {
+        st = lstatSync(path, { throwIfNoEntry: false });
+        if (st === undefined) return 'gone';
+      } catch {
+        st = undefined; // opening it says why
+      }
+      const file = st?.isFile() ? cache.file(entry, queue, st) : undefined;
+      if (file !== undefined) {
+        this.found(entry, queue, id);
+        this.add(queue, id, this.envelope(entry, id, file, st!.mode));
+        return 'done';
+      }
+    }
     let fd: number;
     try {
       fd = openForReading(path);
     } catch (e) {
       const code = errCode(e);
       if (code === 'ENOENT') return 'gone';
-      this.seen.add(id);
+      this.found(entry, queue, id);
       this.problem(path, code === 'ELOOP' ? 'symbolic link, not followed' : `cannot open: ${code}`);
       return 'done';
     }
-    this.seen.add(id);
+    this.found(entry, queue, id);
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) {
@@ -250,22 +317,33 @@ class InstanceReader {
       }
       // Being written (cleanup, postdrop): not a message yet. Corrupt files keep any mode.
       if (queue !== 'corrupt' && (st.mode & READY) !== READY) return 'done';
-      const facts = { fd, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode };
-      const deferLog = this.options.reasons ? () => this.readDeferLog(id) : () => null;
-      const { envelope, problem } = readEnvelope(facts, this.source.read, deferLog, fileScratch);
+      const mtime = Math.floor(st.mtimeMs / 1000);
+      const { file, problem } = readQueueFile({ fd, size: st.size, mtime, mode: st.mode }, this.source.read, fileScratch);
       if (queue === 'corrupt') {
         // Listed whatever its state (showq never lists this queue): what could be read of it.
-        this.add(queue, id, envelope ?? { arrival_time: facts.mtime, message_size: facts.size, forced_expire: false, sender: '', recipients: [] });
+        this.add(queue, id, file !== null ? this.envelope(entry, id, file, st.mode) : { arrival_time: mtime, message_size: st.size, forced_expire: false, sender: '', recipients: [] });
         return 'done';
       }
       if (problem !== undefined) this.problem(path, problem);
-      if (envelope !== null) this.add(queue, id, envelope);
+      else if (file !== null) cache?.keepFile(st, file);
+      if (file !== null) this.add(queue, id, this.envelope(entry, id, file, st.mode));
     } catch (e) {
       this.problem(path, `cannot read: ${errCode(e)}`);
     } finally {
       closeSync(fd);
     }
     return 'done';
+  }
+
+  /** A message was found under this id (each id is read once); `entry`: the cache's. */
+  private found(entry: number, queue: MessageQueue, id: string): void {
+    this.seen.add(id);
+    this.cache?.seen(entry, queue, id);
+  }
+
+  /** The message of a file read: with its defer log when the reasons are asked for (showq reads it at the sender record). */
+  private envelope(entry: number, id: string, file: FileEnvelope, mode: number): Envelope {
+    return envelopeOf(file, mode, this.options.reasons ? this.readDeferLog(entry, id) : null, this.source.read.duplicateFilterLimit);
   }
 
   private add(queue: MessageQueue, id: string, e: Envelope): void {
@@ -289,9 +367,19 @@ class InstanceReader {
   }
 
   /** The defer log of a message, as showq reads it; null when there is none. */
-  private readDeferLog(id: string): DeferredRecipient[] | null {
+  private readDeferLog(entry: number, id: string): DeferredRecipient[] | null {
     const dir = `${this.root}defer/${hashPath(this.source.layout, 'defer', id)}`;
     if (!this.isRealDirectory(dir, true)) return null;
+    const cache = this.cache;
+    if (cache?.hasLog(entry)) {
+      try {
+        const st = lstatSync(dir + id, { throwIfNoEntry: false });
+        const logged = cache.log(entry, st?.isFile() ? st : undefined);
+        if (logged !== undefined) return logged;
+      } catch {
+        // opening it says why
+      }
+    }
     let fd: number;
     try {
       fd = openForReading(dir + id);
@@ -301,7 +389,11 @@ class InstanceReader {
       return null;
     }
     try {
-      return parseDeferLog(readAll(fd), this.source.read.smtputf8).map((r) => ({ address: r.address, reason: this.intern(r.reason) }));
+      // Its stat first, then its bytes: what is kept is never older than the stat it is kept under.
+      const st = cache === undefined ? undefined : fstatSync(fd);
+      const logged = parseDeferLog(readAll(fd), this.source.read.smtputf8).map((r) => ({ address: r.address, reason: this.intern(r.reason) }));
+      if (st?.isFile()) cache!.keepLog(entry, st, logged);
+      return logged;
     } catch (e) {
       // EISDIR: a directory where the log should be.
       this.problem(dir + id, `cannot read: ${errCode(e)}`);
