@@ -129,7 +129,7 @@ describe.runIf(requireIntegration())('rolling configuration changes', () => {
     expect(r.stdout).toMatch(/^ {2}postfix-a: edit: ok \(1 change\), \d+\.\d\d s$/m);
     expect(r.stdout).toMatch(/^ {2}postfix-a: reload: ok, \d+\.\d\d s$/m);
     expect(r.stdout).toMatch(/^ {2}postfix-d: probe: healthy \(master \d+; 127\.0\.0\.1:2504 smtpd\), \d+\.\d\d s$/m);
-    expect(lines.slice(-4)).toEqual(['rolled out: 2 batch(es)', 'done: postfix-a, postfix-b, postfix-c, postfix-d', 'carry the change: postfix-a, postfix-b, postfix-c, postfix-d', '']);
+    expect(lines.slice(-4)).toEqual(['rolled out: 2 batches', 'done: postfix-a, postfix-b, postfix-c, postfix-d', 'carry the change: postfix-a, postfix-b, postfix-c, postfix-d', '']);
   });
 
   it('on a terminal: a live task list per batch, each instance’s title following its steps, then its outcome', async () => {
@@ -143,7 +143,7 @@ describe.runIf(requireIntegration())('rolling configuration changes', () => {
     expect(screen).toMatch(/postfix-b: probe: healthy \(master \d+; 127\.0\.0\.1:2502 smtpd\)/);
     expect(screen).toMatch(/✔ postfix-a: done\n/);
     expect(screen).toMatch(/✔ postfix-b: done\n/);
-    expect(screen).toMatch(/rolled out: 2 batch\(es\)\ndone: postfix-a, postfix-b\ncarry the change: postfix-a, postfix-b\n$/);
+    expect(screen).toMatch(/rolled out: 2 batches\ndone: postfix-a, postfix-b\ncarry the change: postfix-a, postfix-b\n$/);
     await sb.runOk("postfleet config unset -i a -i b smtpd_banner --reload >/dev/null && touch -d '-1 minute' /etc/postfix*/main.cf");
   });
 
@@ -241,7 +241,7 @@ describe.runIf(requireIntegration())('rolling configuration changes', () => {
     const before = await treeSnapshot(sb);
     const r = await sb.run("postfleet config set -g mta 'smtpd_banner=x' --rolling --batch 3 --dry-run");
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toBe('would roll 4 instance(s) in 2 batch(es) of 3:\n  batch 1: postfix-a, postfix-b, postfix-c\n  batch 2: postfix-d\n');
+    expect(r.stdout).toBe('would roll 4 instances in 2 batches of 3:\n  batch 1: postfix-a, postfix-b, postfix-c\n  batch 2: postfix-d\n');
     expect(await treeSnapshot(sb)).toBe(before);
   });
 

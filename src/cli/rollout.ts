@@ -104,6 +104,8 @@ function progressLines(log: (line: string) => void): (e: RolloutEvent) => void {
   };
 }
 
+const counted = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 /** The closing lines: which instances are where (and, for a configuration change, which carry it). */
 function renderRolloutSummary(report: RolloutReport, log: (line: string) => void): void {
   const by = (pred: (i: RolloutReport['instances'][number]) => boolean): string[] => report.instances.filter(pred).map((i) => i.instance);
@@ -111,12 +113,12 @@ function renderRolloutSummary(report: RolloutReport, log: (line: string) => void
     if (names.length > 0) log(`${what}: ${names.join(', ')}`);
   };
   if (report.dryRun) {
-    log(`would roll ${report.instances.filter((i) => i.batch !== null).length} instance(s) in ${report.batches} batch(es) of ${report.batchSize}:`);
+    log(`would roll ${counted(report.instances.filter((i) => i.batch !== null).length, 'instance')} in ${counted(report.batches, 'batch', 'batches')} of ${report.batchSize}:`);
     for (let b = 1; b <= report.batches; b++) log(`  batch ${b}: ${by((i) => i.batch === b).join(', ')}`);
     line('unchanged', by((i) => i.outcome === 'unchanged'));
     return;
   }
-  log(report.completed ? `rolled out: ${report.batches} batch(es)` : `roll-out stopped at batch ${report.stopped?.batch} of ${report.batches}`);
+  log(report.completed ? `rolled out: ${counted(report.batches, 'batch', 'batches')}` : `roll-out stopped at batch ${report.stopped?.batch} of ${report.batches}`);
   line('done', by((i) => i.outcome === 'done'));
   line('failed', by((i) => i.outcome === 'failed'));
   line('rolled back', by((i) => i.outcome === 'rolled back'));
