@@ -5,9 +5,9 @@
  * ones skipped while the others run, an instance whose queue is on a file system mounted
  * later waiting for it, and the primary's unit made whatever happens to the generator.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BootedHost, requireBoot } from './helpers/booted.js';
-import { debInside, failedUnits, jobEvents, masters } from './helpers/booted-fleet.js';
+import { debInside, failedUnits, jobEvents, masters, reportFailure } from './helpers/booted-fleet.js';
 import { buildDeb, type BuiltDeb } from './helpers/deb.js';
 
 const FLEET = String.raw`
@@ -49,6 +49,7 @@ describe.runIf(requireBoot())('booting a fleet run by postfleet’s units (boote
     await host.runOk(`dpkg -i ${debInside(host, deb)}`);
     await host.runOk(FLEET);
   });
+  afterEach(async (ctx) => reportFailure(host, ctx.task.result?.state === 'fail'));
   afterAll(async () => {
     await host?.dispose();
     deb?.dispose();

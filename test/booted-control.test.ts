@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCollection, requireAnsible, type BuiltCollection } from './helpers/ansible.js';
 import { BootedHost, IO_INSIDE, requireBoot } from './helpers/booted.js';
-import { debInside, failedUnits, masters } from './helpers/booted-fleet.js';
+import { debInside, failedUnits, masters, reportFailure } from './helpers/booted-fleet.js';
 import { buildDeb, type BuiltDeb } from './helpers/deb.js';
 import { cpSync, writeFileSync } from 'node:fs';
 
@@ -44,12 +44,7 @@ describe.runIf(requireBoot() && requireAnsible())('postfleet under a booted syst
     deb?.dispose();
     collection?.dispose();
   });
-  // What systemd was doing when a test failed: its jobs and the journal's last lines.
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !host?.pid) return;
-    const r = await host.run('systemctl list-jobs --no-pager; journalctl -n 80 --no-pager -o short-precise', { timeoutMs: 30_000 });
-    console.error(`systemd at the failure:\n${r.stdout}${r.stderr}\ncommands run:\n${host.history.join('\n')}`);
-  });
+  afterEach(async (ctx) => reportFailure(host, ctx.task.result?.state === 'fail'));
 
   it('stop of a master that runs under Debian’s unit stops that unit, and says so', async () => {
     // Conflicts=: Debian's unit takes the instance over from postfleet's.

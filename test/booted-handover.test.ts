@@ -5,9 +5,9 @@
  * removed. At every step the masters are where they should be, and `systemctl restart
  * postfix` leaves no failed unit.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BootedHost, requireBoot } from './helpers/booted.js';
-import { DEBIAN_FLEET, debInside, failedUnits, jobEvents, journalCursor, masters } from './helpers/booted-fleet.js';
+import { DEBIAN_FLEET, debInside, failedUnits, jobEvents, journalCursor, masters, reportFailure } from './helpers/booted-fleet.js';
 import { buildDeb, type BuiltDeb } from './helpers/deb.js';
 
 const ENABLED = [
@@ -34,6 +34,7 @@ describe.runIf(requireBoot())('install, use, upgrade and remove postfleet on a h
     pkg = debInside(host, deb);
     await host.runOk(DEBIAN_FLEET);
   });
+  afterEach(async (ctx) => reportFailure(host, ctx.task.result?.state === 'fail'));
   afterAll(async () => {
     await host?.dispose();
     deb?.dispose();

@@ -59,4 +59,21 @@ describe.runIf(requireIntegration())('live task list on a terminal', () => {
     expect(after).toMatch(/\npostfix-b: luck: failed \(exit 3\), [\d.]+ s\n {2}no luck in \/etc\/postfix-b\nb: luck: failed \(exit 3\), [\d.]+ s\n {2}no luck in \/srv\/pf-y\n/);
     expect(after).not.toMatch(/: luck: ok/);
   });
+
+  it('^C kills it as a signal kills any program (status 130, not listr2\u2019s 127), and the children with it', { timeout: budget(20) }, async () => {
+    // The instances' `sleep 29.5` are each on a terminal of their own (pty capture); SIGINT goes to
+    // postfleet only, once all of them run, as the terminal's ^C would.
+    const r = await sb.run(
+      String.raw`stty rows 40 cols 100
+( until [ "$(pgrep -c -f '^sleep 29\.5$')" = 7 ]; do sleep 0.05; done; pkill -INT -f 'run\.js exec -P 7' ) &
+postfleet exec -P 7 -- sleep 29.5
+echo "status $?"
+for i in $(seq 100); do pgrep -f '^sleep 29\.5$' >/dev/null || break; sleep 0.05; done
+echo "left: $(pgrep -c -f '^sleep 29\.5$')"`,
+      { tty: true },
+    );
+    const out = screen(r.stdout);
+    expect(out).toMatch(/(^|\n)status 130\n/);
+    expect(out).toMatch(/(^|\n)left: 0\n/);
+  });
 });

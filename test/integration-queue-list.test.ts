@@ -40,11 +40,14 @@ postsuper -c /etc/postfix-a -e ${a[1]}
 # Dropped into maildrop while the instance is stopped (no pickup).
 printf 'Subject: late\n\nbody\n' | MAIL_CONFIG=/etc/postfix-a sendmail -f late@example.org one@late.example two@late.example
 # A message in active and one in incoming (copies under new ids), as a running qmgr has them.
-src=$(find ${qa}/deferred -type f -name ${a[2]})
+# Copies of the one to x@dead.example, found by its content: which message a random queue id
+# makes a[0], a[1] or a[2] varies from run to run.
+src=$(grep -rlF x@dead.example ${qa}/deferred ${qa}/hold | head -n 1)
 cp -p "$src" ${qa}/active/AC71234567
 cp -p "$src" ${qa}/incoming/1C01234567
 # A truncated file, garbage on hold, a symlink out of the queue, a corrupt file, a stray name.
-long=$(grep -rl llllllllll ${qa}/deferred | head -n 1)
+# (in hold when it is a[0], as its random queue id may sort)
+long=$(grep -rl llllllllll ${qa}/deferred ${qa}/hold | head -n 1)
 cut=$(( $(grep -abo llllllllll "$long" | head -n 1 | cut -d: -f1) + 10 ))
 mkdir -p ${qa}/deferred/F && chown postfix ${qa}/deferred/F
 head -c $cut "$long" > ${qa}/deferred/F/F00D123456
@@ -90,10 +93,7 @@ touch ${qa}/hold/.tmp-stray
     expect(addresses).toContain('postfix-a "odd local"@example.com');
     expect(addresses).toContain('postfix-a c1\u009b31m@esc.example');
     expect(list.messages.filter((m) => m.sender === 'bounces').map((m) => m.instance)).toEqual(['postfix-c']);
-    // The copies in active and incoming are of a[2], which is a bounce when its random queue id sorts so.
-    const copies = new Set(['AC71234567', '1C01234567']);
-    const bounces = list.messages.filter((m) => m.sender === 'MAILER-DAEMON' && !copies.has(m.queue_id));
-    expect(bounces.map((m) => m.instance).sort()).toEqual(['postfix-a', 'postfix-b']);
+    expect(list.messages.filter((m) => m.sender === 'MAILER-DAEMON').map((m) => m.instance).sort()).toEqual(['postfix-a', 'postfix-b']);
   });
 
   it('files that cannot be read or parsed are reported by name, never followed out of the queue, and the rest is listed', async () => {

@@ -69,7 +69,9 @@ async function runWithTaskList(runs: readonly PlannedRun[], options: ProgressOpt
         if (r.exitCode !== 0) throw new Error(describeResult(r, run.verb));
       },
     })),
-    { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+    // Not listr2's SIGINT handler, which exits 127 ("command not found"): ^C kills postfleet as
+    // it kills any program (130 in the shell), and the children lose their terminals (SIGHUP).
+    { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
   );
   const listing = list.run().catch(() => undefined);
   const results = await (options.execute ?? runFanOut)(runs, {
@@ -135,7 +137,7 @@ async function runWithSummaryTask(runs: readonly PlannedRun[], options: Progress
         },
       },
     ],
-    { exitOnError: false, rendererOptions: { collapseErrors: false } },
+    { exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
   );
   await list.run().catch(() => undefined);
   // A failed instance only fails the task; anything else is ours to report.

@@ -22,7 +22,7 @@ const TOOLS = ['ansible-playbook', 'ansible-galaxy', 'ansible-doc'];
 const PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
 
 function probe(): { available: boolean; reason?: string } {
-  const r = execaSync('bash', ['-c', 'for c; do command -v "$c" >/dev/null || echo "$c"; done; "$PY" -c "import ansible" 2>/dev/null || echo "$PY with the ansible package"', 'x', ...TOOLS], {
+  const r = execaSync('bash', ['--norc', '-c', 'for c; do command -v "$c" >/dev/null || echo "$c"; done; "$PY" -c "import ansible" 2>/dev/null || echo "$PY with the ansible package"', 'x', ...TOOLS], {
     reject: false,
     env: { PATH, PY: PYTHON },
     extendEnv: false,

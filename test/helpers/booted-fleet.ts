@@ -93,3 +93,13 @@ export async function jobEvents(host: BootedHost, cursorFile?: string): Promise<
 export async function journalCursor(host: BootedHost, file: string): Promise<void> {
   await host.runOk(`journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p' > ${file}; [ -s ${file} ]`);
 }
+
+/**
+ * After a failed test: what systemd was doing (its jobs, the journal's last lines) and the
+ * commands run so far with their times, on stderr. Call from afterEach with the test context.
+ */
+export async function reportFailure(host: BootedHost | undefined, failed: boolean): Promise<void> {
+  if (!failed || !host?.pid) return;
+  const r = await host.run('systemctl list-jobs --no-pager; journalctl -n 80 --no-pager -o short-precise; ps -eo pid,stat,etime,args --forest', { timeoutMs: 30_000 });
+  console.error(`systemd at the failure:\n${r.stdout}${r.stderr}\ncommands run:\n${host.history.join('\n')}`);
+}

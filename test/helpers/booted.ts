@@ -349,7 +349,10 @@ export class BootedHost {
       TERM: 'dumb',
       ...(opts.env ?? {}),
     };
-    const cmd = opts.tty ? ['script', '-qec', `bash -c ${shq(script)}`, '/dev/null'] : ['bash', '-c', script];
+    // --norc: bash takes a socket on its stdin (node's pipes are socketpairs) for rshd and reads
+    // ~/.bashrc. This machine's /root/.bashrc runs `pyenv rehash`, whose lock file, left by a
+    // killed shell in the overlay, made every later command wait 60 s for it.
+    const cmd = opts.tty ? ['script', '-qec', `bash --norc --noprofile -c ${shq(script)}`, '/dev/null'] : ['bash', '--norc', '--noprofile', '-c', script];
     const r = await execa('nsenter', ['-t', String(this.pid1), '-a', '--wdns=/', '--', ...cmd], {
       reject: false,
       extendEnv: false,

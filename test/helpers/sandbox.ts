@@ -261,7 +261,7 @@ function probe(): { available: boolean; reason?: string } {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     return { available: false, reason: 'not running as root (integration tests need root for unshare/mount)' };
   }
-  const which = execaSync('bash', ['-c', 'for c; do command -v "$c" >/dev/null || echo "$c"; done', 'x', ...REQUIRED_COMMANDS], {
+  const which = execaSync('bash', ['--norc', '-c', 'for c; do command -v "$c" >/dev/null || echo "$c"; done', 'x', ...REQUIRED_COMMANDS], {
     reject: false,
     env: controllerEnv('/nonexistent'),
     extendEnv: false,
